@@ -1,0 +1,154 @@
+#!/usr/bin/env python3
+"""Runs one fuzz target over its seed corpus: the fuzz-smoke test.
+
+The seeds are collected from the shared corpora (../shared/data) into
+CORPUS the first time, never committed.  With --libfuzzer the target is a
+libFuzzer binary: it replays the corpus, then fuzzes for SONDE_FUZZ_SECONDS
+(default 10); new inputs go to CORPUS and crashes to
+<CORPUS>/../../fuzz-artifacts/.  With --replay the target is built with
+replay-main.c and runs every corpus file once.
+
+Exit status: 0 ok, 1 crash or error, 77 (skip) when there is nothing to run.
+"""
+import argparse
+import hashlib
+import os
+import struct
+import subprocess
+import sys
+
+SEED_MAX = 64 * 1024
+SKIP = 77
+NOT_STREAMS = (".idx", ".expect", ".py", ".txt", ".md", ".sh", ".json")
+
+
+def trace_dirs(data_dir):
+    """Yields (directory, metadata path, [stream paths]) for each trace."""
+    for dirpath, dirnames, filenames in os.walk(data_dir):
+        dirnames.sort()
+        if "metadata" not in filenames:
+            continue
+        streams = []
+        for name in sorted(filenames):
+            path = os.path.join(dirpath, name)
+            if (name == "metadata" or name.startswith(".")
+                    or name.endswith(NOT_STREAMS) or not os.path.isfile(path)):
+                continue
+            streams.append(path)
+        yield dirpath, os.path.join(dirpath, "metadata"), streams
+
+
+def read_prefix(path, limit):
+    with open(path, "rb") as f:
+        return f.read(limit)
+
+
+def seeds(kind, data_dir):
+    for _, metadata, streams in trace_dirs(data_dir):
+        if kind == "metadata":
+            yield read_prefix(metadata, 1 << 24)
+        elif kind == "stream":
+            for stream in streams:
+                yield read_prefix(stream, SEED_MAX)
+        elif kind == "trace":
+            text = read_prefix(metadata, 1 << 24)
+            for stream in streams:
+                yield (struct.pack("<I", len(text)) + text
+                       + read_prefix(stream, SEED_MAX))
+        else:
+            raise SystemExit("run-fuzz-smoke: unknown seed kind '%s'" % kind)
+
+
+def collect(kind, shared_dir, corpus):
+    """Fills CORPUS with the seeds of KIND once; returns how many it added."""
+    stamp = corpus.rstrip("/") + ".seeded"
+    os.makedirs(corpus, exist_ok=True)
+    if os.path.exists(stamp):
+        return 0
+    data_dir = os.path.join(shared_dir, "data")
+    added = 0
+    if os.path.isdir(data_dir):
+        for seed in seeds(kind, data_dir):
+            name = os.path.join(corpus, hashlib.sha1(seed).hexdigest())
+            if not os.path.exists(name):
+                with open(name, "wb") as f:
+                    f.write(seed)
+                added += 1
+        open(stamp, "w").close()
+    else:
+        print("run-fuzz-smoke: no corpora at '%s': no seeds" % data_dir)
+    return added
+
+
+def corpus_files(corpus):
+    return sorted(os.path.join(corpus, n) for n in os.listdir(corpus)
+                  if os.path.isfile(os.path.join(corpus, n)))
+
+
+def run_libfuzzer(exe, corpus):
+    seconds = int(os.environ.get("SONDE_FUZZ_SECONDS", "10"))
+    artifacts = os.path.join(os.path.dirname(os.path.dirname(corpus)),
+                             "fuzz-artifacts")
+    os.makedirs(artifacts, exist_ok=True)
+    prefix = os.path.join(artifacts, os.path.basename(exe) + "-")
+    cmd = [exe, "-max_total_time=%d" % seconds, "-timeout=10",
+           "-rss_limit_mb=2048", "-print_final_stats=1",
+           "-artifact_prefix=" + prefix, corpus]
+    print("run-fuzz-smoke: " + " ".join(cmd), flush=True)
+    status = subprocess.call(cmd)
+    if status != 0:
+        print("run-fuzz-smoke: %s failed (exit %d); reproducer in %s*"
+              % (os.path.basename(exe), status, prefix))
+        return 1
+    return 0
+
+
+def run_replay(exe, corpus):
+    files = corpus_files(corpus)
+    if not files:
+        print("run-fuzz-smoke: empty corpus, nothing to replay")
+        return SKIP
+    print("run-fuzz-smoke: replaying %d inputs through %s"
+          % (len(files), os.path.basename(exe)), flush=True)
+    chunk = 128
+    for i in range(0, len(files), chunk):
+        batch = files[i:i + chunk]
+        try:
+            status = subprocess.call([exe] + batch, timeout=300)
+        except subprocess.TimeoutExpired:
+            print("run-fuzz-smoke: timeout replaying %s .. %s"
+                  % (batch[0], batch[-1]))
+            return 1
+        if status != 0:
+            # Narrow the failure down to one input for the log.
+            for path in batch:
+                if subprocess.call([exe, path], stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL) != 0:
+                    print("run-fuzz-smoke: %s fails on %s" % (exe, path))
+                    break
+            return 1
+    return 0
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kind", required=True,
+                        choices=("metadata", "stream", "trace"))
+    parser.add_argument("--shared", required=True)
+    parser.add_argument("--corpus", required=True)
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--libfuzzer", action="store_true")
+    mode.add_argument("--replay", action="store_true")
+    parser.add_argument("exe")
+    args = parser.parse_args()
+
+    added = collect(args.kind, args.shared, args.corpus)
+    print("run-fuzz-smoke: corpus %s (%d new seeds of kind '%s')"
+          % (args.corpus, added, args.kind))
+    if args.libfuzzer:
+        return run_libfuzzer(args.exe, args.corpus)
+    return run_replay(args.exe, args.corpus)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
