@@ -1,0 +1,1377 @@
+/*
+ * The event printers: babeltrace 1.5 `text` output (byte for byte), JSON
+ * lines, and dummy.
+ *
+ * Speed matters (the text printer must keep up with the decoder at several
+ * million events per second), so a line is assembled in one large buffer
+ * that is written out per ~64 KiB, numbers are formatted by hand, the
+ * "HH:MM:SS." part of timestamps is computed once per second, and the
+ * " name = " strings of struct members are built once per struct type.
+ */
+#include "sonde/view.h"
+#include "view/fmt.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define NS_PER_S 1000000000ULL
+#define OUT_FLUSH_AT (64 * 1024)
+#define OUT_CAP (OUT_FLUSH_AT + 16 * 1024)
+
+/* The " name = " text of each member of one struct type. */
+struct member_names {
+	const struct sonde_ctf_type *type;
+	size_t count;
+	struct member_name {
+		const char *text;    /* "name = " */
+		uint32_t len;
+		bool hidden;         /* packet-context field babeltrace hides */
+	} m[];
+};
+
+struct name_table {
+	struct member_names **slots;
+	size_t cap, used;        /* open addressing, cap a power of two */
+};
+
+/* What babeltrace derives from each trace once. */
+struct trace_info {
+	const struct sonde_ctf_trace *trace;
+	const struct sonde_ctf_trace_class *tc;
+	const char *path;
+	uint64_t offset_ns;      /* babeltrace 1.5's clock offset of the trace */
+	char *prefix;            /* trace/host/domain/procname/vpid part */
+	size_t prefix_len;
+	bool prefix_has_dom;     /* babeltrace's dom_print after that part */
+	const char *hostname;    /* env, or NULL */
+};
+
+struct sonde_view_printer {
+	struct sonde_view_opts opts;
+	struct sonde_ctf_trace_set *set;
+	int out_fd, warn_fd;
+	char *buf;
+	size_t len, cap;
+	int write_errno;
+
+	bool names_payload, names_context, names_header, names_scope;
+	bool print_delta;
+	bool have_last;
+	uint64_t last_real;      /* babeltrace's last_real_timestamp */
+	bool warned_negative;
+	struct sonde_view_time_cache tcache;
+
+	struct trace_info *traces;
+	size_t trace_count;
+	const struct sonde_ctf_trace *last_trace;
+	struct trace_info *last_info;
+
+	struct name_table names;
+};
+
+/* Output buffer ------------------------------------------------------------ */
+
+static int out_write_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static void out_flush(struct sonde_view_printer *p)
+{
+	if (p->len && !p->write_errno)
+		p->write_errno = out_write_all(p->out_fd, p->buf, p->len);
+	p->len = 0;
+}
+
+/* Room for n more bytes; may flush (never mid-way through a line for
+ * normal lines, since lines are far shorter than the slack). */
+static char *out_room_slow(struct sonde_view_printer *p, size_t n)
+{
+	out_flush(p);
+	if (n > p->cap) {
+		char *nb = realloc(p->buf, n);
+
+		if (!nb) {
+			p->write_errno = ENOMEM;
+			/* Keep going into the old buffer: the data is lost
+			 * but the error is reported at the end. */
+			return NULL;
+		}
+		p->buf = nb;
+		p->cap = n;
+	}
+	return p->buf + p->len;
+}
+
+static inline char *out_room(struct sonde_view_printer *p, size_t n)
+{
+	if (p->len + n <= p->cap)
+		return p->buf + p->len;
+	return out_room_slow(p, n);
+}
+
+static inline void out_mem(struct sonde_view_printer *p, const void *s,
+			   size_t n)
+{
+	char *d = out_room(p, n);
+
+	if (!d)
+		return;
+	memcpy(d, s, n);
+	p->len += n;
+}
+
+#define out_lit(p, s) out_mem((p), (s), sizeof(s) - 1)
+
+static inline void out_str(struct sonde_view_printer *p, const char *s)
+{
+	out_mem(p, s, strlen(s));
+}
+
+static inline void out_char(struct sonde_view_printer *p, char c)
+{
+	char *d = out_room(p, 1);
+
+	if (d) {
+		*d = c;
+		p->len++;
+	}
+}
+
+static inline void out_u64(struct sonde_view_printer *p, uint64_t v)
+{
+	char *d = out_room(p, 24);
+
+	if (d)
+		p->len += sonde_view_fmt_u64(d, v);
+}
+
+static inline void out_s64(struct sonde_view_printer *p, int64_t v)
+{
+	char *d = out_room(p, 24);
+
+	if (d)
+		p->len += sonde_view_fmt_s64(d, v);
+}
+
+/* Warnings go to their own descriptor, after the output written so far. */
+static void warn(struct sonde_view_printer *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void warn(struct sonde_view_printer *p, const char *fmt, ...)
+{
+	char msg[2048];
+	va_list ap;
+	int n;
+
+	out_flush(p);
+	va_start(ap, fmt);
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(msg))
+		n = sizeof(msg) - 1;
+	(void)out_write_all(p->warn_fd, msg, (size_t)n);
+}
+
+/* Member names --------------------------------------------------------------- */
+
+static bool is_hidden_packet_field(const char *name)
+{
+	static const char *const hidden[] = {
+		"timestamp_begin", "timestamp_end", "events_discarded",
+		"content_size", "packet_size", "packet_seq_num",
+	};
+
+	for (size_t i = 0; i < sizeof(hidden) / sizeof(hidden[0]); i++)
+		if (!strcmp(name, hidden[i]))
+			return true;
+	return false;
+}
+
+static size_t ptr_hash(const void *ptr)
+{
+	uint64_t x = (uint64_t)(uintptr_t)ptr;
+
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	return (size_t)x;
+}
+
+static struct member_names *build_member_names(const struct sonde_ctf_type *t)
+{
+	size_t count = t->u.structure.count, bytes = 0;
+	struct member_names *mn;
+	char *text;
+
+	for (size_t i = 0; i < count; i++)
+		bytes += strlen(sonde_ctf_display_name(
+			t->u.structure.fields[i].name)) + 4;
+	mn = malloc(sizeof(*mn) + count * sizeof(mn->m[0]) + bytes);
+	if (!mn)
+		return NULL;
+	mn->type = t;
+	mn->count = count;
+	text = (char *)&mn->m[count];
+	for (size_t i = 0; i < count; i++) {
+		const char *raw = t->u.structure.fields[i].name;
+		const char *name = sonde_ctf_display_name(raw);
+		size_t len = strlen(name);
+
+		memcpy(text, name, len);
+		memcpy(text + len, " = ", 4);
+		mn->m[i].text = text;
+		mn->m[i].len = (uint32_t)(len + 3);
+		mn->m[i].hidden = is_hidden_packet_field(raw);
+		text += len + 4;
+	}
+	return mn;
+}
+
+static int name_table_grow(struct name_table *nt)
+{
+	size_t ncap = nt->cap ? nt->cap * 2 : 64;
+	struct member_names **ns = calloc(ncap, sizeof(*ns));
+
+	if (!ns)
+		return -1;
+	for (size_t i = 0; i < nt->cap; i++) {
+		struct member_names *mn = nt->slots[i];
+		size_t h;
+
+		if (!mn)
+			continue;
+		for (h = ptr_hash(mn->type) & (ncap - 1); ns[h];
+		     h = (h + 1) & (ncap - 1))
+			;
+		ns[h] = mn;
+	}
+	free(nt->slots);
+	nt->slots = ns;
+	nt->cap = ncap;
+	return 0;
+}
+
+/* The names of struct type `t`, built on first use; NULL without memory. */
+static const struct member_names *member_names(struct sonde_view_printer *p,
+						const struct sonde_ctf_type *t)
+{
+	struct name_table *nt = &p->names;
+	struct member_names *mn;
+	size_t h;
+
+	if (nt->cap) {
+		for (h = ptr_hash(t) & (nt->cap - 1); nt->slots[h];
+		     h = (h + 1) & (nt->cap - 1))
+			if (nt->slots[h]->type == t)
+				return nt->slots[h];
+	}
+	if ((nt->used + 1) * 2 > nt->cap && name_table_grow(nt))
+		return NULL;
+	mn = build_member_names(t);
+	if (!mn)
+		return NULL;
+	for (h = ptr_hash(t) & (nt->cap - 1); nt->slots[h];
+	     h = (h + 1) & (nt->cap - 1))
+		;
+	nt->slots[h] = mn;
+	nt->used++;
+	return mn;
+}
+
+/* Clocks as babeltrace 1.5 computes them ------------------------------------ */
+
+static uint64_t bt1_cycles_to_ns(const struct sonde_ctf_clock *c,
+				 uint64_t cycles)
+{
+	if (!c || c->freq == NS_PER_S)
+		return cycles;
+	/* babeltrace 1.5 goes through double for other frequencies. */
+	return (uint64_t)((double)cycles * 1000000000.0 / (double)c->freq);
+}
+
+static uint64_t bt1_clock_offset_ns(const struct sonde_ctf_clock *c)
+{
+	return (uint64_t)c->offset_s * NS_PER_S +
+	       bt1_cycles_to_ns(c, (uint64_t)c->offset);
+}
+
+static const struct sonde_ctf_clock *trace_clock(
+	const struct sonde_ctf_trace_class *tc)
+{
+	for (size_t i = 0; i < tc->stream_class_count; i++)
+		if (tc->stream_classes[i]->clock)
+			return tc->stream_classes[i]->clock;
+	return tc->clock_count ? tc->clocks[0] : NULL;
+}
+
+/*
+ * babeltrace 1.5 keys clocks by UUID (by name when `absolute`); when two
+ * traces of one run share a clock it uses, for every trace, the average of
+ * their offsets (per-PID UST traces then differ from babeltrace2 by a few
+ * ns), and warns when the offsets are more than 10 us apart.
+ */
+static void compute_offsets(struct sonde_view_printer *p)
+{
+	struct key {
+		bool absolute;
+		const char *name;
+		const uint8_t *uuid;
+		uint64_t offset;
+	} *keys;
+	size_t nkeys = 0, cap = 0;
+	uint64_t offset_first = 0;
+	int64_t delta_sum = 0;
+	int64_t nr = 0;
+	bool use_avg = false;
+	uint64_t avg = 0;
+
+	for (size_t i = 0; i < p->trace_count; i++)
+		cap += p->traces[i].tc->clock_count;
+	keys = calloc(cap ? cap : 1, sizeof(*keys));
+	for (size_t i = 0; i < p->trace_count; i++) {
+		const struct sonde_ctf_trace_class *tc = p->traces[i].tc;
+
+		for (size_t c = 0; c < tc->clock_count; c++) {
+			const struct sonde_ctf_clock *ck = tc->clocks[c];
+			struct key *found = NULL;
+
+			if (!ck->absolute && !ck->has_uuid)
+				continue;
+			for (size_t k = 0; keys && k < nkeys; k++) {
+				if (keys[k].absolute != ck->absolute)
+					continue;
+				if (ck->absolute ? !strcmp(keys[k].name, ck->name) :
+				    !memcmp(keys[k].uuid, ck->uuid, 16)) {
+					found = &keys[k];
+					break;
+				}
+			}
+			if (!found) {
+				if (!keys)
+					continue;
+				keys[nkeys].absolute = ck->absolute;
+				keys[nkeys].name = ck->name;
+				keys[nkeys].uuid = ck->uuid;
+				keys[nkeys].offset = bt1_clock_offset_ns(ck);
+				if (!nr) {
+					offset_first = keys[nkeys].offset;
+					nr = 1;
+					avg = offset_first;
+				}
+				nkeys++;
+			} else if (!ck->absolute) {
+				int64_t diff = (int64_t)(found->offset -
+							 bt1_clock_offset_ns(ck));
+
+				if (diff > 10000 || diff < -10000)
+					warn(p, "[warning] Clock \"%s\" offset differs between traces (delta %" PRIu64 " ns). Using average.\n",
+					     found->name,
+					     (uint64_t)(diff < 0 ? -diff : diff));
+				delta_sum += (int64_t)(bt1_clock_offset_ns(ck) -
+						       offset_first);
+				nr++;
+				avg = offset_first + (uint64_t)(delta_sum / nr);
+				use_avg = true;
+			}
+		}
+	}
+	free(keys);
+	for (size_t i = 0; i < p->trace_count; i++) {
+		const struct sonde_ctf_clock *ck = trace_clock(p->traces[i].tc);
+
+		if (use_avg)
+			p->traces[i].offset_ns = avg;
+		else
+			p->traces[i].offset_ns = ck ? bt1_clock_offset_ns(ck) : 0;
+	}
+}
+
+/* Per-trace header text ------------------------------------------------------ */
+
+static const char *env_str(const struct sonde_ctf_trace_class *tc,
+			   const char *key)
+{
+	const struct sonde_ctf_env_entry *e = sonde_ctf_trace_class_env(tc, key);
+
+	return e && !e->is_int && e->str_value && e->str_value[0] ?
+	       e->str_value : NULL;
+}
+
+struct strbuf {
+	char *s;
+	size_t len, cap;
+	bool failed;
+};
+
+static void sb_add(struct strbuf *sb, const char *s, size_t n)
+{
+	if (sb->failed)
+		return;
+	if (sb->len + n + 1 > sb->cap) {
+		size_t ncap = (sb->len + n + 1) * 2;
+		char *ns = realloc(sb->s, ncap);
+
+		if (!ns) {
+			sb->failed = true;
+			return;
+		}
+		sb->s = ns;
+		sb->cap = ncap;
+	}
+	memcpy(sb->s + sb->len, s, n);
+	sb->len += n;
+	sb->s[sb->len] = '\0';
+}
+
+static void sb_str(struct strbuf *sb, const char *s)
+{
+	sb_add(sb, s, strlen(s));
+}
+
+/*
+ * The part of the line babeltrace prints between the delta and the event
+ * name that depends only on the trace: trace path, hostname, domain,
+ * procname and vpid, in its exact separator logic.
+ */
+static int build_prefix(struct sonde_view_printer *p, struct trace_info *ti)
+{
+	unsigned f = p->opts.fields;
+	bool all = f & SONDE_VIEW_FIELD_ALL;
+	bool hn = p->names_header;
+	const struct sonde_ctf_trace_class *tc = ti->tc;
+	const char *domain = env_str(tc, "domain");
+	const char *procname = env_str(tc, "procname");
+	const struct sonde_ctf_env_entry *vpid = sonde_ctf_trace_class_env(tc,
+									 "vpid");
+	struct strbuf sb = { 0 };
+	bool dom = false;
+	char num[32];
+
+	ti->hostname = env_str(tc, "hostname");
+	sb_add(&sb, "", 0);
+	if ((f & SONDE_VIEW_FIELD_TRACE || all) && ti->path[0]) {
+		if (hn)
+			sb_str(&sb, "trace = ");
+		sb_str(&sb, ti->path);
+		sb_str(&sb, hn ? ", " : " ");
+	}
+	if ((f & SONDE_VIEW_FIELD_HOSTNAME || all) && ti->hostname) {
+		if (hn)
+			sb_str(&sb, "trace:hostname = ");
+		sb_str(&sb, ti->hostname);
+		if (hn)
+			sb_str(&sb, ", ");
+		dom = true;
+	}
+	if ((f & SONDE_VIEW_FIELD_DOMAIN || all) && domain) {
+		if (hn)
+			sb_str(&sb, "trace:domain = ");
+		else if (dom)
+			sb_str(&sb, ":");
+		sb_str(&sb, domain);
+		if (hn)
+			sb_str(&sb, ", ");
+		dom = true;
+	}
+	if ((f & SONDE_VIEW_FIELD_PROCNAME || all) && procname) {
+		if (hn)
+			sb_str(&sb, "trace:procname = ");
+		else if (dom)
+			sb_str(&sb, ":");
+		sb_str(&sb, procname);
+		if (hn)
+			sb_str(&sb, ", ");
+		dom = true;
+	}
+	/*
+	 * babeltrace 1.5 prints env.vpid when the env block defines it, and
+	 * 0 when the metadata has no env block at all (its default).
+	 */
+	if ((f & SONDE_VIEW_FIELD_VPID || all) &&
+	    ((vpid && vpid->is_int) || tc->env_count == 0)) {
+		if (hn)
+			sb_str(&sb, "trace:vpid = ");
+		else if (dom)
+			sb_str(&sb, ":");
+		snprintf(num, sizeof(num), "%d",
+			 vpid ? (int)vpid->int_value : 0);
+		sb_str(&sb, num);
+		if (hn)
+			sb_str(&sb, ", ");
+		dom = true;
+	}
+	if (sb.failed) {
+		free(sb.s);
+		return -1;
+	}
+	ti->prefix = sb.s;
+	ti->prefix_len = sb.len;
+	ti->prefix_has_dom = dom;
+	return 0;
+}
+
+static struct trace_info *trace_info_of(struct sonde_view_printer *p,
+					struct sonde_ctf_stream *s)
+{
+	const struct sonde_ctf_trace *t = sonde_ctf_stream_trace(s);
+
+	if (t == p->last_trace)
+		return p->last_info;
+	for (size_t i = 0; i < p->trace_count; i++) {
+		if (p->traces[i].trace == t) {
+			p->last_trace = t;
+			p->last_info = &p->traces[i];
+			return p->last_info;
+		}
+	}
+	return NULL;
+}
+
+/* Timestamps ------------------------------------------------------------------ */
+
+static uint64_t bt1_real(const struct trace_info *ti,
+			 const struct sonde_ctf_stream *s, uint64_t cycles)
+{
+	const struct sonde_ctf_stream_class *sc = sonde_ctf_stream_class(s);
+
+	return bt1_cycles_to_ns(sc ? sc->clock : NULL, cycles) +
+	       (ti ? ti->offset_ns : 0);
+}
+
+/* babeltrace's ctf_print_timestamp: cycles or real time per the options. */
+static size_t fmt_stamp(struct sonde_view_printer *p, char *dst,
+			uint64_t cycles, uint64_t real)
+{
+	bool fell_back;
+	size_t n;
+
+	if (p->opts.clock_cycles) {
+		/* %020 PRIu64 */
+		return sonde_view_fmt_u64_pad(dst, cycles, 20);
+	}
+	n = sonde_view_fmt_time_cached(dst, (int64_t)real, &p->opts,
+				       &p->tcache, &fell_back);
+	if (fell_back && !p->warned_negative) {
+		p->warned_negative = true;
+		warn(p, "[warning] Fallback to [sec.ns] for printing negative time value. Use --clock-seconds.\n");
+	}
+	return n;
+}
+
+bool sonde_view_event_time(struct sonde_view_printer *p,
+			   const struct sonde_ctf_event *ev, int64_t *ns)
+{
+	struct trace_info *ti;
+	int64_t t;
+
+	if (!ev->has_timestamp)
+		return false;
+	ti = trace_info_of(p, ev->stream);
+	t = (int64_t)bt1_real(ti, ev->stream, ev->cycles);
+	*ns = t + p->opts.clock_offset_s * (int64_t)NS_PER_S +
+	      p->opts.clock_offset_ns;
+	return true;
+}
+
+/* Text values ------------------------------------------------------------------ */
+
+static uint32_t text_value(struct sonde_view_printer *p,
+			   const struct sonde_ctf_value *tape, uint32_t i,
+			   bool names);
+
+static void text_enum(struct sonde_view_printer *p,
+		      const struct sonde_ctf_value *v, bool names)
+{
+	const struct sonde_ctf_type *t = v->type;
+	const struct sonde_ctf_type *ct = t->u.enumeration.container;
+	const char *labels[16];
+	size_t n, shown;
+	char *d;
+
+	n = sonde_ctf_enum_labels(t, v, labels, 16);
+	shown = n < 16 ? n : 16;
+	out_lit(p, "(");
+	if (n == 0) {
+		if (ct->u.integer.is_signed)
+			warn(p, "[warning] Unknown value %" PRId64 " in enum.\n",
+			     v->v.s);
+		else
+			warn(p, "[warning] Unknown value %" PRIu64 " in enum.\n",
+			     v->v.u);
+		out_lit(p, " <unknown>");
+	} else {
+		if (n > 1)
+			out_lit(p, " {");
+		for (size_t k = 0; k < shown; k++) {
+			if (k)
+				out_lit(p, ", \"");
+			else
+				out_lit(p, " \"");
+			out_str(p, labels[k]);
+			out_char(p, '"');
+		}
+		if (n > 1)
+			out_lit(p, " }");
+	}
+	out_lit(p, " :");
+	out_char(p, ' ');
+	if (names)
+		out_lit(p, "container = ");
+	d = out_room(p, SONDE_VIEW_NUM_MAX);
+	if (d)
+		p->len += sonde_view_fmt_int(d, v->v.u, ct->u.integer.is_signed,
+					     ct->u.integer.size,
+					     ct->u.integer.base);
+	out_lit(p, " )");
+}
+
+static void text_chars(struct sonde_view_printer *p,
+		       const struct sonde_ctf_value *v)
+{
+	const char *nul = memchr(v->v.str.ptr, '\0', v->v.str.len);
+	size_t len = nul ? (size_t)(nul - v->v.str.ptr) : v->v.str.len;
+	char *d = out_room(p, len + 2);
+
+	if (!d)
+		return;
+	d[0] = '"';
+	memcpy(d + 1, v->v.str.ptr, len);
+	d[len + 1] = '"';
+	p->len += len + 2;
+}
+
+static uint32_t text_struct(struct sonde_view_printer *p,
+			    const struct sonde_ctf_value *tape, uint32_t i,
+			    bool names, bool hide_special)
+{
+	const struct sonde_ctf_value *v = &tape[i];
+	const struct member_names *mn = member_names(p, v->type);
+	uint32_t j = i + 1;
+	uint64_t printed = 0;
+
+	out_char(p, '{');
+	for (uint64_t k = 0; k < v->v.count; k++) {
+		if (hide_special && mn && k < mn->count && mn->m[k].hidden) {
+			j = tape[j].end;
+			continue;
+		}
+		if (printed++)
+			out_char(p, ',');
+		out_char(p, ' ');
+		if (names) {
+			if (mn && k < mn->count)
+				out_mem(p, mn->m[k].text, mn->m[k].len);
+			else
+				out_lit(p, "? = ");
+		}
+		j = text_value(p, tape, j, names);
+	}
+	out_lit(p, " }");
+	return v->end;
+}
+
+static uint32_t text_elements(struct sonde_view_printer *p,
+			      const struct sonde_ctf_value *tape, uint32_t i,
+			      bool names)
+{
+	const struct sonde_ctf_value *v = &tape[i];
+	uint32_t j = i + 1;
+
+	out_char(p, '[');
+	for (uint64_t k = 0; k < v->v.count; k++) {
+		if (k)
+			out_char(p, ',');
+		out_char(p, ' ');
+		if (names) {
+			out_char(p, '[');
+			out_u64(p, k);
+			out_lit(p, "] = ");
+		}
+		j = text_value(p, tape, j, names);
+	}
+	out_lit(p, " ]");
+	return v->end;
+}
+
+static uint32_t text_value(struct sonde_view_printer *p,
+			   const struct sonde_ctf_value *tape, uint32_t i,
+			   bool names)
+{
+	const struct sonde_ctf_value *v = &tape[i];
+	const struct sonde_ctf_type *t = v->type;
+	char *d;
+
+	switch (t->kind) {
+	case SONDE_CTF_INT:
+		d = out_room(p, SONDE_VIEW_NUM_MAX);
+		if (!d)
+			break;
+		if (t->u.integer.base == 16 && !t->u.integer.is_signed) {
+			/* The common hex case (addresses), inline. */
+			p->len += sonde_view_fmt_int(d, v->v.u, false,
+						     t->u.integer.size, 16);
+		} else if (t->u.integer.base == 10 || t->u.integer.base == 0) {
+			p->len += t->u.integer.is_signed ?
+				  sonde_view_fmt_s64(d, v->v.s) :
+				  sonde_view_fmt_u64(d, v->v.u);
+		} else {
+			p->len += sonde_view_fmt_int(d, v->v.u,
+						     t->u.integer.is_signed,
+						     t->u.integer.size,
+						     t->u.integer.base);
+		}
+		break;
+	case SONDE_CTF_FLOAT:
+		d = out_room(p, 40);
+		if (d) {
+			int n = snprintf(d, 40, "%g", v->v.d);
+
+			if (n > 0)
+				p->len += (size_t)(n < 40 ? n : 39);
+		}
+		break;
+	case SONDE_CTF_STRING:
+		d = out_room(p, v->v.str.len + 2);
+		if (d) {
+			d[0] = '"';
+			memcpy(d + 1, v->v.str.ptr, v->v.str.len);
+			d[v->v.str.len + 1] = '"';
+			p->len += v->v.str.len + 2;
+		}
+		break;
+	case SONDE_CTF_ENUM:
+		text_enum(p, v, names);
+		break;
+	case SONDE_CTF_STRUCT:
+		return text_struct(p, tape, i, names, false);
+	case SONDE_CTF_VARIANT: {
+		uint32_t opt = v->v.option;
+
+		out_lit(p, "{ ");
+		if (names && opt < t->u.variant.count) {
+			out_str(p, sonde_ctf_display_name(
+				t->u.variant.options[opt].name));
+			out_lit(p, " = ");
+		}
+		if (i + 1 < v->end)
+			text_value(p, tape, i + 1, names);
+		out_lit(p, " }");
+		return v->end;
+	}
+	case SONDE_CTF_ARRAY:
+		if (t->u.array.is_text) {
+			text_chars(p, v);
+			break;
+		}
+		return text_elements(p, tape, i, names);
+	case SONDE_CTF_SEQUENCE:
+		if (t->u.sequence.is_text) {
+			text_chars(p, v);
+			break;
+		}
+		return text_elements(p, tape, i, names);
+	}
+	return v->end;
+}
+
+static const char *loglevel_name(int64_t v)
+{
+	static const char *const names[] = {
+		"TRACE_EMERG", "TRACE_ALERT", "TRACE_CRIT", "TRACE_ERR",
+		"TRACE_WARNING", "TRACE_NOTICE", "TRACE_INFO",
+		"TRACE_DEBUG_SYSTEM", "TRACE_DEBUG_PROGRAM",
+		"TRACE_DEBUG_PROCESS", "TRACE_DEBUG_MODULE", "TRACE_DEBUG_UNIT",
+		"TRACE_DEBUG_FUNCTION", "TRACE_DEBUG_LINE", "TRACE_DEBUG",
+	};
+
+	if (v >= 0 && v < (int64_t)(sizeof(names) / sizeof(names[0])))
+		return names[v];
+	return "<<UNKNOWN>>";
+}
+
+/* One scope: ", " separator logic, optional scope name, the struct. */
+static void text_scope(struct sonde_view_printer *p,
+		       const struct sonde_ctf_value *tape, int32_t at,
+		       const char *scope_name, bool names, bool hide_special,
+		       unsigned *field_nr)
+{
+	if ((*field_nr)++)
+		out_char(p, ',');
+	if (p->names_scope) {
+		out_char(p, ' ');
+		out_str(p, scope_name);
+		out_lit(p, " =");
+	}
+	out_char(p, ' ');
+	if (tape[at].type->kind == SONDE_CTF_STRUCT)
+		text_struct(p, tape, (uint32_t)at, names, hide_special);
+	else
+		text_value(p, tape, (uint32_t)at, names);
+}
+
+static void text_event(struct sonde_view_printer *p,
+		       const struct sonde_ctf_event *ev)
+{
+	const struct sonde_ctf_event_class *ec = ev->event_class;
+	struct trace_info *ti = trace_info_of(p, ev->stream);
+	bool hn = p->names_header;
+	bool dom;
+	unsigned f = p->opts.fields;
+	bool all = f & SONDE_VIEW_FIELD_ALL;
+	unsigned field_nr = 0;
+	const struct sonde_ctf_value *pkt;
+	int32_t pkt_header = -1, pkt_ctx = -1;
+	char *d;
+
+	if (p->len >= OUT_FLUSH_AT)
+		out_flush(p);
+	if (ev->has_timestamp) {
+		uint64_t real = bt1_real(ti, ev->stream, ev->cycles);
+
+		d = out_room(p, SONDE_VIEW_TIME_MAX + 64);
+		if (d) {
+			size_t n = 0;
+
+			if (hn) {
+				memcpy(d, "timestamp = ", 12);
+				n = 12;
+			} else {
+				d[n++] = '[';
+			}
+			n += fmt_stamp(p, d + n, ev->cycles, real);
+			if (hn) {
+				d[n++] = ',';
+				d[n++] = ' ';
+			} else {
+				d[n++] = ']';
+				d[n++] = ' ';
+			}
+			if (p->print_delta) {
+				if (hn) {
+					memcpy(d + n, "delta = ", 8);
+					n += 8;
+				} else {
+					d[n++] = '(';
+				}
+				if (p->have_last) {
+					uint64_t delta = real - p->last_real;
+
+					d[n++] = '+';
+					n += sonde_view_fmt_u64(d + n, delta / NS_PER_S);
+					d[n++] = '.';
+					n += sonde_view_fmt_u64_pad(d + n, delta % NS_PER_S, 9);
+				} else {
+					memcpy(d + n, "+?.?????????", 12);
+					n += 12;
+				}
+				if (!hn)
+					d[n++] = ')';
+				d[n++] = hn ? ',' : ' ';
+				if (hn)
+					d[n++] = ' ';
+				p->have_last = true;
+				p->last_real = real;
+			}
+			p->len += n;
+		}
+	}
+	dom = false;
+	if (ti) {
+		out_mem(p, ti->prefix, ti->prefix_len);
+		dom = ti->prefix_has_dom;
+	}
+	if ((f & SONDE_VIEW_FIELD_LOGLEVEL || all) && ec->has_loglevel) {
+		char num[32];
+
+		if (hn)
+			out_lit(p, "loglevel = ");
+		else if (dom)
+			out_char(p, ':');
+		out_str(p, loglevel_name(ec->loglevel));
+		snprintf(num, sizeof(num), " (%d)", (int)ec->loglevel);
+		out_str(p, num);
+		if (hn)
+			out_lit(p, ", ");
+		dom = true;
+	}
+	if ((f & SONDE_VIEW_FIELD_EMF || all) && ec->emf_uri) {
+		if (hn)
+			out_lit(p, "model.emf.uri = ");
+		else if (dom)
+			out_char(p, ':');
+		out_char(p, '"');
+		out_str(p, ec->emf_uri);
+		out_char(p, '"');
+		if (hn)
+			out_lit(p, ", ");
+		dom = true;
+	}
+	if (dom && !hn)
+		out_char(p, ' ');
+	if (hn)
+		out_lit(p, "name = ");
+	out_str(p, ec->name);
+	if (hn)
+		field_nr++;
+	else
+		out_char(p, ':');
+
+	pkt = sonde_ctf_stream_packet_values(ev->stream, &pkt_header, &pkt_ctx);
+	if (pkt && pkt_ctx >= 0)
+		text_scope(p, pkt, pkt_ctx, "stream.packet.context",
+			   p->names_context, !p->opts.verbose, &field_nr);
+	if (p->opts.verbose && ev->header >= 0)
+		text_scope(p, ev->values, ev->header, "stream.event.header",
+			   p->names_context, false, &field_nr);
+	if (ev->stream_context >= 0)
+		text_scope(p, ev->values, ev->stream_context,
+			   "stream.event.context", p->names_context, false,
+			   &field_nr);
+	if (ev->event_context >= 0)
+		text_scope(p, ev->values, ev->event_context, "event.context",
+			   p->names_context, false, &field_nr);
+	if (ev->payload >= 0)
+		text_scope(p, ev->values, ev->payload, "event.fields",
+			   p->names_payload, false, &field_nr);
+	out_char(p, '\n');
+}
+
+/* Discarded events and packets ---------------------------------------------- */
+
+/* This packet's timestamp_end (babeltrace 1.5's end of the loss range). */
+static bool packet_end_cycles(struct sonde_ctf_stream *s, uint64_t *cycles)
+{
+	int32_t h = -1, c = -1;
+	const struct sonde_ctf_value *tape =
+		sonde_ctf_stream_packet_values(s, &h, &c);
+	const struct sonde_ctf_type *t;
+
+	if (!tape || c < 0 || tape[c].type->kind != SONDE_CTF_STRUCT)
+		return false;
+	t = tape[c].type;
+	for (size_t k = 0, j = (size_t)c + 1; k < t->u.structure.count; k++) {
+		if (t->u.structure.fields[k].role == SONDE_CTF_ROLE_TIMESTAMP_END &&
+		    tape[j].type->kind == SONDE_CTF_INT) {
+			*cycles = tape[j].v.u;
+			return true;
+		}
+		j = tape[j].end;
+	}
+	return false;
+}
+
+static void text_discarded(struct sonde_view_printer *p,
+			   const struct sonde_ctf_msg *msg)
+{
+	struct sonde_ctf_stream *s = msg->stream;
+	struct trace_info *ti = trace_info_of(p, s);
+	const struct sonde_ctf_stream_class *sc = sonde_ctf_stream_class(s);
+	const char *spath = sonde_ctf_stream_path(s);
+	const char *rel = spath;
+	uint64_t b = msg->has_range ? msg->begin_cycles : 0;
+	uint64_t e = msg->has_range ? msg->end_cycles : 0;
+	char t1[SONDE_VIEW_TIME_MAX + 1], t2[SONDE_VIEW_TIME_MAX + 1];
+	char uuid[40] = "";
+	size_t n;
+
+	if (!msg->count_known || !msg->count)
+		return;
+	if (msg->kind == SONDE_CTF_MSG_DISCARDED_PACKETS)
+		(void)packet_end_cycles(s, &e);
+	n = fmt_stamp(p, t1, b, bt1_real(ti, s, b));
+	t1[n] = '\0';
+	n = fmt_stamp(p, t2, e, bt1_real(ti, s, e));
+	t2[n] = '\0';
+	if (ti) {
+		/* Each byte with %x: babeltrace 1.5 drops leading zeros. */
+		n = 0;
+		for (int k = 0; k < 16; k++)
+			n += (size_t)snprintf(uuid + n, sizeof(uuid) - n, "%x",
+					      ti->tc->has_uuid ? ti->tc->uuid[k] : 0);
+		size_t plen = strlen(ti->path);
+
+		if (spath && !strncmp(spath, ti->path, plen) && spath[plen] == '/')
+			rel = spath + plen + 1;
+	}
+	if (!rel)
+		rel = "";
+	if (msg->kind == SONDE_CTF_MSG_DISCARDED_EVENTS)
+		warn(p, "[warning] Tracer discarded %" PRIu64 " events between [%s] and [%s] in trace UUID %s, at path: \"%s\", within stream id %" PRIu64 ", at relative path: \"%s\". You should consider recording a new trace with larger buffers or with fewer events enabled.\n",
+		     msg->count, t1, t2, uuid, ti ? ti->path : "",
+		     sc ? sc->id : 0, rel);
+	else
+		warn(p, "[warning] Tracer lost %" PRIu64 " trace packets between [%s] and [%s] in trace UUID %s, at path: \"%s\", within stream id %" PRIu64 ", at relative path: \"%s\". You should consider recording a new trace with larger buffers or with fewer events enabled.\n",
+		     msg->count, t1, t2, uuid, ti ? ti->path : "",
+		     sc ? sc->id : 0, rel);
+}
+
+/* JSON ---------------------------------------------------------------------------- */
+
+static void json_string(struct sonde_view_printer *p, const char *s,
+			size_t len)
+{
+	char *d = out_room(p, 6 * len + 2);
+
+	if (!d)
+		return;
+	d[0] = '"';
+	len = sonde_view_json_escape(d + 1, s, len);
+	d[len + 1] = '"';
+	p->len += len + 2;
+}
+
+static uint32_t json_value(struct sonde_view_printer *p,
+			   const struct sonde_ctf_value *tape, uint32_t i);
+
+static void json_int(struct sonde_view_printer *p, const struct sonde_ctf_type *t,
+		     const struct sonde_ctf_value *v)
+{
+	if (t->u.integer.is_signed)
+		out_s64(p, v->v.s);
+	else
+		out_u64(p, v->v.u);
+}
+
+static void json_chars(struct sonde_view_printer *p,
+		       const struct sonde_ctf_value *v)
+{
+	const char *nul = memchr(v->v.str.ptr, '\0', v->v.str.len);
+
+	json_string(p, v->v.str.ptr,
+		    nul ? (size_t)(nul - v->v.str.ptr) : v->v.str.len);
+}
+
+static uint32_t json_struct(struct sonde_view_printer *p,
+			    const struct sonde_ctf_value *tape, uint32_t i)
+{
+	const struct sonde_ctf_value *v = &tape[i];
+	const struct sonde_ctf_type *t = v->type;
+	uint32_t j = i + 1;
+
+	out_char(p, '{');
+	for (uint64_t k = 0; k < v->v.count; k++) {
+		const char *name = k < t->u.structure.count ?
+			sonde_ctf_display_name(t->u.structure.fields[k].name) : "?";
+
+		if (k)
+			out_char(p, ',');
+		json_string(p, name, strlen(name));
+		out_char(p, ':');
+		j = json_value(p, tape, j);
+	}
+	out_char(p, '}');
+	return v->end;
+}
+
+static uint32_t json_value(struct sonde_view_printer *p,
+			   const struct sonde_ctf_value *tape, uint32_t i)
+{
+	const struct sonde_ctf_value *v = &tape[i];
+	const struct sonde_ctf_type *t = v->type;
+	uint32_t j;
+
+	switch (t->kind) {
+	case SONDE_CTF_INT:
+		json_int(p, t, v);
+		break;
+	case SONDE_CTF_FLOAT:
+		if (v->v.d != v->v.d || v->v.d - v->v.d != 0) {
+			out_lit(p, "null");  /* NaN and infinities */
+		} else {
+			char *d = out_room(p, 40);
+
+			if (d) {
+				int n = snprintf(d, 40, "%.17g", v->v.d);
+
+				if (n > 0)
+					p->len += (size_t)(n < 40 ? n : 39);
+			}
+		}
+		break;
+	case SONDE_CTF_STRING:
+		json_string(p, v->v.str.ptr, v->v.str.len);
+		break;
+	case SONDE_CTF_ENUM: {
+		const char *labels[16];
+		size_t n = sonde_ctf_enum_labels(t, v, labels, 16);
+
+		out_lit(p, "{\"value\":");
+		json_int(p, t->u.enumeration.container, v);
+		out_lit(p, ",\"labels\":[");
+		for (size_t k = 0; k < n && k < 16; k++) {
+			if (k)
+				out_char(p, ',');
+			json_string(p, labels[k], strlen(labels[k]));
+		}
+		out_lit(p, "]}");
+		break;
+	}
+	case SONDE_CTF_STRUCT:
+		return json_struct(p, tape, i);
+	case SONDE_CTF_VARIANT: {
+		const char *name = v->v.option < t->u.variant.count ?
+			sonde_ctf_display_name(t->u.variant.options[v->v.option].name) :
+			"?";
+
+		out_char(p, '{');
+		json_string(p, name, strlen(name));
+		out_char(p, ':');
+		if (i + 1 < v->end)
+			json_value(p, tape, i + 1);
+		else
+			out_lit(p, "null");
+		out_char(p, '}');
+		return v->end;
+	}
+	case SONDE_CTF_ARRAY:
+	case SONDE_CTF_SEQUENCE:
+		if (t->kind == SONDE_CTF_ARRAY ? t->u.array.is_text :
+		    t->u.sequence.is_text) {
+			json_chars(p, v);
+			break;
+		}
+		out_char(p, '[');
+		j = i + 1;
+		for (uint64_t k = 0; k < v->v.count; k++) {
+			if (k)
+				out_char(p, ',');
+			j = json_value(p, tape, j);
+		}
+		out_char(p, ']');
+		return v->end;
+	}
+	return v->end;
+}
+
+static void json_scope(struct sonde_view_printer *p, const char *key,
+		       const struct sonde_ctf_value *tape, int32_t at)
+{
+	out_lit(p, ",\"");
+	out_str(p, key);
+	out_lit(p, "\":");
+	if (tape && at >= 0)
+		json_value(p, tape, (uint32_t)at);
+	else
+		out_lit(p, "null");
+}
+
+static void json_stream_ids(struct sonde_view_printer *p,
+			    struct sonde_ctf_stream *s, struct trace_info *ti)
+{
+	const struct sonde_ctf_stream_class *sc = sonde_ctf_stream_class(s);
+
+	out_lit(p, ",\"trace\":");
+	if (ti)
+		json_string(p, ti->path, strlen(ti->path));
+	else
+		out_lit(p, "null");
+	out_lit(p, ",\"host\":");
+	if (ti && ti->hostname)
+		json_string(p, ti->hostname, strlen(ti->hostname));
+	else
+		out_lit(p, "null");
+	out_lit(p, ",\"stream_class\":");
+	out_u64(p, sc ? sc->id : 0);
+	out_lit(p, ",\"stream\":");
+	out_u64(p, sonde_ctf_stream_instance_id(s));
+}
+
+static void json_event(struct sonde_view_printer *p,
+		       const struct sonde_ctf_event *ev)
+{
+	struct trace_info *ti = trace_info_of(p, ev->stream);
+	const struct sonde_ctf_value *pkt;
+	int32_t pkt_header = -1, pkt_ctx = -1, cpu = -1;
+
+	if (p->len >= OUT_FLUSH_AT)
+		out_flush(p);
+	out_lit(p, "{\"type\":\"event\",\"name\":");
+	json_string(p, ev->event_class->name, strlen(ev->event_class->name));
+	out_lit(p, ",\"ts\":");
+	if (ev->has_timestamp) {
+		int64_t ns;
+
+		sonde_view_event_time(p, ev, &ns);
+		out_s64(p, ns);
+		out_lit(p, ",\"cycles\":");
+		out_u64(p, ev->cycles);
+	} else {
+		out_lit(p, "null,\"cycles\":null");
+	}
+	json_stream_ids(p, ev->stream, ti);
+	pkt = sonde_ctf_stream_packet_values(ev->stream, &pkt_header, &pkt_ctx);
+	if (pkt && pkt_ctx >= 0 && pkt[pkt_ctx].type->kind == SONDE_CTF_STRUCT)
+		cpu = sonde_ctf_value_struct_member(pkt, pkt_ctx, "cpu_id");
+	out_lit(p, ",\"cpu\":");
+	if (cpu >= 0 && pkt[cpu].type->kind == SONDE_CTF_INT)
+		json_int(p, pkt[cpu].type, &pkt[cpu]);
+	else
+		out_lit(p, "null");
+	json_scope(p, "packet_context", pkt, pkt_ctx);
+	if (p->opts.verbose)
+		json_scope(p, "event_header", ev->values, ev->header);
+	json_scope(p, "stream_context", ev->values, ev->stream_context);
+	json_scope(p, "event_context", ev->values, ev->event_context);
+	json_scope(p, "payload", ev->values, ev->payload);
+	out_lit(p, "}\n");
+}
+
+static void json_discarded(struct sonde_view_printer *p,
+			   const struct sonde_ctf_msg *msg)
+{
+	struct trace_info *ti = trace_info_of(p, msg->stream);
+	const char *spath = sonde_ctf_stream_path(msg->stream);
+
+	out_lit(p, "{\"type\":");
+	if (msg->kind == SONDE_CTF_MSG_DISCARDED_EVENTS)
+		out_lit(p, "\"discarded_events\"");
+	else
+		out_lit(p, "\"discarded_packets\"");
+	out_lit(p, ",\"count\":");
+	if (msg->count_known)
+		out_u64(p, msg->count);
+	else
+		out_lit(p, "null");
+	out_lit(p, ",\"begin_ns\":");
+	if (msg->has_range)
+		out_s64(p, msg->begin_ns);
+	else
+		out_lit(p, "null");
+	out_lit(p, ",\"end_ns\":");
+	if (msg->has_range)
+		out_s64(p, msg->end_ns);
+	else
+		out_lit(p, "null");
+	json_stream_ids(p, msg->stream, ti);
+	out_lit(p, ",\"stream_path\":");
+	if (spath)
+		json_string(p, spath, strlen(spath));
+	else
+		out_lit(p, "null");
+	out_lit(p, "}\n");
+}
+
+/* Public API ------------------------------------------------------------------- */
+
+int sonde_view_printer_create(const struct sonde_view_opts *opts,
+			      struct sonde_ctf_trace_set *set,
+			      int out_fd, int warn_fd,
+			      struct sonde_view_printer **out,
+			      struct sonde_error *err)
+{
+	struct sonde_view_printer *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		goto nomem;
+	p->opts = *opts;
+	p->set = set;
+	p->out_fd = out_fd;
+	p->warn_fd = warn_fd;
+	p->cap = OUT_CAP;
+	p->buf = malloc(p->cap);
+	if (!p->buf)
+		goto nomem;
+	p->names_payload = opts->names & SONDE_VIEW_NAMES_PAYLOAD;
+	p->names_context = opts->names & SONDE_VIEW_NAMES_CONTEXT;
+	p->names_header = opts->names & SONDE_VIEW_NAMES_HEADER;
+	p->names_scope = opts->names & SONDE_VIEW_NAMES_SCOPE;
+	p->print_delta = !opts->no_delta ||
+			 (opts->fields & SONDE_VIEW_FIELD_ALL);
+	sonde_view_time_cache_init(&p->tcache);
+
+	p->trace_count = set ? sonde_ctf_trace_set_trace_count(set) : 0;
+	if (p->trace_count) {
+		p->traces = calloc(p->trace_count, sizeof(*p->traces));
+		if (!p->traces)
+			goto nomem;
+	}
+	for (size_t i = 0; i < p->trace_count; i++) {
+		struct trace_info *ti = &p->traces[i];
+		struct sonde_ctf_trace *t = sonde_ctf_trace_set_trace(set, i);
+
+		ti->trace = t;
+		ti->tc = sonde_ctf_trace_get_class(t);
+		ti->path = sonde_ctf_trace_path(t);
+		if (!ti->path)
+			ti->path = "";
+	}
+	compute_offsets(p);
+	for (size_t i = 0; i < p->trace_count; i++)
+		if (build_prefix(p, &p->traces[i]))
+			goto nomem;
+	*out = p;
+	return 0;
+nomem:
+	sonde_view_printer_free(p);
+	return sonde_error_set(err, SONDE_ENOMEM, "printer: out of memory");
+}
+
+int sonde_view_print(struct sonde_view_printer *p,
+		     const struct sonde_ctf_msg *msg, struct sonde_error *err)
+{
+	switch (p->opts.format) {
+	case SONDE_VIEW_TEXT:
+		if (msg->kind == SONDE_CTF_MSG_EVENT)
+			text_event(p, msg->event);
+		else
+			text_discarded(p, msg);
+		break;
+	case SONDE_VIEW_JSON:
+		if (msg->kind == SONDE_CTF_MSG_EVENT)
+			json_event(p, msg->event);
+		else
+			json_discarded(p, msg);
+		break;
+	case SONDE_VIEW_DUMMY:
+		break;
+	}
+	if (p->write_errno)
+		return sonde_error_set(err, SONDE_EIO, "write: %s",
+				       strerror(p->write_errno));
+	return 0;
+}
+
+int sonde_view_printer_flush(struct sonde_view_printer *p,
+			     struct sonde_error *err)
+{
+	out_flush(p);
+	if (p->write_errno)
+		return sonde_error_set(err, SONDE_EIO, "write: %s",
+				       strerror(p->write_errno));
+	return 0;
+}
+
+void sonde_view_printer_free(struct sonde_view_printer *p)
+{
+	if (!p)
+		return;
+	if (p->buf)
+		out_flush(p);
+	for (size_t i = 0; i < p->trace_count; i++)
+		free(p->traces[i].prefix);
+	free(p->traces);
+	for (size_t i = 0; i < p->names.cap; i++)
+		free(p->names.slots[i]);
+	free(p->names.slots);
+	free(p->buf);
+	free(p);
+}
