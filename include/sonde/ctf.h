@@ -233,6 +233,17 @@ int sonde_ctf_metadata_depacketize(const uint8_t *bytes, size_t len,
 				   const char *origin, char **text,
 				   size_t *text_len, struct sonde_error *err);
 
+/*
+ * Depacketizes and parses the bytes of a metadata file, then checks that
+ * packetized metadata agrees with the trace block: same byte order as the
+ * packet headers, same UUID.  `text` may be NULL; otherwise it receives the
+ * TSDL text (malloc'd, NUL-terminated) as sonde_ctf_metadata_depacketize()
+ * would.  Use this rather than the two calls above when opening a trace.
+ */
+int sonde_ctf_metadata_load(const uint8_t *bytes, size_t len, const char *origin,
+			    struct sonde_ctf_trace_class **out, char **text,
+			    size_t *text_len, struct sonde_error *err);
+
 void sonde_ctf_trace_class_free(struct sonde_ctf_trace_class *tc);
 
 const struct sonde_ctf_stream_class *
