@@ -1,0 +1,546 @@
+/*
+ * Compiles the type trees of a trace class into decoder programs (see
+ * decode.h).  Done once per trace; the programs are read-only afterwards
+ * and shared by all the streams of the trace.
+ */
+#include "ctf/stream/decode.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define HOST_BYTE_ORDER SONDE_CTF_BE
+#else
+#define HOST_BYTE_ORDER SONDE_CTF_LE
+#endif
+
+/* Deeper type nesting than this is refused rather than risking the C stack
+ * while compiling. */
+#define MAX_NESTING 256
+
+struct compiler {
+	struct dec_codec *codec;
+	struct sonde_error *err;
+	uint32_t depth;
+};
+
+static int emit(struct compiler *c, struct dec_op **op, uint32_t *index)
+{
+	struct dec_codec *codec = c->codec;
+
+	if (codec->op_count == codec->op_cap) {
+		size_t cap = codec->op_cap ? codec->op_cap * 2 : 256;
+		struct dec_op *ops;
+
+		if (cap > INT32_MAX)
+			return sonde_error_set(c->err, SONDE_ENOMEM,
+					       "metadata: too many types to compile");
+		ops = realloc(codec->ops, cap * sizeof(*ops));
+		if (!ops)
+			return sonde_error_set(c->err, SONDE_ENOMEM,
+					       "out of memory compiling types");
+		codec->ops = ops;
+		codec->op_cap = cap;
+	}
+	*index = (uint32_t)codec->op_count;
+	*op = &codec->ops[codec->op_count++];
+	memset(*op, 0, sizeof(**op));
+	(*op)->slot = -1;
+	return 0;
+}
+
+static int reserve_targets(struct compiler *c, size_t n, uint32_t *first)
+{
+	struct dec_codec *codec = c->codec;
+
+	if (codec->target_count + n > codec->target_cap) {
+		size_t cap = codec->target_cap ? codec->target_cap : 64;
+		uint32_t *t;
+
+		while (cap < codec->target_count + n)
+			cap *= 2;
+		t = realloc(codec->targets, cap * sizeof(*t));
+		if (!t)
+			return sonde_error_set(c->err, SONDE_ENOMEM,
+					       "out of memory compiling types");
+		codec->targets = t;
+		codec->target_cap = cap;
+	}
+	*first = (uint32_t)codec->target_count;
+	codec->target_count += n;
+	return 0;
+}
+
+/* Smallest number of bits a value of this type can occupy (alignment
+ * ignored); saturates instead of overflowing. */
+static uint64_t min_bits(const struct sonde_ctf_type *t, unsigned depth)
+{
+	uint64_t sum = 0, m, e;
+	size_t i;
+
+	if (depth > MAX_NESTING)
+		return 0;
+	switch (t->kind) {
+	case SONDE_CTF_INT:
+		return t->u.integer.size;
+	case SONDE_CTF_FLOAT:
+		return t->u.floating.exp_dig + t->u.floating.mant_dig;
+	case SONDE_CTF_STRING:
+		return 8;
+	case SONDE_CTF_ENUM:
+		return t->u.enumeration.container->u.integer.size;
+	case SONDE_CTF_STRUCT:
+		for (i = 0; i < t->u.structure.count; i++) {
+			sum += min_bits(t->u.structure.fields[i].type, depth + 1);
+			if (sum > UINT32_MAX)
+				return UINT32_MAX;
+		}
+		return sum;
+	case SONDE_CTF_VARIANT:
+		m = UINT32_MAX;
+		for (i = 0; i < t->u.variant.count; i++) {
+			e = min_bits(t->u.variant.options[i].type, depth + 1);
+			if (e < m)
+				m = e;
+		}
+		return t->u.variant.count ? m : 0;
+	case SONDE_CTF_ARRAY:
+		e = min_bits(t->u.array.element, depth + 1);
+		if (e && t->u.array.length > UINT32_MAX / e)
+			return UINT32_MAX;
+		return e * t->u.array.length;
+	case SONDE_CTF_SEQUENCE:
+		return 0;
+	}
+	return 0;
+}
+
+static int compile_int(struct compiler *c, const struct sonde_ctf_type *t,
+		       const struct sonde_ctf_type *int_type, const char *name,
+		       int32_t slot, uint8_t role)
+{
+	uint32_t size = int_type->u.integer.size;
+	struct dec_op *op;
+	uint32_t idx;
+	int ret;
+
+	if (size < 1 || size > 64)
+		return sonde_error_set(c->err, SONDE_EUNSUPPORTED,
+				       "field '%s': %u-bit integers are not supported",
+				       name ? name : "", size);
+	ret = emit(c, &op, &idx);
+	if (ret)
+		return ret;
+	op->code = DEC_OP_INT;
+	op->size = size;
+	op->align_mask = t->align ? t->align - 1 : 0;
+	op->type = t;
+	op->name = name;
+	op->role = role;
+	op->slot = slot;
+	if (int_type->u.integer.is_signed)
+		op->flags |= DEC_F_SIGNED;
+	if (int_type->u.integer.byte_order == SONDE_CTF_BE)
+		op->flags |= DEC_F_BE;
+	if (slot >= 0)
+		op->flags |= DEC_F_SLOT;
+	if (role != SONDE_CTF_ROLE_NONE)
+		op->flags |= DEC_F_ROLE;
+	if (int_type->u.integer.mapped_clock &&
+	    role != SONDE_CTF_ROLE_TIMESTAMP_END) {
+		op->flags |= DEC_F_CLOCK;
+		op->clock = int_type->u.integer.mapped_clock;
+	}
+	if ((size == 8 || size == 16 || size == 32 || size == 64) &&
+	    op->align_mask >= 7 &&
+	    int_type->u.integer.byte_order == HOST_BYTE_ORDER)
+		op->code = DEC_OP_INT_FAST;
+	return 0;
+}
+
+static int compile_type(struct compiler *c, const struct sonde_ctf_type *t,
+			const char *name, int32_t slot, uint8_t role);
+
+static int compile_struct(struct compiler *c, const struct sonde_ctf_type *t,
+			  const char *name)
+{
+	struct dec_op *op;
+	uint32_t idx;
+	size_t i;
+	int ret;
+
+	ret = emit(c, &op, &idx);
+	if (ret)
+		return ret;
+	op->code = DEC_OP_STRUCT;
+	op->align_mask = t->align ? t->align - 1 : 0;
+	op->type = t;
+	op->name = name;
+	op->count = (uint32_t)t->u.structure.count;
+	for (i = 0; i < t->u.structure.count; i++) {
+		const struct sonde_ctf_field_decl *f = &t->u.structure.fields[i];
+
+		ret = compile_type(c, f->type, f->name, f->slot, f->role);
+		if (ret)
+			return ret;
+	}
+	ret = emit(c, &op, &idx);
+	if (ret)
+		return ret;
+	op->code = DEC_OP_STRUCT_END;
+	return 0;
+}
+
+static int compile_variant(struct compiler *c, const struct sonde_ctf_type *t,
+			   const char *name)
+{
+	size_t n = t->u.variant.count, i;
+	uint32_t idx, first = 0, jump_idx, end_idx;
+	uint32_t *jumps = NULL;
+	struct dec_op *op;
+	int ret;
+
+	if (t->u.variant.tag_slot < 0 || !t->u.variant.tag_type)
+		return sonde_error_set(c->err, SONDE_EUNSUPPORTED,
+				       "variant '%s': unresolved tag '%s'",
+				       name ? name : "",
+				       t->u.variant.tag_name ? t->u.variant.tag_name : "");
+	ret = reserve_targets(c, n, &first);
+	if (ret)
+		return ret;
+	ret = emit(c, &op, &idx);
+	if (ret)
+		return ret;
+	op->code = DEC_OP_VARIANT;
+	op->type = t;
+	op->name = name;
+	op->slot = t->u.variant.tag_slot;
+	op->target = first;
+	op->count = (uint32_t)n;
+	if (n) {
+		jumps = calloc(n, sizeof(*jumps));
+		if (!jumps)
+			return sonde_error_set(c->err, SONDE_ENOMEM,
+					       "out of memory compiling types");
+	}
+	for (i = 0; i < n; i++) {
+		const struct sonde_ctf_field_decl *f = &t->u.variant.options[i];
+
+		c->codec->targets[first + i] = (uint32_t)c->codec->op_count;
+		ret = compile_type(c, f->type, f->name, f->slot, f->role);
+		if (!ret)
+			ret = emit(c, &op, &jump_idx);
+		if (ret)
+			goto out;
+		op->code = DEC_OP_JUMP;
+		jumps[i] = jump_idx;
+	}
+	ret = emit(c, &op, &end_idx);
+	if (ret)
+		goto out;
+	op->code = DEC_OP_VARIANT_END;
+	for (i = 0; i < n; i++)
+		c->codec->ops[jumps[i]].target = end_idx;
+out:
+	free(jumps);
+	return ret;
+}
+
+static int compile_list(struct compiler *c, const struct sonde_ctf_type *t,
+			const char *name, uint8_t role)
+{
+	bool seq = t->kind == SONDE_CTF_SEQUENCE;
+	const struct sonde_ctf_type *elem = seq ? t->u.sequence.element :
+						  t->u.array.element;
+	bool text = seq ? t->u.sequence.is_text : t->u.array.is_text;
+	uint32_t idx, next_idx;
+	struct dec_op *op;
+	int ret;
+
+	ret = emit(c, &op, &idx);
+	if (ret)
+		return ret;
+	op->type = t;
+	op->name = name;
+	op->role = role;
+	if (role != SONDE_CTF_ROLE_NONE)
+		op->flags |= DEC_F_ROLE;
+	/* Arrays align on their element even when empty. */
+	op->align_mask = elem->kind == SONDE_CTF_VARIANT ? 0 :
+			 (elem->align ? elem->align - 1 : 0);
+	if (t->align > elem->align && elem->kind != SONDE_CTF_VARIANT)
+		op->align_mask = t->align - 1;
+	if (seq) {
+		if (t->u.sequence.length_slot < 0)
+			return sonde_error_set(c->err, SONDE_EUNSUPPORTED,
+					       "sequence '%s': unresolved length '%s'",
+					       name ? name : "",
+					       t->u.sequence.length_name ?
+					       t->u.sequence.length_name : "");
+		op->flags |= DEC_F_SEQ;
+		op->slot = t->u.sequence.length_slot;
+	} else {
+		op->length = t->u.array.length;
+	}
+	if (text) {
+		op->code = DEC_OP_TEXT;
+		op->size = 8;
+		if (op->align_mask < 7)
+			op->align_mask = 7;
+		return 0;
+	}
+	op->code = DEC_OP_LIST;
+	op->size = (uint32_t)min_bits(elem, 0);
+	ret = compile_type(c, elem, name, -1, SONDE_CTF_ROLE_NONE);
+	if (ret)
+		return ret;
+	ret = emit(c, &op, &next_idx);
+	if (ret)
+		return ret;
+	op->code = DEC_OP_LIST_NEXT;
+	op->target = idx + 1;
+	c->codec->ops[idx].target = next_idx + 1;
+	return 0;
+}
+
+static int compile_type(struct compiler *c, const struct sonde_ctf_type *t,
+			const char *name, int32_t slot, uint8_t role)
+{
+	struct dec_op *op;
+	uint32_t idx;
+	int ret = 0;
+
+	if (!t)
+		return sonde_error_set(c->err, SONDE_EINVAL,
+				       "field '%s' has no type", name ? name : "");
+	if (++c->depth > MAX_NESTING) {
+		c->depth--;
+		return sonde_error_set(c->err, SONDE_EUNSUPPORTED,
+				       "field '%s': types nested too deeply",
+				       name ? name : "");
+	}
+	if (c->depth > c->codec->max_depth)
+		c->codec->max_depth = c->depth;
+	switch (t->kind) {
+	case SONDE_CTF_INT:
+		ret = compile_int(c, t, t, name, slot, role);
+		break;
+	case SONDE_CTF_ENUM:
+		if (!t->u.enumeration.container ||
+		    t->u.enumeration.container->kind != SONDE_CTF_INT) {
+			ret = sonde_error_set(c->err, SONDE_EINVAL,
+					      "enum '%s' has no integer container",
+					      name ? name : "");
+			break;
+		}
+		ret = compile_int(c, t, t->u.enumeration.container, name, slot,
+				  role);
+		break;
+	case SONDE_CTF_FLOAT: {
+		uint32_t size = t->u.floating.exp_dig + t->u.floating.mant_dig;
+
+		if (size != 32 && size != 64) {
+			ret = sonde_error_set(c->err, SONDE_EUNSUPPORTED,
+					      "field '%s': %u-bit floats are not supported",
+					      name ? name : "", size);
+			break;
+		}
+		ret = emit(c, &op, &idx);
+		if (ret)
+			break;
+		op->code = DEC_OP_FLOAT;
+		op->size = size;
+		op->align_mask = t->align ? t->align - 1 : 0;
+		op->type = t;
+		op->name = name;
+		if (t->u.floating.byte_order == SONDE_CTF_BE)
+			op->flags |= DEC_F_BE;
+		break;
+	}
+	case SONDE_CTF_STRING:
+		ret = emit(c, &op, &idx);
+		if (ret)
+			break;
+		op->code = DEC_OP_STRING;
+		op->align_mask = 7;
+		op->type = t;
+		op->name = name;
+		break;
+	case SONDE_CTF_STRUCT:
+		ret = compile_struct(c, t, name);
+		break;
+	case SONDE_CTF_VARIANT:
+		ret = compile_variant(c, t, name);
+		break;
+	case SONDE_CTF_ARRAY:
+	case SONDE_CTF_SEQUENCE:
+		ret = compile_list(c, t, name, role);
+		break;
+	default:
+		ret = sonde_error_set(c->err, SONDE_EINVAL,
+				      "field '%s' has an unknown type kind",
+				      name ? name : "");
+	}
+	c->depth--;
+	return ret;
+}
+
+static int compile_scope(struct compiler *c, const struct sonde_ctf_type *t,
+			 dec_prog *prog)
+{
+	struct dec_op *op;
+	uint32_t idx;
+	int ret;
+
+	*prog = DEC_NO_PROG;
+	if (!t)
+		return 0;
+	*prog = (dec_prog)c->codec->op_count;
+	ret = compile_type(c, t, NULL, -1, SONDE_CTF_ROLE_NONE);
+	if (!ret)
+		ret = emit(c, &op, &idx);
+	if (!ret)
+		op->code = DEC_OP_END;
+	return ret;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	const struct dec_event_entry *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static int compile_stream_class(struct compiler *c,
+				const struct sonde_ctf_stream_class *sc,
+				struct dec_stream_class *dsc)
+{
+	uint64_t max_id = 0;
+	size_t n = sc->event_class_count, i;
+	int ret;
+
+	dsc->sc = sc;
+	ret = compile_scope(c, sc->packet_context, &dsc->packet_context);
+	if (!ret)
+		ret = compile_scope(c, sc->event_header, &dsc->event_header);
+	if (!ret)
+		ret = compile_scope(c, sc->event_context, &dsc->event_context);
+	if (ret)
+		return ret;
+	for (i = 0; i < n; i++)
+		if (sc->event_classes[i]->id > max_id)
+			max_id = sc->event_classes[i]->id;
+	dsc->dense = n && max_id < 4 * (uint64_t)n + 64;
+	dsc->entry_count = dsc->dense ? (size_t)max_id + 1 : n;
+	if (dsc->entry_count) {
+		dsc->entries = calloc(dsc->entry_count, sizeof(*dsc->entries));
+		if (!dsc->entries)
+			return sonde_error_set(c->err, SONDE_ENOMEM,
+					       "out of memory compiling types");
+	}
+	for (i = 0; i < n; i++) {
+		const struct sonde_ctf_event_class *ec = sc->event_classes[i];
+		struct dec_event_entry *e = dsc->dense ?
+			&dsc->entries[ec->id] : &dsc->entries[i];
+
+		if (dsc->dense && e->ec)
+			continue; /* duplicate id: the first declaration wins */
+		e->id = ec->id;
+		e->ec = ec;
+		ret = compile_scope(c, ec->context, &e->context);
+		if (!ret)
+			ret = compile_scope(c, ec->fields, &e->fields);
+		if (ret)
+			return sonde_error_prefix(c->err, "event '%s'",
+						  ec->name ? ec->name : "");
+	}
+	if (!dsc->dense && n)
+		qsort(dsc->entries, n, sizeof(*dsc->entries), cmp_entry);
+	return 0;
+}
+
+int dec_codec_create(const struct sonde_ctf_trace_class *tc,
+		     struct dec_codec **out, struct sonde_error *err)
+{
+	struct compiler c = { 0 };
+	struct dec_codec *codec;
+	size_t i;
+	int ret;
+
+	codec = calloc(1, sizeof(*codec));
+	if (!codec)
+		return sonde_error_set(err, SONDE_ENOMEM, "out of memory");
+	codec->tc = tc;
+	c.codec = codec;
+	c.err = err;
+	ret = compile_scope(&c, tc->packet_header, &codec->packet_header);
+	if (ret)
+		goto fail;
+	if (tc->stream_class_count) {
+		codec->scs = calloc(tc->stream_class_count, sizeof(*codec->scs));
+		if (!codec->scs) {
+			ret = sonde_error_set(err, SONDE_ENOMEM, "out of memory");
+			goto fail;
+		}
+	}
+	codec->sc_count = tc->stream_class_count;
+	for (i = 0; i < tc->stream_class_count; i++) {
+		ret = compile_stream_class(&c, tc->stream_classes[i],
+					   &codec->scs[i]);
+		if (ret)
+			goto fail;
+	}
+	*out = codec;
+	return 0;
+fail:
+	dec_codec_free(codec);
+	return ret;
+}
+
+void dec_codec_free(struct dec_codec *codec)
+{
+	size_t i;
+
+	if (!codec)
+		return;
+	for (i = 0; i < codec->sc_count; i++)
+		free(codec->scs[i].entries);
+	free(codec->scs);
+	free(codec->ops);
+	free(codec->targets);
+	free(codec);
+}
+
+const struct dec_stream_class *dec_codec_stream_class(const struct dec_codec *c,
+						      uint64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < c->sc_count; i++)
+		if (c->scs[i].sc->id == id)
+			return &c->scs[i];
+	return NULL;
+}
+
+const struct dec_event_entry *dec_find_event(const struct dec_stream_class *dsc,
+					     uint64_t id)
+{
+	size_t lo = 0, hi = dsc->entry_count;
+
+	if (dsc->dense) {
+		if (id >= dsc->entry_count || !dsc->entries[id].ec)
+			return NULL;
+		return &dsc->entries[id];
+	}
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (dsc->entries[mid].id == id)
+			return &dsc->entries[mid];
+		if (dsc->entries[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}

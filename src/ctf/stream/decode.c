@@ -1,0 +1,434 @@
+/*
+ * The decoder interpreter: runs compiled programs over packet bytes and
+ * writes the value tape.  Bit packing follows CTF 1.8 §4.1 (ctf.md §1.4):
+ * offsets are relative to the packet start; little-endian fields fill bytes
+ * from their least significant bit, big-endian ones from their most
+ * significant bit.
+ */
+#include "ctf/stream/decode.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+int dec_state_init(struct dec_state *st, const struct dec_codec *codec)
+{
+	uint32_t slots = codec->tc->slot_count;
+
+	memset(st, 0, sizeof(*st));
+	st->codec = codec;
+	st->cap = 64;
+	st->tape = malloc(st->cap * sizeof(*st->tape));
+	st->frames = malloc((codec->max_depth + 1) * sizeof(*st->frames));
+	st->slots = calloc(slots ? slots : 1, sizeof(*st->slots));
+	if (!st->tape || !st->frames || !st->slots) {
+		dec_state_fini(st);
+		return SONDE_ENOMEM;
+	}
+	return 0;
+}
+
+void dec_state_fini(struct dec_state *st)
+{
+	free(st->tape);
+	free(st->frames);
+	free(st->slots);
+	st->tape = NULL;
+	st->frames = NULL;
+	st->slots = NULL;
+}
+
+static int tape_grow(struct dec_state *st)
+{
+	uint32_t cap = st->cap * 2;
+	struct sonde_ctf_value *t;
+
+	if (st->cap >= DEC_MAX_NODES) {
+		snprintf(st->what, sizeof(st->what),
+			 "more than %u values in one event", DEC_MAX_NODES);
+		return SONDE_EFORMAT;
+	}
+	t = realloc(st->tape, (size_t)cap * sizeof(*t));
+	if (!t) {
+		snprintf(st->what, sizeof(st->what), "out of memory");
+		return SONDE_ENOMEM;
+	}
+	st->tape = t;
+	st->cap = cap;
+	return 0;
+}
+
+static inline uint64_t sign_extend(uint64_t x, unsigned size)
+{
+	unsigned shift = 64 - size;
+
+	return (uint64_t)((int64_t)(x << shift) >> shift);
+}
+
+/* Reads `size` (1..64) bits at bit `pos`; the caller checked the bounds. */
+static uint64_t read_bits(const uint8_t *buf, uint64_t pos, unsigned size,
+			  bool be)
+{
+	const uint8_t *p = buf + (pos >> 3);
+	unsigned shift = pos & 7;
+	unsigned nbytes = (shift + size + 7) / 8;
+	unsigned i, n = nbytes < 8 ? nbytes : 8;
+	uint64_t x = 0;
+
+	if (!be) {
+		for (i = 0; i < n; i++)
+			x |= (uint64_t)p[i] << (8 * i);
+		x >>= shift;
+		if (nbytes == 9)
+			x |= (uint64_t)p[8] << (64 - shift);
+	} else {
+		for (i = 0; i < n; i++)
+			x = (x << 8) | p[i];
+		if (nbytes == 9)
+			x = (x << shift) | (p[8] >> (8 - shift));
+		else
+			x <<= 64 - 8 * nbytes + shift;
+		x >>= 64 - size;
+		return x;
+	}
+	return size == 64 ? x : x & ((UINT64_C(1) << size) - 1);
+}
+
+static inline uint64_t read_fast(const uint8_t *p, unsigned size)
+{
+	uint16_t v16;
+	uint32_t v32;
+	uint64_t v64;
+
+	switch (size) {
+	case 8:
+		return *p;
+	case 16:
+		memcpy(&v16, p, 2);
+		return v16;
+	case 32:
+		memcpy(&v32, p, 4);
+		return v32;
+	default:
+		memcpy(&v64, p, 8);
+		return v64;
+	}
+}
+
+/* Slots, roles and the clock: rare, kept out of the fast path. */
+static void int_side_effects(struct dec_state *st, const struct dec_op *op,
+			     uint64_t x)
+{
+	if (op->flags & DEC_F_SLOT)
+		st->slots[op->slot] = x;
+	if (op->flags & DEC_F_CLOCK) {
+		unsigned n = op->size;
+
+		if (n >= 64) {
+			st->clock = x;
+		} else {
+			uint64_t mask = (UINT64_C(1) << n) - 1;
+
+			x &= mask;
+			if (x < (st->clock & mask))
+				st->clock += UINT64_C(1) << n;
+			st->clock = (st->clock & ~mask) | x;
+		}
+		st->clock_class = op->clock;
+		st->clock_valid = true;
+		st->clock_updated = true;
+	}
+	if (op->flags & DEC_F_ROLE) {
+		st->roles[op->role] = x;
+		st->role_size[op->role] = op->size;
+		st->roles_seen |= 1u << op->role;
+	}
+}
+
+static int select_option(const struct sonde_ctf_type *t, uint64_t tag,
+			 uint32_t *option)
+{
+	const struct sonde_ctf_type *tag_type = t->u.variant.tag_type;
+	bool is_signed = false;
+	size_t i;
+
+	if (tag_type->kind == SONDE_CTF_ENUM)
+		is_signed = tag_type->u.enumeration.container->u.integer.is_signed;
+	else if (tag_type->kind == SONDE_CTF_INT)
+		is_signed = tag_type->u.integer.is_signed;
+	for (i = 0; i < t->u.variant.range_count; i++) {
+		const struct sonde_ctf_variant_range *r = &t->u.variant.ranges[i];
+		bool in = is_signed ?
+			(int64_t)tag >= r->lo.s && (int64_t)tag <= r->hi.s :
+			tag >= r->lo.u && tag <= r->hi.u;
+
+		if (in && r->option < t->u.variant.count) {
+			*option = r->option;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static const char *op_name(const struct dec_op *op)
+{
+	return op->name ? op->name : "(scope)";
+}
+
+#define NEW_NODE(v)                                                           \
+	do {                                                                  \
+		if (unlikely(st->len >= st->cap)) {                           \
+			ret = tape_grow(st);                                  \
+			if (ret)                                              \
+				goto fail;                                    \
+		}                                                             \
+		(v) = &st->tape[st->len++];                                   \
+	} while (0)
+
+int dec_run(struct dec_state *st, dec_prog prog)
+{
+	const struct dec_op *ops = st->codec->ops;
+	const uint32_t *targets = st->codec->targets;
+	const uint8_t *buf = st->buf;
+	struct dec_frame *frames = st->frames;
+	const uint64_t limit = st->limit;
+	uint64_t pos = st->pos;
+	uint32_t pc = (uint32_t)prog, depth = 0;
+	struct sonde_ctf_value *v;
+	const struct dec_op *op;
+	int ret = 0;
+
+	if (prog < 0)
+		return 0;
+	for (;;) {
+		op = &ops[pc];
+		switch (op->code) {
+		case DEC_OP_INT_FAST: {
+			uint64_t x;
+
+			pos = (pos + op->align_mask) & ~(uint64_t)op->align_mask;
+			if (unlikely(pos + op->size > limit))
+				goto out_of_bounds;
+			x = read_fast(buf + (pos >> 3), op->size);
+			if (op->flags & DEC_F_SIGNED)
+				x = sign_extend(x, op->size);
+			NEW_NODE(v);
+			v->type = op->type;
+			v->end = st->len;
+			v->v.u = x;
+			pos += op->size;
+			if (unlikely(op->flags & (DEC_F_SLOT | DEC_F_ROLE | DEC_F_CLOCK)))
+				int_side_effects(st, op, x);
+			pc++;
+			break;
+		}
+		case DEC_OP_INT: {
+			uint64_t x;
+
+			pos = (pos + op->align_mask) & ~(uint64_t)op->align_mask;
+			if (unlikely(pos + op->size > limit))
+				goto out_of_bounds;
+			x = read_bits(buf, pos, op->size, op->flags & DEC_F_BE);
+			if (op->flags & DEC_F_SIGNED)
+				x = sign_extend(x, op->size);
+			NEW_NODE(v);
+			v->type = op->type;
+			v->end = st->len;
+			v->v.u = x;
+			pos += op->size;
+			if (op->flags & (DEC_F_SLOT | DEC_F_ROLE | DEC_F_CLOCK))
+				int_side_effects(st, op, x);
+			pc++;
+			break;
+		}
+		case DEC_OP_FLOAT: {
+			uint64_t x;
+
+			pos = (pos + op->align_mask) & ~(uint64_t)op->align_mask;
+			if (unlikely(pos + op->size > limit))
+				goto out_of_bounds;
+			x = read_bits(buf, pos, op->size, op->flags & DEC_F_BE);
+			NEW_NODE(v);
+			v->type = op->type;
+			v->end = st->len;
+			if (op->size == 32) {
+				uint32_t b = (uint32_t)x;
+				float f;
+
+				memcpy(&f, &b, sizeof(f));
+				v->v.d = f;
+			} else {
+				memcpy(&v->v.d, &x, sizeof(v->v.d));
+			}
+			pos += op->size;
+			pc++;
+			break;
+		}
+		case DEC_OP_STRING: {
+			const uint8_t *start, *nul;
+
+			pos = (pos + 7) & ~(uint64_t)7;
+			if (unlikely(pos + 8 > limit))
+				goto out_of_bounds;
+			start = buf + (pos >> 3);
+			nul = memchr(start, 0, (limit - pos) >> 3);
+			if (unlikely(!nul)) {
+				snprintf(st->what, sizeof(st->what),
+					 "string '%s' at bit %llu is not terminated before the content end",
+					 op_name(op), (unsigned long long)pos);
+				ret = SONDE_EFORMAT;
+				goto fail;
+			}
+			NEW_NODE(v);
+			v->type = op->type;
+			v->end = st->len;
+			v->v.str.ptr = (const char *)start;
+			v->v.str.len = (size_t)(nul - start);
+			pos += ((uint64_t)(nul - start) + 1) * 8;
+			pc++;
+			break;
+		}
+		case DEC_OP_TEXT: {
+			uint64_t count = (op->flags & DEC_F_SEQ) ?
+					 st->slots[op->slot] : op->length;
+
+			pos = (pos + op->align_mask) & ~(uint64_t)op->align_mask;
+			if (unlikely(pos > limit || count > (limit - pos) / 8))
+				goto out_of_bounds;
+			NEW_NODE(v);
+			v->type = op->type;
+			v->end = st->len;
+			v->v.str.ptr = (const char *)buf + (pos >> 3);
+			v->v.str.len = (size_t)count;
+			pos += count * 8;
+			pc++;
+			break;
+		}
+		case DEC_OP_STRUCT:
+			pos = (pos + op->align_mask) & ~(uint64_t)op->align_mask;
+			if (unlikely(pos > limit))
+				goto out_of_bounds;
+			NEW_NODE(v);
+			v->type = op->type;
+			v->v.count = op->count;
+			frames[depth++].node = st->len - 1;
+			pc++;
+			break;
+		case DEC_OP_STRUCT_END:
+		case DEC_OP_VARIANT_END:
+			st->tape[frames[--depth].node].end = st->len;
+			pc++;
+			break;
+		case DEC_OP_VARIANT: {
+			uint64_t tag = st->slots[op->slot];
+			uint32_t option;
+
+			if (unlikely(select_option(op->type, tag, &option))) {
+				snprintf(st->what, sizeof(st->what),
+					 "variant '%s': tag '%s' value %lld selects no option",
+					 op_name(op),
+					 op->type->u.variant.tag_name ?
+					 op->type->u.variant.tag_name : "",
+					 (long long)tag);
+				ret = SONDE_EFORMAT;
+				goto fail;
+			}
+			NEW_NODE(v);
+			v->type = op->type;
+			v->v.option = option;
+			frames[depth++].node = st->len - 1;
+			pc = targets[op->target + option];
+			break;
+		}
+		case DEC_OP_JUMP:
+			pc = op->target;
+			break;
+		case DEC_OP_LIST: {
+			uint64_t count = (op->flags & DEC_F_SEQ) ?
+					 st->slots[op->slot] : op->length;
+
+			pos = (pos + op->align_mask) & ~(uint64_t)op->align_mask;
+			if (unlikely(pos > limit))
+				goto out_of_bounds;
+			if (unlikely(op->size && count > (limit - pos) / op->size))
+				goto out_of_bounds;
+			if (unlikely(count > DEC_MAX_NODES)) {
+				snprintf(st->what, sizeof(st->what),
+					 "'%s': %llu elements is more than supported",
+					 op_name(op), (unsigned long long)count);
+				ret = SONDE_EFORMAT;
+				goto fail;
+			}
+			if (op->flags & DEC_F_ROLE) {
+				st->roles_seen |= 1u << op->role;
+				st->role_size[op->role] = (uint32_t)count;
+				st->uuid_byte_off = pos >> 3;
+			}
+			NEW_NODE(v);
+			v->type = op->type;
+			v->v.count = count;
+			if (!count) {
+				v->end = st->len;
+				pc = op->target;
+				break;
+			}
+			frames[depth].node = st->len - 1;
+			frames[depth].body = pc + 1;
+			frames[depth].left = count;
+			depth++;
+			pc++;
+			break;
+		}
+		case DEC_OP_LIST_NEXT: {
+			struct dec_frame *f = &frames[depth - 1];
+
+			if (--f->left) {
+				pc = f->body;
+			} else {
+				st->tape[f->node].end = st->len;
+				depth--;
+				pc++;
+			}
+			break;
+		}
+		case DEC_OP_END:
+		default:
+			st->pos = pos;
+			return 0;
+		}
+	}
+out_of_bounds:
+	snprintf(st->what, sizeof(st->what),
+		 "field '%s' at bit %llu crosses the content end (bit %llu)",
+		 op_name(op), (unsigned long long)pos,
+		 (unsigned long long)limit);
+	ret = SONDE_EFORMAT;
+fail:
+	st->pos = pos;
+	return ret;
+}
+
+int dec_clock_to_ns(const struct sonde_ctf_clock *clock, uint64_t cycles,
+		    int64_t *ns)
+{
+	__int128 freq, total, off;
+
+	if (!clock) {
+		*ns = 0;
+		return 0;
+	}
+	freq = clock->freq ? clock->freq : 1000000000;
+	off = (__int128)clock->offset + cycles;
+	if (freq == 1000000000)
+		total = off;
+	else
+		total = off * 1000000000 / freq;
+	total += (__int128)clock->offset_s * 1000000000;
+	if (total > INT64_MAX || total < INT64_MIN)
+		return SONDE_EFORMAT;
+	*ns = (int64_t)total;
+	return 0;
+}
