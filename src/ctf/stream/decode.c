@@ -410,25 +410,3 @@ fail:
 	st->pos = pos;
 	return ret;
 }
-
-int dec_clock_to_ns(const struct sonde_ctf_clock *clock, uint64_t cycles,
-		    int64_t *ns)
-{
-	__int128 freq, total, off;
-
-	if (!clock) {
-		*ns = 0;
-		return 0;
-	}
-	freq = clock->freq ? clock->freq : 1000000000;
-	off = (__int128)clock->offset + cycles;
-	if (freq == 1000000000)
-		total = off;
-	else
-		total = off * 1000000000 / freq;
-	total += (__int128)clock->offset_s * 1000000000;
-	if (total > INT64_MAX || total < INT64_MIN)
-		return SONDE_EFORMAT;
-	*ns = (int64_t)total;
-	return 0;
-}

@@ -148,8 +148,4 @@ void dec_state_fini(struct dec_state *st);
  */
 int dec_run(struct dec_state *st, dec_prog prog);
 
-/* Local conversion until the metadata branch provides it on main. */
-int dec_clock_to_ns(const struct sonde_ctf_clock *clock, uint64_t cycles,
-		    int64_t *ns);
-
 #endif

@@ -45,7 +45,7 @@ static int cycles_to_ns(const struct sonde_ctf_stream *s, uint64_t cycles,
 	if (likely(s->clock_fast && cycles <= INT64_MAX &&
 		   !__builtin_add_overflow(s->clock_base, (int64_t)cycles, ns)))
 		return 0;
-	return dec_clock_to_ns(s->clock, cycles, ns);
+	return sonde_ctf_clock_to_ns(s->clock, cycles, ns);
 }
 
 int stream_create(struct sonde_ctf_trace *trace, const struct dec_codec *codec,
