@@ -159,6 +159,41 @@ follow(const struct sonde_ctf_type *s, size_t count, const char *path)
 	}
 }
 
+/* An absolute path into the scope being resolved may only name a field
+ * decoded before the current one: along the frames, members up to the
+ * current one's ancestor are visible, and the ancestor itself only as a
+ * prefix of the path. */
+static struct sonde_ctf_field_decl *follow_current_scope(struct rctx *r,
+							 const char *path)
+{
+	const struct sonde_ctf_type *s = r->roots[r->scope];
+	bool restricted = true;
+	size_t k = 0;
+
+	for (;;) {
+		size_t len = strcspn(path, ".");
+		bool on_frame = restricted && k < r->nframes && r->frames[k].type == s;
+		size_t count = on_frame ? r->frames[k].index + 1 : s->u.structure.count;
+		struct sonde_ctf_field_decl *d = find_member(s, count, path, len);
+
+		if (!d)
+			return NULL;
+		if (on_frame && d == &s->u.structure.fields[r->frames[k].index]) {
+			if (!path[len])
+				return NULL;   /* the field itself or an ancestor */
+			k++;
+		} else {
+			restricted = false;
+		}
+		if (!path[len])
+			return d;
+		s = d->type;
+		if (s->kind != SONDE_CTF_STRUCT)
+			return NULL;
+		path += len + 1;
+	}
+}
+
 /*
  * Resolves a sequence length or variant tag.  Relative paths look in the
  * members preceding the current one, then in each enclosing struct of the
@@ -184,7 +219,10 @@ static int lookup(struct rctx *r, const struct sonde_ctf_type *at,
 			return rerr(r, at, "%s '%s' refers to a later scope", what, path);
 		if (!r->roots[s])
 			return rerr(r, at, "%s '%s' refers to an absent scope", what, path);
-		d = follow(r->roots[s], r->roots[s]->u.structure.count, path + plen);
+		if (s == (int)r->scope)
+			d = follow_current_scope(r, path + plen);
+		else
+			d = follow(r->roots[s], r->roots[s]->u.structure.count, path + plen);
 		if (!d)
 			return rerr(r, at, "%s '%s' not found", what, path);
 		if (!fits(d->type))
