@@ -77,7 +77,7 @@ run_tests() {
 fuzz_target_count() {
 	meson introspect --tests "$1" | python3 -c '
 import json, sys
-print(sum(1 for t in json.load(sys.stdin) if "fuzz-smoke" in t["suite"]))'
+print(sum(1 for t in json.load(sys.stdin) if any(s.split(":")[-1] == "fuzz-smoke" for s in t["suite"])))'
 }
 
 summary() {
