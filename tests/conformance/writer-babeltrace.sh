@@ -4,12 +4,17 @@
 # expected discarded-events/packets ones (with the generated counts), the
 # generated number of events, and the same text from both tools.
 #
-# usage: writer-babeltrace.sh SONDE_GEN [WORKDIR]
+# With VIEWER (a program printing a trace like `babeltrace TRACE`, e.g.
+# writer-roundtrip-view), also checks the round trip: our reader and printer
+# give babeltrace 1.5's stdout and stderr byte for byte.
+#
+# usage: writer-babeltrace.sh SONDE_GEN [WORKDIR [VIEWER]]
 # Exit 77 (skipped) when either babeltrace is missing.
 set -u
 
 gen=$1
 work=${2:-$(mktemp -d)}
+viewer=${3:-}
 if ! command -v babeltrace2 >/dev/null || ! command -v babeltrace >/dev/null; then
 	echo "1..0 # SKIP babeltrace2 or babeltrace not installed"
 	exit 77
@@ -97,7 +102,24 @@ run_case() {
 	else
 		check fail "$name: outputs differ: $(diff "$dir.bt1.out" "$dir.bt2.out" | head -3 | cut -c 1-300)"
 	fi
-	rm -rf "$dir" "$dir".bt*
+
+	if [ -n "$viewer" ]; then
+		"$viewer" "$dir" >"$dir.sonde.out" 2>"$dir.sonde.err"
+		local rcs=$?
+		[ $rcs = 0 ] && check ok "$name: sonde reader exit 0" ||
+			check fail "$name: sonde reader exit $rcs ($(head -c 300 "$dir.sonde.err"))"
+		if cmp -s "$dir.bt1.out" "$dir.sonde.out"; then
+			check ok "$name: sonde prints babeltrace's text"
+		else
+			check fail "$name: sonde text differs: $(diff "$dir.bt1.out" "$dir.sonde.out" | head -3 | cut -c 1-300)"
+		fi
+		if cmp -s "$dir.bt1.err" "$dir.sonde.err"; then
+			check ok "$name: sonde warns like babeltrace"
+		else
+			check fail "$name: sonde warnings differ: $(diff "$dir.bt1.err" "$dir.sonde.err" | head -3 | cut -c 1-300)"
+		fi
+	fi
+	rm -rf "$dir" "$dir".bt* "$dir".sonde*
 }
 
 run_case le-compact -n 20000 -s 8 --seed 1

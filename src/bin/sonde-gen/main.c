@@ -604,17 +604,21 @@ static int generate(const struct gen_opts *o, struct totals *t, struct sonde_err
 		if (o->lost && ((x >> 24) & 0x3ff) == 0) {
 			struct sonde_ctfw_stream_stats stats;
 
-			/* Never before the stream's first packet: its count
-			 * would be unknown to readers. */
+			/*
+			 * As with LTTng channels, a discard-mode buffer (even
+			 * CPUs here) loses events and an overwrite-mode one
+			 * (odd CPUs) loses whole packets, never both: readers
+			 * report only one of the two for a packet (babeltrace
+			 * 1.5).  Never before the stream's first packet is
+			 * closed: the count would be unknown to readers.
+			 */
 			sonde_ctfw_stream_stats(st, &stats);
-			if (stats.packets) {
-				if ((x >> 40) & 7) {
-					sonde_ctfw_stream_discard_events(st, 1 + ((x >> 44) & 127));
-				} else {
-					rc = sonde_ctfw_stream_lose_packets(st, 1 + ((x >> 44) & 3), err);
-					if (rc)
-						goto out;
-				}
+			if (stats.packets && cpu % 2 == 0) {
+				sonde_ctfw_stream_discard_events(st, 1 + ((x >> 44) & 127));
+			} else if (stats.packets && ((x >> 40) & 3) == 0) {
+				rc = sonde_ctfw_stream_lose_packets(st, 1 + ((x >> 44) & 3), err);
+				if (rc)
+					goto out;
 			}
 		}
 		rc = sonde_ctfw_stream_event_begin(st, id, ts, &c, err);
@@ -662,7 +666,8 @@ static void usage(FILE *f)
 	      "      --big-endian        big-endian trace (default little-endian)\n"
 	      "      --plain-metadata    plain-text metadata (default packetized)\n"
 	      "      --no-index          do not write index/*.idx\n"
-	      "      --lost              simulate discarded events and lost packets\n"
+	      "      --lost              discarded events (even CPUs) and lost packets\n"
+	      "                          (odd CPUs), as discard/overwrite channels\n"
 	      "      --packet-size KIB   packet size in KiB, 4-65536 (default 64)\n"
 	      "      --header TYPE       event header: compact (default) or large\n"
 	      "      --big-gap-every N   one gap > 2^27 ns every ~N events, 0 = never\n"
