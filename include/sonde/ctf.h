@@ -379,6 +379,22 @@ int sonde_ctf_iter_create(struct sonde_ctf_trace_set *set,
 void sonde_ctf_iter_free(struct sonde_ctf_iter *it);
 
 /*
+ * How events with the same timestamp are ordered.  BABELTRACE1 (the
+ * default, for output identical to babeltrace 1.5) reproduces its heap,
+ * whose ties depend on the order files are listed by readdir, hence on the
+ * file system; discarded-data notices come out as soon as a stream reveals
+ * them.  BABELTRACE2 is deterministic: ties go by trace UUID, trace path,
+ * stream class id, stream instance id, and notices are merged by their
+ * begin time.  Set before the first sonde_ctf_iter_next().
+ */
+enum sonde_ctf_merge_order {
+	SONDE_CTF_ORDER_BABELTRACE1 = 0,
+	SONDE_CTF_ORDER_BABELTRACE2 = 1,
+};
+int sonde_ctf_iter_set_order(struct sonde_ctf_iter *it,
+			     enum sonde_ctf_merge_order order);
+
+/*
  * Returns 1 and sets *msg (valid until the next call), 0 at the end of all
  * streams, or a negative status with err set ("path: packet 3 at offset
  * 8192: ...").  After an error the iterator is finished.

@@ -1,14 +1,26 @@
 /*
- * The merge iterator: a binary min-heap of streams keyed by the timestamp of
- * each stream's next message.  Only one message per stream is ever in the
- * heap, so the full babeltrace2 tie-break (trace UUID, trace name, stream
- * class id, stream id, message type, event class ...; ctf.md §1.9) reduces
- * to a precomputed per-stream rank: messages of one stream keep their
- * stream order.
+ * The merge iterator: a binary heap of streams keyed by the timestamp of
+ * each stream's next message.  Decoding is lazy: the returned message stays
+ * valid until the next call, which is when its stream decodes its next
+ * message and the heap top is sifted down in place (no pop + push).
  *
- * Decoding is lazy: the returned message stays valid until the next call,
- * which is when its stream decodes its next message and the heap top is
- * sifted down in place (no pop + push).
+ * Two tie orders (see enum sonde_ctf_merge_order):
+ *
+ * - BABELTRACE2: only one message per stream is ever in the heap, so
+ *   babeltrace2's tie-break (trace UUID, trace name, stream class id,
+ *   stream id, message type, ...; ctf.md §1.9) reduces to a precomputed
+ *   per-stream rank; a stream's messages keep their stream order.
+ *
+ * - BABELTRACE1: babeltrace 1.5 keeps a max-heap (CLRS) of file streams
+ *   whose "greater than" is "earlier timestamp, or same timestamp and a
+ *   different stream", so a tie always favours the element being compared
+ *   against its position: children win over their parent when sifting down,
+ *   the right child over the left, and an inserted stream climbs over equal
+ *   parents.  Streams are inserted trace by trace (in the order the trace
+ *   directories were found), by stream class id, then in the order readdir
+ *   listed the files.  Only events are in the heap; discarded-data notices
+ *   are returned as soon as a stream reveals them, as babeltrace 1.5 prints
+ *   its warnings while reading.
  */
 #include "ctf/stream/stream.h"
 
@@ -31,10 +43,14 @@ struct iter_stream {
 
 struct sonde_ctf_iter {
 	struct sonde_ctf_trace_set *set;
+	enum sonde_ctf_merge_order order;
 	size_t stream_count;
 	struct iter_stream *streams;
 	struct heap_entry *heap;
 	size_t heap_len;
+	/* BABELTRACE1: notices waiting to be returned, oldest first */
+	struct sonde_ctf_msg *notices;
+	size_t notice_count, notice_next, notice_cap;
 	bool primed;
 	bool advance_top;            /* the top was returned: advance it first */
 	bool finished;
@@ -63,6 +79,38 @@ static void sift_down(struct heap_entry *h, size_t len, size_t i)
 		i = c;
 	}
 	h[i] = x;
+}
+
+/* babeltrace 1.5's heap: "a above b" when a->ns <= b->ns (distinct streams). */
+static void bt1_sift_down(struct heap_entry *h, size_t len, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, top = i;
+		struct heap_entry tmp;
+
+		if (l < len && h[l].ns <= h[i].ns)
+			top = l;
+		if (r < len && h[r].ns <= h[top].ns)
+			top = r;
+		if (top == i)
+			break;
+		tmp = h[i];
+		h[i] = h[top];
+		h[top] = tmp;
+		i = top;
+	}
+}
+
+static void bt1_insert(struct heap_entry *h, size_t *len,
+		       const struct heap_entry *e)
+{
+	size_t pos = (*len)++;
+
+	while (pos > 0 && e->ns <= h[(pos - 1) / 2].ns) {
+		h[pos] = h[(pos - 1) / 2];
+		pos = (pos - 1) / 2;
+	}
+	h[pos] = *e;
 }
 
 /* Merge key of a message: its time, never earlier than the stream's
@@ -100,6 +148,7 @@ int sonde_ctf_iter_create(struct sonde_ctf_trace_set *set,
 	if (!it)
 		return sonde_error_set(err, SONDE_ENOMEM, "out of memory");
 	it->set = set;
+	it->order = SONDE_CTF_ORDER_BABELTRACE1;
 	it->stream_count = n;
 	it->streams = calloc(n ? n : 1, sizeof(*it->streams));
 	it->heap = calloc(n ? n : 1, sizeof(*it->heap));
@@ -114,17 +163,28 @@ int sonde_ctf_iter_create(struct sonde_ctf_trace_set *set,
 	return 0;
 }
 
+int sonde_ctf_iter_set_order(struct sonde_ctf_iter *it,
+			     enum sonde_ctf_merge_order order)
+{
+	if (it->primed || (order != SONDE_CTF_ORDER_BABELTRACE1 &&
+			   order != SONDE_CTF_ORDER_BABELTRACE2))
+		return SONDE_EINVAL;
+	it->order = order;
+	return 0;
+}
+
 void sonde_ctf_iter_free(struct sonde_ctf_iter *it)
 {
 	if (!it)
 		return;
 	free(it->streams);
 	free(it->heap);
+	free(it->notices);
 	free(it);
 }
 
-static int cmp_trace(const struct sonde_ctf_trace *a,
-		     const struct sonde_ctf_trace *b)
+static int cmp_trace_bt2(const struct sonde_ctf_trace *a,
+			 const struct sonde_ctf_trace *b)
 {
 	int c;
 
@@ -142,22 +202,39 @@ static int cmp_trace(const struct sonde_ctf_trace *a,
 	return a->ordinal < b->ordinal ? -1 : a->ordinal > b->ordinal;
 }
 
-static int cmp_stream_order(const void *pa, const void *pb)
+static int cmp_trace_bt1(const struct sonde_ctf_trace *a,
+			 const struct sonde_ctf_trace *b)
+{
+	unsigned i;
+
+	if (a->arg_index != b->arg_index)
+		return a->arg_index < b->arg_index ? -1 : 1;
+	for (i = 0; i < a->dir_depth && i < b->dir_depth; i++)
+		if (a->dir_key[i] != b->dir_key[i])
+			return a->dir_key[i] < b->dir_key[i] ? -1 : 1;
+	if (a->dir_depth != b->dir_depth)
+		return a->dir_depth < b->dir_depth ? -1 : 1;
+	return a->ordinal < b->ordinal ? -1 : a->ordinal > b->ordinal;
+}
+
+static uint64_t sc_id(const struct sonde_ctf_stream *s)
+{
+	return s->dsc ? s->dsc->sc->id : UINT64_MAX;
+}
+
+static int cmp_stream_bt2(const void *pa, const void *pb)
 {
 	const struct sonde_ctf_stream *a = ((const struct iter_stream *)pa)->s;
 	const struct sonde_ctf_stream *b = ((const struct iter_stream *)pb)->s;
-	uint64_t sca, scb;
 	int c;
 
 	if (a->trace != b->trace) {
-		c = cmp_trace(a->trace, b->trace);
+		c = cmp_trace_bt2(a->trace, b->trace);
 		if (c)
 			return c;
 	}
-	sca = a->dsc ? a->dsc->sc->id : UINT64_MAX;
-	scb = b->dsc ? b->dsc->sc->id : UINT64_MAX;
-	if (sca != scb)
-		return sca < scb ? -1 : 1;
+	if (sc_id(a) != sc_id(b))
+		return sc_id(a) < sc_id(b) ? -1 : 1;
 	if (a->instance_id != b->instance_id)
 		return a->instance_id < b->instance_id ? -1 : 1;
 	if (a->ordinal != b->ordinal)
@@ -165,38 +242,135 @@ static int cmp_stream_order(const void *pa, const void *pb)
 	return 0;
 }
 
+static int cmp_stream_bt1(const void *pa, const void *pb)
+{
+	const struct sonde_ctf_stream *a = ((const struct iter_stream *)pa)->s;
+	const struct sonde_ctf_stream *b = ((const struct iter_stream *)pb)->s;
+	int c;
+
+	if (a->trace != b->trace) {
+		c = cmp_trace_bt1(a->trace, b->trace);
+		if (c)
+			return c;
+	}
+	if (sc_id(a) != sc_id(b))
+		return sc_id(a) < sc_id(b) ? -1 : 1;
+	if (a->dir_order != b->dir_order)
+		return a->dir_order < b->dir_order ? -1 : 1;
+	return a->ordinal < b->ordinal ? -1 : a->ordinal > b->ordinal;
+}
+
+static int queue_notice(struct sonde_ctf_iter *it, const struct sonde_ctf_msg *m,
+			struct sonde_error *err)
+{
+	if (it->notice_next == it->notice_count)
+		it->notice_next = it->notice_count = 0;
+	if (it->notice_count == it->notice_cap) {
+		size_t cap = it->notice_cap ? it->notice_cap * 2 : 8;
+		struct sonde_ctf_msg *n = realloc(it->notices, cap * sizeof(*n));
+
+		if (!n)
+			return sonde_error_set(err, SONDE_ENOMEM, "out of memory");
+		it->notices = n;
+		it->notice_cap = cap;
+	}
+	it->notices[it->notice_count++] = *m;
+	return 0;
+}
+
+/* BABELTRACE1: the stream's next event, queueing the notices before it. */
+static int next_event(struct sonde_ctf_iter *it, struct sonde_ctf_stream *s,
+		      const struct sonde_ctf_msg **msg, struct sonde_error *err)
+{
+	int ret;
+
+	for (;;) {
+		ret = stream_next(s, msg, err);
+		if (ret <= 0 || (*msg)->kind == SONDE_CTF_MSG_EVENT)
+			return ret;
+		ret = queue_notice(it, *msg, err);
+		if (ret)
+			return ret;
+	}
+}
+
 /* Reads every stream's first message (which reveals its stream class and
- * instance id), ranks the streams and builds the heap. */
+ * instance id), orders the streams and builds the heap. */
 static int prime(struct sonde_ctf_iter *it, struct sonde_error *err)
 {
+	bool bt1 = it->order == SONDE_CTF_ORDER_BABELTRACE1;
 	size_t i;
 	int ret;
 
 	it->primed = true;
+	if (bt1) {
+		/* Read the first packets in babeltrace 1.5's file order, which
+		 * is also the order of the notices they reveal. */
+		qsort(it->streams, it->stream_count, sizeof(*it->streams),
+		      cmp_stream_bt1);
+	}
 	for (i = 0; i < it->stream_count; i++) {
-		ret = stream_next(it->streams[i].s, &it->streams[i].first, err);
+		struct iter_stream *is = &it->streams[i];
+
+		ret = bt1 ? next_event(it, is->s, &is->first, err) :
+			    stream_next(is->s, &is->first, err);
 		if (ret < 0)
 			return ret;
 		if (!ret)
-			it->streams[i].first = NULL;
+			is->first = NULL;
 	}
-	qsort(it->streams, it->stream_count, sizeof(*it->streams),
-	      cmp_stream_order);
+	if (bt1) {
+		/* The stream class of a stream is known only now. */
+		qsort(it->streams, it->stream_count, sizeof(*it->streams),
+		      cmp_stream_bt1);
+	} else {
+		qsort(it->streams, it->stream_count, sizeof(*it->streams),
+		      cmp_stream_bt2);
+	}
 	it->heap_len = 0;
 	for (i = 0; i < it->stream_count; i++) {
 		struct iter_stream *is = &it->streams[i];
-		struct heap_entry *e;
+		struct heap_entry e;
 
 		if (!is->first)
 			continue; /* nothing in this stream */
-		e = &it->heap[it->heap_len++];
-		e->s = is->s;
-		e->rank = (uint32_t)i;
-		e->msg = is->first;
-		e->ns = msg_key(is, is->first);
+		e.s = is->s;
+		e.rank = (uint32_t)i;
+		e.msg = is->first;
+		e.ns = msg_key(is, is->first);
+		if (bt1)
+			bt1_insert(it->heap, &it->heap_len, &e);
+		else
+			it->heap[it->heap_len++] = e;
 	}
-	for (i = it->heap_len / 2; i-- > 0;)
-		sift_down(it->heap, it->heap_len, i);
+	if (!bt1)
+		for (i = it->heap_len / 2; i-- > 0;)
+			sift_down(it->heap, it->heap_len, i);
+	return 0;
+}
+
+static int advance_top(struct sonde_ctf_iter *it, struct sonde_error *err)
+{
+	bool bt1 = it->order == SONDE_CTF_ORDER_BABELTRACE1;
+	struct heap_entry *top = &it->heap[0];
+	const struct sonde_ctf_msg *m;
+	int ret;
+
+	ret = bt1 ? next_event(it, top->s, &m, err) : stream_next(top->s, &m, err);
+	if (ret < 0)
+		return ret;
+	if (ret) {
+		top->msg = m;
+		top->ns = msg_key(&it->streams[top->rank], m);
+	} else {
+		it->heap[0] = it->heap[--it->heap_len];
+	}
+	if (it->heap_len > 1) {
+		if (bt1)
+			bt1_sift_down(it->heap, it->heap_len, 0);
+		else
+			sift_down(it->heap, it->heap_len, 0);
+	}
 	return 0;
 }
 
@@ -213,20 +387,14 @@ int sonde_ctf_iter_next(struct sonde_ctf_iter *it,
 		if (ret)
 			goto fail;
 	} else if (it->advance_top) {
-		struct heap_entry *top = &it->heap[0];
-		const struct sonde_ctf_msg *m;
-
-		ret = stream_next(top->s, &m, err);
-		if (ret < 0)
+		it->advance_top = false;
+		ret = advance_top(it, err);
+		if (ret)
 			goto fail;
-		if (ret) {
-			top->msg = m;
-			top->ns = msg_key(&it->streams[top->rank], m);
-		} else {
-			it->heap[0] = it->heap[--it->heap_len];
-		}
-		if (it->heap_len > 1)
-			sift_down(it->heap, it->heap_len, 0);
+	}
+	if (it->notice_next < it->notice_count) {
+		*msg = &it->notices[it->notice_next++];
+		return 1;
 	}
 	if (!it->heap_len) {
 		it->finished = true;

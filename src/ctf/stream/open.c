@@ -76,20 +76,27 @@ static int read_file(const char *path, uint8_t **bytes, size_t *len,
 	return 0;
 }
 
-static int cmp_names(const void *a, const void *b)
+/* A directory entry with its position in readdir order, which babeltrace
+ * 1.5's merge tie-breaks depend on (see iter.c). */
+struct dir_entry {
+	char *name;
+	uint32_t raw;
+};
+
+static int cmp_entries(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return strcmp(((const struct dir_entry *)a)->name,
+		      ((const struct dir_entry *)b)->name);
 }
 
-/* Sorted names of a directory's entries, without "." and "..". */
-static int list_dir(const char *path, char ***names, size_t *count,
-		    struct sonde_error *err)
+/* Entries of a directory sorted by name, without "." and "..". */
+static int list_dir(const char *path, struct dir_entry **entries,
+		    size_t *count, struct sonde_error *err)
 {
+	struct dir_entry *v = NULL, *nv;
 	size_t n = 0, cap = 0;
-	char **v = NULL, **nv;
 	struct dirent *d;
 	DIR *dir;
-	int ret = 0;
 
 	dir = opendir(path);
 	if (!dir)
@@ -105,31 +112,31 @@ static int list_dir(const char *path, char ***names, size_t *count,
 				goto nomem;
 			v = nv;
 		}
-		v[n] = strdup(d->d_name);
-		if (!v[n])
+		v[n].name = strdup(d->d_name);
+		v[n].raw = (uint32_t)n;
+		if (!v[n].name)
 			goto nomem;
 		n++;
 	}
 	closedir(dir);
 	if (n)
-		qsort(v, n, sizeof(*v), cmp_names);
-	*names = v;
+		qsort(v, n, sizeof(*v), cmp_entries);
+	*entries = v;
 	*count = n;
 	return 0;
 nomem:
 	closedir(dir);
 	while (n)
-		free(v[--n]);
+		free(v[--n].name);
 	free(v);
-	ret = sonde_error_set(err, SONDE_ENOMEM, "out of memory");
-	return ret;
+	return sonde_error_set(err, SONDE_ENOMEM, "out of memory");
 }
 
-static void free_names(char **names, size_t count)
+static void free_entries(struct dir_entry *entries, size_t count)
 {
 	while (count)
-		free(names[--count]);
-	free(names);
+		free(entries[--count].name);
+	free(entries);
 }
 
 /* Loads index/<name>.idx when it exists and is consistent (see index.c). */
@@ -156,12 +163,20 @@ static void load_index(struct sonde_ctf_stream *s, const char *dir,
 	free(path);
 }
 
+/* Where a trace was found: argument index, then readdir positions. */
+struct found_at {
+	size_t arg;
+	unsigned depth;
+	uint32_t raw[MAX_DIR_DEPTH + 1];
+};
+
 static int open_trace(struct sonde_ctf_trace_set *set, const char *dir,
-		      struct sonde_error *err)
+		      const struct found_at *at, struct sonde_error *err)
 {
 	struct sonde_ctf_trace_class *tc = NULL;
 	struct sonde_ctf_trace *trace = NULL;
-	char *meta_path, *text = NULL, **names = NULL;
+	struct dir_entry *names = NULL;
+	char *meta_path, *text = NULL;
 	size_t text_len = 0, count = 0, i;
 	uint8_t *bytes = NULL;
 	size_t len;
@@ -186,6 +201,9 @@ static int open_trace(struct sonde_ctf_trace_set *set, const char *dir,
 	trace->metadata_text = text;
 	trace->metadata_len = text_len;
 	text = NULL;
+	trace->arg_index = at->arg;
+	trace->dir_depth = at->depth;
+	memcpy(trace->dir_key, at->raw, sizeof(trace->dir_key));
 
 	ret = list_dir(dir, &names, &count, err);
 	if (ret)
@@ -194,9 +212,9 @@ static int open_trace(struct sonde_ctf_trace_set *set, const char *dir,
 		struct stat sb;
 		char *path;
 
-		if (names[i][0] == '.' || !strcmp(names[i], "metadata"))
+		if (names[i].name[0] == '.' || !strcmp(names[i].name, "metadata"))
 			continue;
-		path = join(dir, names[i]);
+		path = join(dir, names[i].name);
 		if (!path) {
 			ret = sonde_error_set(err, SONDE_ENOMEM, "out of memory");
 			goto out;
@@ -215,14 +233,15 @@ static int open_trace(struct sonde_ctf_trace_set *set, const char *dir,
 		free(path);
 		if (ret)
 			goto out;
+		trace->streams[trace->stream_count - 1]->dir_order = names[i].raw;
 		load_index(trace->streams[trace->stream_count - 1], dir,
-			   names[i]);
+			   names[i].name);
 	}
 	ret = trace_set_add(set, trace, err);
 	trace = NULL;
 out:
 	trace_free(trace);
-	free_names(names, count);
+	free_entries(names, count);
 	free(text);
 	free(bytes);
 	free(meta_path);
@@ -230,9 +249,10 @@ out:
 }
 
 static int search(struct sonde_ctf_trace_set *set, const char *path,
-		  unsigned depth, struct sonde_error *err)
+		  struct found_at *at, struct sonde_error *err)
 {
-	char *meta, **names = NULL;
+	struct dir_entry *names = NULL;
+	char *meta;
 	size_t count = 0, i;
 	struct stat sb;
 	int ret;
@@ -243,8 +263,8 @@ static int search(struct sonde_ctf_trace_set *set, const char *path,
 	ret = stat(meta, &sb);
 	free(meta);
 	if (ret == 0 && S_ISREG(sb.st_mode))
-		return open_trace(set, path, err);
-	if (depth >= MAX_DIR_DEPTH)
+		return open_trace(set, path, at, err);
+	if (at->depth >= MAX_DIR_DEPTH)
 		return 0;
 	ret = list_dir(path, &names, &count, err);
 	if (ret)
@@ -252,18 +272,21 @@ static int search(struct sonde_ctf_trace_set *set, const char *path,
 	for (i = 0; i < count && !ret; i++) {
 		char *sub;
 
-		if (names[i][0] == '.')
+		if (names[i].name[0] == '.')
 			continue;
-		sub = join(path, names[i]);
+		sub = join(path, names[i].name);
 		if (!sub) {
 			ret = sonde_error_set(err, SONDE_ENOMEM, "out of memory");
 			break;
 		}
-		if (stat(sub, &sb) == 0 && S_ISDIR(sb.st_mode))
-			ret = search(set, sub, depth + 1, err);
+		if (stat(sub, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+			at->raw[at->depth++] = names[i].raw;
+			ret = search(set, sub, at, err);
+			at->raw[--at->depth] = 0;
+		}
 		free(sub);
 	}
-	free_names(names, count);
+	free_entries(names, count);
 	return ret;
 }
 
@@ -272,6 +295,7 @@ int sonde_ctf_trace_set_open(const char *const *paths, size_t path_count,
 			     struct sonde_error *err)
 {
 	struct sonde_ctf_trace_set *set;
+	struct found_at at;
 	size_t i, before;
 	struct stat sb;
 	int ret;
@@ -293,7 +317,9 @@ int sonde_ctf_trace_set_open(const char *const *paths, size_t path_count,
 			goto fail;
 		}
 		before = set->trace_count;
-		ret = search(set, paths[i], 0, err);
+		memset(&at, 0, sizeof(at));
+		at.arg = i;
+		ret = search(set, paths[i], &at, err);
 		if (ret)
 			goto fail;
 		if (set->trace_count == before) {

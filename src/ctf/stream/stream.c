@@ -64,6 +64,7 @@ int stream_create(struct sonde_ctf_trace *trace, const struct dec_codec *codec,
 	s->data = data;
 	s->size = size;
 	s->instance_id = ordinal;
+	s->dir_order = (uint32_t)ordinal;
 	s->path = strdup(path ? path : "");
 	s->pkt_cap = 64;
 	s->pkt_tape = malloc(s->pkt_cap * sizeof(*s->pkt_tape));

@@ -16,6 +16,12 @@ struct sonde_ctf_trace {
 	struct dec_codec *codec;
 	size_t stream_count;
 	struct sonde_ctf_stream **streams;
+	/* Where the trace was found, for babeltrace 1.5's merge order:
+	 * index of the path argument, then the readdir position of each
+	 * directory under it (MAX 32 levels). */
+	size_t arg_index;
+	unsigned dir_depth;
+	uint32_t dir_key[33];
 };
 
 /* One packet's entry of an LTTng index file (ctf.md §1.10). */
@@ -41,6 +47,7 @@ struct sonde_ctf_stream {
 	const struct dec_codec *codec;
 	char *path;
 	size_t ordinal;                 /* file position within the trace */
+	uint32_t dir_order;             /* readdir position of the file */
 
 	/* Source: the whole stream file, mapped (or bytes lent by a caller). */
 	const uint8_t *data;
