@@ -759,6 +759,16 @@ static void test_limits(void)
 				     i - 1, i - 1, i);
 	ok(strstr(parse_fail(text, &err), "nesting too deep") != NULL,
 	   "deep typedef chains rejected");
+
+	/* A doubling chain of typedefs expands to 2^60 nodes per use. */
+	n = (size_t)sprintf(text, "trace { major = 1; minor = 8; byte_order = le; };\n"
+			    "typealias integer { size = 8; } := t0;\n");
+	for (int i = 1; i <= 60; i++)
+		n += (size_t)sprintf(text + n, "typedef struct { t%d a; t%d b; } t%d;\n",
+				     i - 1, i - 1, i);
+	sprintf(text + n, "event { name = e; fields := struct { t60 x; }; };\n");
+	ok(strstr(parse_fail(text, &err), "out of memory or metadata too complex") != NULL,
+	   "exponential typedef expansion rejected");
 	free(text);
 }
 

@@ -50,6 +50,18 @@ static inline struct md_trace_class *md_tc(const struct sonde_ctf_trace_class *t
 	return (struct md_trace_class *)tc;
 }
 
+/* Error messages quote names and strings from the input: keep them on one
+ * printable line. */
+static inline int md_error_sanitize(struct sonde_error *err, int status)
+{
+	if (err) {
+		for (char *c = err->msg; *c; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				*c = '?';
+	}
+	return status;
+}
+
 /* Path resolution, roles, slots, variant ranges, per-declaration copies. */
 int md_resolve(struct md_trace_class *tc, const char *origin,
 	       struct sonde_error *err);

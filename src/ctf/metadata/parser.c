@@ -104,8 +104,9 @@ static int perr(struct parser *p, const struct md_token *t, const char *fmt, ...
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return sonde_error_set(p->err, SONDE_EFORMAT, "%s:%u: %s", p->origin,
-			       t ? t->line : 0, msg);
+	return md_error_sanitize(p->err,
+				 sonde_error_set(p->err, SONDE_EFORMAT, "%s:%u: %s",
+						 p->origin, t ? t->line : 0, msg));
 }
 
 static int nomem(struct parser *p)
@@ -1061,9 +1062,69 @@ static int parse_declarator_name(struct parser *p, const struct md_token **name)
 static int check_local_refs(struct parser *p, const struct sonde_ctf_field_decl *f,
 			    size_t count);
 
+/* Hash set of the member names of one struct or variant body, so that
+ * duplicate detection stays linear for bodies with many members. */
+struct name_set {
+	uint32_t *slots;         /* member index + 1, 0 = empty */
+	size_t cap;
+};
+
+static uint32_t hash_mem(const char *s, size_t len)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)s[i]) * 16777619u;
+	return h;
+}
+
+static bool name_set_find(const struct name_set *ns, const struct vec *fields,
+			  const char *name, size_t len)
+{
+	if (!ns->cap)
+		return false;
+	for (size_t i = hash_mem(name, len) & (ns->cap - 1);; i = (i + 1) & (ns->cap - 1)) {
+		const char *n;
+
+		if (!ns->slots[i])
+			return false;
+		n = VEC_AT(*fields, struct sonde_ctf_field_decl, ns->slots[i] - 1).name;
+		if (strlen(n) == len && !memcmp(n, name, len))
+			return true;
+	}
+}
+
+static int name_set_add(struct name_set *ns, const struct vec *fields, size_t index)
+{
+	if ((index + 1) * 2 > ns->cap) {
+		size_t cap = ns->cap ? ns->cap * 2 : 16;
+		uint32_t *slots = calloc(cap, sizeof(*slots));
+
+		if (!slots || index >= UINT32_MAX - 1) {
+			free(slots);
+			return -1;
+		}
+		free(ns->slots);
+		ns->slots = slots;
+		ns->cap = cap;
+		for (size_t k = 0; k < index; k++)
+			name_set_add(ns, fields, k);
+	}
+	{
+		const char *n = VEC_AT(*fields, struct sonde_ctf_field_decl, index).name;
+		size_t i = hash_mem(n, strlen(n)) & (ns->cap - 1);
+
+		while (ns->slots[i])
+			i = (i + 1) & (ns->cap - 1);
+		ns->slots[i] = (uint32_t)index + 1;
+	}
+	return 0;
+}
+
 static int parse_compound_body(struct parser *p, bool is_variant,
 			       struct vec *fields)
 {
+	struct name_set names = { NULL, 0 };
 	int ret = expect(p, TK_LBRACE, "'{'");
 
 	if (ret)
@@ -1104,17 +1165,12 @@ static int parse_compound_body(struct parser *p, bool is_variant,
 			free(dims.v);
 			if (ret)
 				break;
-			for (size_t i = 0; i < fields->n; i++) {
-				const char *n = VEC_AT(*fields, struct sonde_ctf_field_decl, i).name;
-
-				if (strlen(n) == name->len && !memcmp(n, name->s, name->len)) {
-					ret = perr(p, name, "duplicate %s '%s'",
-						   is_variant ? "option" : "field", n);
-					break;
-				}
-			}
-			if (ret)
+			if (name_set_find(&names, fields, name->s, name->len)) {
+				ret = perr(p, name, "duplicate %s '%.*s'",
+					   is_variant ? "option" : "field",
+					   (int)name->len, name->s);
 				break;
+			}
 			if (ft->kind == SONDE_CTF_VARIANT && !md_type(ft)->path) {
 				ret = perr(p, name, "variant '%.*s' has no tag",
 					   (int)name->len, name->s);
@@ -1128,7 +1184,7 @@ static int parse_compound_body(struct parser *p, bool is_variant,
 			fd->name = tok_dup(p, name);
 			fd->type = ft;
 			fd->slot = -1;
-			if (!fd->name) {
+			if (!fd->name || name_set_add(&names, fields, fields->n - 1)) {
 				ret = nomem(p);
 				break;
 			}
@@ -1139,6 +1195,7 @@ static int parse_compound_body(struct parser *p, bool is_variant,
 		}
 	}
 	scope_pop(p);
+	free(names.slots);
 	return ret;
 }
 

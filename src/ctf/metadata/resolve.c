@@ -58,10 +58,12 @@ static int rerr(struct rctx *r, const struct sonde_ctf_type *at, const char *fmt
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (at)
-		return sonde_error_set(r->err, SONDE_EFORMAT, "%s:%u: %s (in %s)",
-				       r->origin, md_type(at)->line, msg, r->where);
-	return sonde_error_set(r->err, SONDE_EFORMAT, "%s: %s (in %s)", r->origin,
-			       msg, r->where);
+		sonde_error_set(r->err, SONDE_EFORMAT, "%s:%u: %s (in %s)",
+				r->origin, md_type(at)->line, msg, r->where);
+	else
+		sonde_error_set(r->err, SONDE_EFORMAT, "%s: %s (in %s)", r->origin,
+				msg, r->where);
+	return md_error_sanitize(r->err, SONDE_EFORMAT);
 }
 
 static int rnomem(struct rctx *r)
