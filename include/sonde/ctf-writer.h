@@ -129,6 +129,44 @@ static inline void sonde_ctfw_align(struct sonde_ctfw_cursor *c, size_t bytes)
 #define SONDE_CTFW_HOST_ORDER SONDE_CTF_BE
 #endif
 
+/*
+ * Stores at a raw address, for callers that reserved a whole event at once
+ * (a ring buffer's reserve/commit) and write it without per-field checks.
+ */
+static inline void sonde_ctfw_store_u16(uint8_t *p, uint16_t v, unsigned int bo)
+{
+	if (bo != SONDE_CTFW_HOST_ORDER)
+		v = __builtin_bswap16(v);
+	memcpy(p, &v, 2);
+}
+
+static inline void sonde_ctfw_store_u32(uint8_t *p, uint32_t v, unsigned int bo)
+{
+	if (bo != SONDE_CTFW_HOST_ORDER)
+		v = __builtin_bswap32(v);
+	memcpy(p, &v, 4);
+}
+
+static inline void sonde_ctfw_store_u64(uint8_t *p, uint64_t v, unsigned int bo)
+{
+	if (bo != SONDE_CTFW_HOST_ORDER)
+		v = __builtin_bswap64(v);
+	memcpy(p, &v, 8);
+}
+
+/*
+ * A text array (ctf_array_text) of `n` bytes from a C string: `s` truncated
+ * or NUL-padded.  When the source is itself an n-byte array (a task's comm),
+ * sonde_ctfw_put_bytes() copies it faster, as LTTng does.
+ */
+static inline void sonde_ctfw_store_text(uint8_t *p, const char *s, size_t n)
+{
+	size_t len = strnlen(s, n);
+
+	memcpy(p, s, len);
+	memset(p + len, 0, n - len);
+}
+
 static inline void sonde_ctfw_put_u8(struct sonde_ctfw_cursor *c, uint8_t v)
 {
 	uint8_t *p = sonde_ctfw_reserve(c, 1);
@@ -142,10 +180,8 @@ static inline void sonde_ctfw_put_u16_bo(struct sonde_ctfw_cursor *c,
 {
 	uint8_t *p = sonde_ctfw_reserve(c, 2);
 
-	if (bo != SONDE_CTFW_HOST_ORDER)
-		v = __builtin_bswap16(v);
 	if (p)
-		memcpy(p, &v, 2);
+		sonde_ctfw_store_u16(p, v, bo);
 }
 
 static inline void sonde_ctfw_put_u32_bo(struct sonde_ctfw_cursor *c,
@@ -153,10 +189,8 @@ static inline void sonde_ctfw_put_u32_bo(struct sonde_ctfw_cursor *c,
 {
 	uint8_t *p = sonde_ctfw_reserve(c, 4);
 
-	if (bo != SONDE_CTFW_HOST_ORDER)
-		v = __builtin_bswap32(v);
 	if (p)
-		memcpy(p, &v, 4);
+		sonde_ctfw_store_u32(p, v, bo);
 }
 
 static inline void sonde_ctfw_put_u64_bo(struct sonde_ctfw_cursor *c,
@@ -164,10 +198,8 @@ static inline void sonde_ctfw_put_u64_bo(struct sonde_ctfw_cursor *c,
 {
 	uint8_t *p = sonde_ctfw_reserve(c, 8);
 
-	if (bo != SONDE_CTFW_HOST_ORDER)
-		v = __builtin_bswap64(v);
 	if (p)
-		memcpy(p, &v, 8);
+		sonde_ctfw_store_u64(p, v, bo);
 }
 
 /* Integers in the trace byte order (signed values: pass them cast; the
@@ -265,13 +297,9 @@ static inline void sonde_ctfw_put_text_array(struct sonde_ctfw_cursor *c,
 					     const char *s, size_t n)
 {
 	uint8_t *p = sonde_ctfw_reserve(c, n);
-	size_t len;
 
-	if (!p)
-		return;
-	len = strnlen(s, n);
-	memcpy(p, s, len);
-	memset(p + len, 0, n - len);
+	if (p)
+		sonde_ctfw_store_text(p, s, n);
 }
 
 /* Arrays and sequences of integers in the trace byte order: elements of
@@ -321,6 +349,15 @@ static inline bool sonde_ctfw_header_needs_extended(enum sonde_ctfw_header_type 
 	uint32_t max_compact_id = t == SONDE_CTFW_HEADER_COMPACT ? 30 : 65534;
 
 	return id > max_compact_id || ((ts - last_ts) >> 27) != 0;
+}
+
+/* Bytes of a header form in the x86 layout, for reserving whole events. */
+static inline size_t sonde_ctfw_event_header_size(enum sonde_ctfw_header_type t,
+						  bool extended)
+{
+	if (t == SONDE_CTFW_HEADER_COMPACT)
+		return extended ? 13 : 4;
+	return extended ? 14 : 6;
 }
 
 /* Exactly the bytes of the chosen form (4/13 or 6/14 bytes in the x86

@@ -98,6 +98,30 @@ static void test_event_headers(void)
 	      0, 0, 0, 0, 0, 0, 0, 9);
 }
 
+static void test_raw_stores(void)
+{
+	uint8_t buf[32];
+
+	memset(buf, 0xAA, sizeof(buf));
+	sonde_ctfw_store_u16(buf, 0x0102, SONDE_CTF_LE);
+	sonde_ctfw_store_u16(buf + 2, 0x0102, SONDE_CTF_BE);
+	sonde_ctfw_store_u32(buf + 4, 0x01020304, SONDE_CTF_LE);
+	sonde_ctfw_store_u32(buf + 8, 0x01020304, SONDE_CTF_BE);
+	sonde_ctfw_store_u64(buf + 12, 0x0102030405060708ull, SONDE_CTF_BE);
+	sonde_ctfw_store_text(buf + 20, "ab", 4);
+	BYTES(buf, "raw stores", 0x02, 0x01, 0x01, 0x02, 0x04, 0x03, 0x02, 0x01,
+	      0x01, 0x02, 0x03, 0x04, 1, 2, 3, 4, 5, 6, 7, 8, 'a', 'b', 0, 0,
+	      0xAA);
+	is_int(sonde_ctfw_event_header_size(SONDE_CTFW_HEADER_COMPACT, false), 4,
+	       "compact header size");
+	is_int(sonde_ctfw_event_header_size(SONDE_CTFW_HEADER_COMPACT, true), 13,
+	       "compact extended header size");
+	is_int(sonde_ctfw_event_header_size(SONDE_CTFW_HEADER_LARGE, false), 6,
+	       "large header size");
+	is_int(sonde_ctfw_event_header_size(SONDE_CTFW_HEADER_LARGE, true), 14,
+	       "large extended header size");
+}
+
 static void test_extended_rule(void)
 {
 	const enum sonde_ctfw_header_type C = SONDE_CTFW_HEADER_COMPACT;
@@ -579,6 +603,7 @@ int main(void)
 {
 	test_event_headers();
 	test_extended_rule();
+	test_raw_stores();
 	test_fields();
 	test_packet();
 	test_metadata();

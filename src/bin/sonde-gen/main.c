@@ -29,6 +29,7 @@ struct gen_opts {
 	bool no_index;
 	bool lost;
 	bool large_header;
+	bool append_metadata;
 	uint64_t packet_kib;
 	uint64_t big_gap_every;
 	bool quiet;
@@ -65,8 +66,8 @@ enum ev {
 	EV_IRQ_SOFTIRQ_EXIT,
 	EV_STATEDUMP_NETIF,
 	EV_STATEDUMP_FD,
-	EV_TEST_EVENT,
-	EV_SYSCALLS,        /* then entry/exit pairs, see syscalls[] */
+	EV_SYSCALLS,        /* then entry/exit pairs, see syscalls[], then
+	                       EV_TEST_EVENT */
 };
 
 static const struct sonde_ctfw_field f_sched_switch[] = {
@@ -246,6 +247,8 @@ static const struct syscall_desc syscalls[] = {
 };
 
 #define SYSCALL_COUNT ARRAY_LEN(syscalls)
+/* Last, so that --append-metadata can declare it mid-trace. */
+#define EV_TEST_EVENT (EV_SYSCALLS + 2 * SYSCALL_COUNT)
 
 static const char *const comms[] = {
 	"swapper/0", "systemd", "kworker/u16:2", "lttng-consumerd", "bash",
@@ -482,7 +485,6 @@ static int add_event_classes(struct sonde_ctfw_trace_class *tc, struct sonde_err
 		{ "lttng_statedump_network_interface", f_statedump_netif,
 		  ARRAY_LEN(f_statedump_netif) },
 		{ "lttng_statedump_file_descriptor", f_statedump_fd, ARRAY_LEN(f_statedump_fd) },
-		{ "lttng_test_filter_event", f_test_event, ARRAY_LEN(f_test_event) },
 	};
 	char name[64];
 	size_t i;
@@ -507,6 +509,14 @@ static int add_event_classes(struct sonde_ctfw_trace_class *tc, struct sonde_err
 			return rc;
 	}
 	return 0;
+}
+
+static int add_test_event_class(struct sonde_ctfw_trace_class *tc,
+				struct sonde_error *err)
+{
+	return sonde_ctfw_event_class_add(tc, 0, "lttng_test_filter_event", -1,
+					  f_test_event, ARRAY_LEN(f_test_event),
+					  NULL, err);
 }
 
 /* Generation ------------------------------------------------------------------ */
@@ -569,6 +579,8 @@ static int generate(const struct gen_opts *o, struct totals *t, struct sonde_err
 						   SONDE_CTFW_HEADER_COMPACT,
 						   NULL, 0, NULL, err);
 	rc = rc ? rc : add_event_classes(tc, err);
+	if (!o->append_metadata)
+		rc = rc ? rc : add_test_event_class(tc, err);
 	rc = rc ? rc : sonde_ctfw_writer_open(o->output, tc, &wopts, &w, err);
 	rc = rc ? rc : sonde_ctfw_writer_flush_metadata(w, err);
 	if (rc)
@@ -596,6 +608,17 @@ static int generate(const struct gen_opts *o, struct totals *t, struct sonde_err
 		uint32_t cpu = (uint32_t)(((x >> 32) * o->streams) >> 32);
 		uint32_t id = mix->slot[x & 1023];
 		struct sonde_ctfw_stream *st = streams[cpu];
+
+		/* Like an event enabled while tracing: its class is appended
+		 * to the metadata halfway. */
+		if (o->append_metadata && i == o->events / 2) {
+			rc = add_test_event_class(tc, err);
+			rc = rc ? rc : sonde_ctfw_writer_flush_metadata(w, err);
+			if (rc)
+				goto out;
+		}
+		if (o->append_metadata && i < o->events / 2 && id == EV_TEST_EVENT)
+			id = EV_SCHED_SWITCH;
 
 		if (o->big_gap_every && (x >> 10 & 0x3fffff) % o->big_gap_every == 0)
 			ts += (1ull << 27) + rng_below(&r, 200000000);
@@ -672,6 +695,8 @@ static void usage(FILE *f)
 	      "      --header TYPE       event header: compact (default) or large\n"
 	      "      --big-gap-every N   one gap > 2^27 ns every ~N events, 0 = never\n"
 	      "                          (default 5000)\n"
+	      "      --append-metadata   declare one event class halfway through and\n"
+	      "                          append it to the metadata, as live tracing does\n"
 	      "  -q, --quiet             print no summary\n"
 	      "  -h, --help              show this help\n"
 	      "\n"
@@ -698,7 +723,7 @@ static int parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max,
 
 enum {
 	OPT_SEED = 256, OPT_BIG_ENDIAN, OPT_PLAIN, OPT_NO_INDEX, OPT_LOST,
-	OPT_PACKET_SIZE, OPT_HEADER, OPT_BIG_GAP,
+	OPT_PACKET_SIZE, OPT_HEADER, OPT_BIG_GAP, OPT_APPEND_METADATA,
 };
 
 int main(int argc, char **argv)
@@ -715,6 +740,7 @@ int main(int argc, char **argv)
 		{ "packet-size", required_argument, NULL, OPT_PACKET_SIZE },
 		{ "header", required_argument, NULL, OPT_HEADER },
 		{ "big-gap-every", required_argument, NULL, OPT_BIG_GAP },
+		{ "append-metadata", no_argument, NULL, OPT_APPEND_METADATA },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -778,6 +804,9 @@ int main(int argc, char **argv)
 			if (parse_u64("--big-gap-every", optarg, 0, 1u << 22,
 				      &o.big_gap_every))
 				return 2;
+			break;
+		case OPT_APPEND_METADATA:
+			o.append_metadata = true;
 			break;
 		case 'q':
 			o.quiet = true;
