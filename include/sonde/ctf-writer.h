@@ -586,6 +586,12 @@ int sonde_ctfw_env_add_lttng_kernel(struct sonde_ctfw_trace_class *tc,
 				    const char *trace_name,
 				    struct sonde_error *err);
 
+/* The env of an lttng-ust 2.13 per-UID trace (lttng-tools 2.13, 64-bit):
+ * buffering id = getuid(), hostname from uname(2). */
+int sonde_ctfw_env_add_lttng_ust(struct sonde_ctfw_trace_class *tc,
+				 const char *trace_name,
+				 struct sonde_error *err);
+
 /* Adds `stream { id = N; ... }`, ids 0, 1, ... in call order. `context` is
  * the stream event context (NULL/0 for none). */
 int sonde_ctfw_stream_class_add(struct sonde_ctfw_trace_class *tc,

@@ -130,6 +130,8 @@ run_case le-big-gaps -n 5000 -s 1 --seed 5 --big-gap-every 20 --packet-size 4
 run_case be-big-gaps-large -n 5000 -s 2 --seed 6 --big-gap-every 30 --header large --big-endian
 run_case many-streams -n 2000 -s 64 --seed 7 --lost
 run_case no-events -n 0 -s 3 --seed 8
+run_case kernel-context -n 10000 -s 3 --seed 11 --context
+run_case ust-context-lost -n 20000 -s 4 --seed 12 --ust --context --lost --packet-size 8
 run_case append-metadata -n 10000 -s 2 --seed 9 --append-metadata
 run_case append-metadata-plain -n 10000 -s 2 --seed 10 --append-metadata --plain-metadata --big-endian
 

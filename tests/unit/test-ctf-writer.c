@@ -446,6 +446,28 @@ static void test_metadata(void)
 	free(joined);
 	sonde_ctfw_trace_class_free(tc);
 
+	rc = sonde_ctfw_trace_class_create(&opts, &tc, &err);
+	is_int(rc, 0, "trace class for the LTTng env helpers");
+	if (rc)
+		return;
+	is_int(sonde_ctfw_env_add_lttng_ust(tc, "sess\"ion", &err), 0, "UST env");
+	text = sonde_ctfw_metadata_text(tc, &len);
+	ok(strstr(text, "env {\n\tdomain = \"ust\";\n\ttracer_name = \"lttng-ust\";\n"
+		  "\ttracer_major = 2;\n\ttracer_minor = 13;\n"
+		  "\ttracer_buffering_scheme = \"uid\";\n") != NULL, "UST env keys in order");
+	ok(strstr(text, "\ttrace_name = \"sess\\\"ion\";\n") != NULL, "env strings are escaped");
+	sonde_ctfw_trace_class_free(tc);
+	rc = sonde_ctfw_trace_class_create(&opts, &tc, &err);
+	is_int(rc, 0, "another trace class");
+	if (rc)
+		return;
+	is_int(sonde_ctfw_env_add_lttng_kernel(tc, NULL, &err), 0, "kernel env");
+	text = sonde_ctfw_metadata_text(tc, &len);
+	ok(strstr(text, "\tdomain = \"kernel\";\n\tsysname = \"Linux\";\n") != NULL &&
+	   strstr(text, "\ttracer_name = \"lttng-modules\";\n\ttracer_major = 2;\n"
+		  "\ttracer_minor = 13;\n") != NULL, "kernel env claims lttng-modules 2.13");
+	sonde_ctfw_trace_class_free(tc);
+
 	opts.byte_order = SONDE_CTF_BE;
 	rc = sonde_ctfw_trace_class_create(&opts, &tc, &err);
 	is_int(rc, 0, "BE trace class");

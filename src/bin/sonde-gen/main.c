@@ -30,6 +30,8 @@ struct gen_opts {
 	bool lost;
 	bool large_header;
 	bool append_metadata;
+	bool context;
+	bool ust;
 	uint64_t packet_kib;
 	uint64_t big_gap_every;
 	bool quiet;
@@ -166,6 +168,19 @@ static const struct sonde_ctfw_field f_test_event[] = {
 	SONDE_CTFW_INTEGER("s8field", 8, true),
 };
 
+static const struct sonde_ctfw_field kernel_context[] = {
+	SONDE_CTFW_INTEGER("pid", 32, true),
+	SONDE_CTFW_INTEGER("tid", 32, true),
+	SONDE_CTFW_ARRAY_TEXT("procname", 16),
+};
+
+/* lttng-ust 2.11-2.14 declares its procname context 17 bytes long. */
+static const struct sonde_ctfw_field ust_context[] = {
+	SONDE_CTFW_INTEGER("vpid", 32, true),
+	SONDE_CTFW_INTEGER("vtid", 32, true),
+	SONDE_CTFW_ARRAY_TEXT("procname", 17),
+};
+
 /* System calls: entry arguments and exit (ret + outputs). */
 struct syscall_desc {
 	const char *name;
@@ -265,9 +280,14 @@ static const char *const irq_names[] = { "timer", "eth0", "ahci[0000:00:1f.2]", 
 
 /* Payload writers ------------------------------------------------------------ */
 
+static void put_comm_n(struct sonde_ctfw_cursor *c, struct rng *r, size_t n)
+{
+	sonde_ctfw_put_text_array(c, comms[rng_below(r, ARRAY_LEN(comms))], n);
+}
+
 static void put_comm(struct sonde_ctfw_cursor *c, struct rng *r)
 {
-	sonde_ctfw_put_text_array(c, comms[rng_below(r, ARRAY_LEN(comms))], 16);
+	put_comm_n(c, r, 16);
 }
 
 static uint32_t tid(struct rng *r)
@@ -467,7 +487,21 @@ static void build_mix(struct mix *m)
 		m->slot[k++] = EV_SCHED_SWITCH;
 }
 
-static int add_event_classes(struct sonde_ctfw_trace_class *tc, struct sonde_error *err)
+/* UST event names carry their provider; UST events have a log level
+ * (13 = TRACE_DEBUG_LINE, the default). */
+static int add_class(struct sonde_ctfw_trace_class *tc, bool ust, const char *name,
+		     const struct sonde_ctfw_field *fields, size_t count,
+		     struct sonde_error *err)
+{
+	char full[96];
+
+	snprintf(full, sizeof(full), "%s%s", ust ? "sonde_gen:" : "", name);
+	return sonde_ctfw_event_class_add(tc, 0, full, ust ? 13 : -1, fields,
+					  count, NULL, err);
+}
+
+static int add_event_classes(struct sonde_ctfw_trace_class *tc, bool ust,
+			     struct sonde_error *err)
 {
 	static const struct {
 		const char *name;
@@ -491,32 +525,68 @@ static int add_event_classes(struct sonde_ctfw_trace_class *tc, struct sonde_err
 	int rc;
 
 	for (i = 0; i < ARRAY_LEN(fixed); i++) {
-		rc = sonde_ctfw_event_class_add(tc, 0, fixed[i].name, -1, fixed[i].fields,
-						fixed[i].count, NULL, err);
+		rc = add_class(tc, ust, fixed[i].name, fixed[i].fields,
+			       fixed[i].count, err);
 		if (rc)
 			return rc;
 	}
 	for (i = 0; i < SYSCALL_COUNT; i++) {
 		snprintf(name, sizeof(name), "syscall_entry_%s", syscalls[i].name);
-		rc = sonde_ctfw_event_class_add(tc, 0, name, -1, syscalls[i].in,
-						syscalls[i].in_count, NULL, err);
+		rc = add_class(tc, ust, name, syscalls[i].in,
+			       syscalls[i].in_count, err);
 		if (rc)
 			return rc;
 		snprintf(name, sizeof(name), "syscall_exit_%s", syscalls[i].name);
-		rc = sonde_ctfw_event_class_add(tc, 0, name, -1, syscalls[i].out,
-						syscalls[i].out_count, NULL, err);
+		rc = add_class(tc, ust, name, syscalls[i].out,
+			       syscalls[i].out_count, err);
 		if (rc)
 			return rc;
 	}
 	return 0;
 }
 
-static int add_test_event_class(struct sonde_ctfw_trace_class *tc,
+static int add_test_event_class(struct sonde_ctfw_trace_class *tc, bool ust,
 				struct sonde_error *err)
 {
-	return sonde_ctfw_event_class_add(tc, 0, "lttng_test_filter_event", -1,
-					  f_test_event, ARRAY_LEN(f_test_event),
-					  NULL, err);
+	return add_class(tc, ust, "lttng_test_filter_event", f_test_event,
+			 ARRAY_LEN(f_test_event), err);
+}
+
+static int add_env(struct sonde_ctfw_trace_class *tc, bool ust,
+		   struct sonde_error *err)
+{
+	int rc;
+
+	if (ust) {
+		/* lttng-tools 2.13, per-UID buffers (ctf.md §3.1). */
+		rc = sonde_ctfw_env_add_string(tc, "domain", "ust", err);
+		rc = rc ? rc : sonde_ctfw_env_add_string(tc, "tracer_name", "lttng-ust", err);
+		rc = rc ? rc : sonde_ctfw_env_add_int(tc, "tracer_major", 2, err);
+		rc = rc ? rc : sonde_ctfw_env_add_int(tc, "tracer_minor", 13, err);
+		rc = rc ? rc : sonde_ctfw_env_add_string(tc, "tracer_buffering_scheme", "uid", err);
+		rc = rc ? rc : sonde_ctfw_env_add_int(tc, "tracer_buffering_id", 1000, err);
+		rc = rc ? rc : sonde_ctfw_env_add_int(tc, "architecture_bit_width", 64, err);
+		rc = rc ? rc : sonde_ctfw_env_add_string(tc, "trace_name", "sonde-gen", err);
+		rc = rc ? rc : sonde_ctfw_env_add_string(tc, "trace_creation_datetime",
+							 "20261122T030000+0000", err);
+		rc = rc ? rc : sonde_ctfw_env_add_string(tc, "hostname", "sonde-gen", err);
+		return rc;
+	}
+	rc = sonde_ctfw_env_add_string(tc, "hostname", "sonde-gen", err);
+	rc = rc ? rc : sonde_ctfw_env_add_string(tc, "domain", "kernel", err);
+	rc = rc ? rc : sonde_ctfw_env_add_string(tc, "sysname", "Linux", err);
+	rc = rc ? rc : sonde_ctfw_env_add_string(tc, "kernel_release", "6.1.0-sonde", err);
+	rc = rc ? rc : sonde_ctfw_env_add_string(tc, "kernel_version",
+						 "#1 SMP PREEMPT_DYNAMIC Debian 6.1.0", err);
+	rc = rc ? rc : sonde_ctfw_env_add_string(tc, "tracer_name", "lttng-modules", err);
+	rc = rc ? rc : sonde_ctfw_env_add_int(tc, "tracer_major", 2, err);
+	rc = rc ? rc : sonde_ctfw_env_add_int(tc, "tracer_minor", 13, err);
+	rc = rc ? rc : sonde_ctfw_env_add_int(tc, "tracer_patchlevel", 0, err);
+	rc = rc ? rc : sonde_ctfw_env_add_string(tc, "trace_buffering_scheme", "global", err);
+	rc = rc ? rc : sonde_ctfw_env_add_string(tc, "trace_name", "sonde-gen", err);
+	rc = rc ? rc : sonde_ctfw_env_add_string(tc, "trace_creation_datetime",
+						 "20261122T030000+0000", err);
+	return rc;
 }
 
 /* Generation ------------------------------------------------------------------ */
@@ -560,27 +630,17 @@ static int generate(const struct gen_opts *o, struct totals *t, struct sonde_err
 	rc = sonde_ctfw_trace_class_create(&topts, &tc, err);
 	if (rc)
 		return rc;
-	rc = sonde_ctfw_env_add_string(tc, "hostname", "sonde-gen", err);
-	rc = rc ? rc : sonde_ctfw_env_add_string(tc, "domain", "kernel", err);
-	rc = rc ? rc : sonde_ctfw_env_add_string(tc, "sysname", "Linux", err);
-	rc = rc ? rc : sonde_ctfw_env_add_string(tc, "kernel_release", "6.1.0-sonde", err);
-	rc = rc ? rc : sonde_ctfw_env_add_string(tc, "kernel_version",
-						 "#1 SMP PREEMPT_DYNAMIC Debian 6.1.0", err);
-	rc = rc ? rc : sonde_ctfw_env_add_string(tc, "tracer_name", "lttng-modules", err);
-	rc = rc ? rc : sonde_ctfw_env_add_int(tc, "tracer_major", 2, err);
-	rc = rc ? rc : sonde_ctfw_env_add_int(tc, "tracer_minor", 13, err);
-	rc = rc ? rc : sonde_ctfw_env_add_int(tc, "tracer_patchlevel", 0, err);
-	rc = rc ? rc : sonde_ctfw_env_add_string(tc, "trace_buffering_scheme", "global", err);
-	rc = rc ? rc : sonde_ctfw_env_add_string(tc, "trace_name", "sonde-gen", err);
-	rc = rc ? rc : sonde_ctfw_env_add_string(tc, "trace_creation_datetime",
-						 "20261122T030000+0000", err);
-	rc = rc ? rc : sonde_ctfw_stream_class_add(tc, o->large_header ?
+	rc = add_env(tc, o->ust, err);
+	/* lttng-tools >= 2.11 always gives UST channels large headers. */
+	rc = rc ? rc : sonde_ctfw_stream_class_add(tc, o->large_header || o->ust ?
 						   SONDE_CTFW_HEADER_LARGE :
 						   SONDE_CTFW_HEADER_COMPACT,
-						   NULL, 0, NULL, err);
-	rc = rc ? rc : add_event_classes(tc, err);
+						   !o->context ? NULL :
+						   o->ust ? ust_context : kernel_context,
+						   o->context ? 3 : 0, NULL, err);
+	rc = rc ? rc : add_event_classes(tc, o->ust, err);
 	if (!o->append_metadata)
-		rc = rc ? rc : add_test_event_class(tc, err);
+		rc = rc ? rc : add_test_event_class(tc, o->ust, err);
 	rc = rc ? rc : sonde_ctfw_writer_open(o->output, tc, &wopts, &w, err);
 	rc = rc ? rc : sonde_ctfw_writer_flush_metadata(w, err);
 	if (rc)
@@ -612,7 +672,7 @@ static int generate(const struct gen_opts *o, struct totals *t, struct sonde_err
 		/* Like an event enabled while tracing: its class is appended
 		 * to the metadata halfway. */
 		if (o->append_metadata && i == o->events / 2) {
-			rc = add_test_event_class(tc, err);
+			rc = add_test_event_class(tc, o->ust, err);
 			rc = rc ? rc : sonde_ctfw_writer_flush_metadata(w, err);
 			if (rc)
 				goto out;
@@ -647,6 +707,15 @@ static int generate(const struct gen_opts *o, struct totals *t, struct sonde_err
 		rc = sonde_ctfw_stream_event_begin(st, id, ts, &c, err);
 		if (rc)
 			goto out;
+		if (o->context) {
+			/* The task running on this CPU, from the same
+			 * random stream as the payload. */
+			uint32_t task = tid(&r);
+
+			sonde_ctfw_put_u32(c, task / 4 * 4);
+			sonde_ctfw_put_u32(c, task);
+			put_comm_n(c, &r, o->ust ? 17 : 16);
+		}
 		put_payload(c, &r, id, cpu, o->streams);
 		rc = sonde_ctfw_stream_event_commit(st, err);
 		if (rc)
@@ -697,6 +766,10 @@ static void usage(FILE *f)
 	      "                          (default 5000)\n"
 	      "      --append-metadata   declare one event class halfway through and\n"
 	      "                          append it to the metadata, as live tracing does\n"
+	      "      --context           stream event context: pid, tid, procname\n"
+	      "                          (with --ust: vpid, vtid, procname[17])\n"
+	      "      --ust               an lttng-ust 2.13 per-UID trace: UST env,\n"
+	      "                          large headers, 'sonde_gen:' names, loglevels\n"
 	      "  -q, --quiet             print no summary\n"
 	      "  -h, --help              show this help\n"
 	      "\n"
@@ -724,6 +797,7 @@ static int parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max,
 enum {
 	OPT_SEED = 256, OPT_BIG_ENDIAN, OPT_PLAIN, OPT_NO_INDEX, OPT_LOST,
 	OPT_PACKET_SIZE, OPT_HEADER, OPT_BIG_GAP, OPT_APPEND_METADATA,
+	OPT_CONTEXT, OPT_UST,
 };
 
 int main(int argc, char **argv)
@@ -741,6 +815,8 @@ int main(int argc, char **argv)
 		{ "header", required_argument, NULL, OPT_HEADER },
 		{ "big-gap-every", required_argument, NULL, OPT_BIG_GAP },
 		{ "append-metadata", no_argument, NULL, OPT_APPEND_METADATA },
+		{ "context", no_argument, NULL, OPT_CONTEXT },
+		{ "ust", no_argument, NULL, OPT_UST },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -807,6 +883,12 @@ int main(int argc, char **argv)
 			break;
 		case OPT_APPEND_METADATA:
 			o.append_metadata = true;
+			break;
+		case OPT_CONTEXT:
+			o.context = true;
+			break;
+		case OPT_UST:
+			o.ust = true;
 			break;
 		case 'q':
 			o.quiet = true;

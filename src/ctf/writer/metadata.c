@@ -16,6 +16,7 @@
 #include <sys/random.h>
 #include <sys/utsname.h>
 #include <time.h>
+#include <unistd.h>
 
 #define MAX_STRUCT_DEPTH 8
 
@@ -424,6 +425,38 @@ int sonde_ctfw_env_add_lttng_kernel(struct sonde_ctfw_trace_class *tc,
 						 trace_name ? trace_name : "", err);
 	rc = rc ? rc : sonde_ctfw_env_add_string(tc, "trace_creation_datetime",
 						 datetime, err);
+	return rc;
+}
+
+int sonde_ctfw_env_add_lttng_ust(struct sonde_ctfw_trace_class *tc,
+				 const char *trace_name,
+				 struct sonde_error *err)
+{
+	struct utsname u;
+	char datetime[32] = "";
+	time_t now = time(NULL);
+	struct tm tm;
+	int rc = 0;
+
+	if (uname(&u) != 0)
+		return sonde_error_set(err, SONDE_EIO, "env: uname: %s",
+				       strerror(errno));
+	if (gmtime_r(&now, &tm))
+		strftime(datetime, sizeof(datetime), "%Y%m%dT%H%M%S+0000", &tm);
+	rc = rc ? rc : sonde_ctfw_env_add_string(tc, "domain", "ust", err);
+	rc = rc ? rc : sonde_ctfw_env_add_string(tc, "tracer_name", "lttng-ust", err);
+	rc = rc ? rc : sonde_ctfw_env_add_int(tc, "tracer_major", 2, err);
+	rc = rc ? rc : sonde_ctfw_env_add_int(tc, "tracer_minor", 13, err);
+	rc = rc ? rc : sonde_ctfw_env_add_string(tc, "tracer_buffering_scheme", "uid", err);
+	rc = rc ? rc : sonde_ctfw_env_add_int(tc, "tracer_buffering_id",
+					      (int64_t)getuid(), err);
+	rc = rc ? rc : sonde_ctfw_env_add_int(tc, "architecture_bit_width",
+					      (int64_t)(8 * sizeof(void *)), err);
+	rc = rc ? rc : sonde_ctfw_env_add_string(tc, "trace_name",
+						 trace_name ? trace_name : "", err);
+	rc = rc ? rc : sonde_ctfw_env_add_string(tc, "trace_creation_datetime",
+						 datetime, err);
+	rc = rc ? rc : sonde_ctfw_env_add_string(tc, "hostname", u.nodename, err);
 	return rc;
 }
 
