@@ -188,11 +188,9 @@ static int open_trace(struct sonde_ctf_trace_set *set, const char *dir,
 	ret = read_file(meta_path, &bytes, &len, err);
 	if (ret)
 		goto out;
-	ret = sonde_ctf_metadata_depacketize(bytes, len, meta_path, &text,
-					     &text_len, err);
-	if (ret)
-		goto out;
-	ret = sonde_ctf_metadata_parse(text, text_len, meta_path, &tc, err);
+	/* load = depacketize + parse + packet byte order/UUID checks */
+	ret = sonde_ctf_metadata_load(bytes, len, meta_path, &tc, &text,
+				      &text_len, err);
 	if (ret)
 		goto out;
 	ret = trace_create(dir, tc, sonde_ctf_trace_class_free, &trace, err);
