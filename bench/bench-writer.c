@@ -113,12 +113,15 @@ static double bench_file(uint64_t iters, const char *base)
 	double per_event = -1;
 	int rc;
 
-	snprintf(dir, sizeof(dir), "%s/sonde-bench-writer-%d", base, (int)getpid());
+	snprintf(dir, sizeof(dir), "%s/sonde-bench-writer-%d", base,
+		 (int)getpid());
 	rc = sonde_ctfw_trace_class_create(&topts, &tc, &err);
-	rc = rc ? rc : sonde_ctfw_stream_class_add(tc, SONDE_CTFW_HEADER_COMPACT,
-						   NULL, 0, NULL, &err);
-	rc = rc ? rc : sonde_ctfw_event_class_add(tc, 0, "sched_switch", -1, fields,
-						  7, NULL, &err);
+	rc = rc ? rc
+		: sonde_ctfw_stream_class_add(tc, SONDE_CTFW_HEADER_COMPACT,
+					      NULL, 0, NULL, &err);
+	rc = rc ? rc
+		: sonde_ctfw_event_class_add(tc, 0, "sched_switch", -1, fields,
+					     7, NULL, &err);
 	rc = rc ? rc : sonde_ctfw_writer_open(dir, tc, NULL, &w, &err);
 	rc = rc ? rc : sonde_ctfw_stream_open(w, &sopts, &s, &err);
 	if (!rc)
@@ -132,7 +135,8 @@ static double bench_file(uint64_t iters, const char *base)
 		rc = sonde_ctfw_stream_event_commit(s, &err);
 	}
 	if (s) {
-		int rc2 = sonde_ctfw_stream_close(s, ts, NULL, rc ? NULL : &err);
+		int rc2 =
+			sonde_ctfw_stream_close(s, ts, NULL, rc ? NULL : &err);
 
 		rc = rc ? rc : rc2;
 	}

@@ -60,14 +60,14 @@ enum {
 	SONDE_CTFW_PKT_SEQ_NUM = 64,
 	SONDE_CTFW_PKT_EVENTS_DISCARDED = 72,
 	SONDE_CTFW_PKT_CPU_ID = 80,
-	SONDE_CTFW_PKT_HEADER_SIZE = 84,    /* first event starts here */
+	SONDE_CTFW_PKT_HEADER_SIZE = 84, /* first event starts here */
 };
 
 #define SONDE_CTFW_PAGE_SIZE 4096u
 #define SONDE_CTFW_METADATA_PACKET_SIZE 4096u
 #define SONDE_CTFW_METADATA_HEADER_SIZE 37u
 #define SONDE_CTFW_INDEX_HEADER_SIZE 16u
-#define SONDE_CTFW_INDEX_ENTRY_SIZE 72u   /* index format 1.1 */
+#define SONDE_CTFW_INDEX_ENTRY_SIZE 72u /* index format 1.1 */
 
 /* Largest event header (large/extended). */
 #define SONDE_CTFW_EVENT_HEADER_MAX 14u
@@ -82,7 +82,7 @@ struct sonde_ctfw_cursor {
 	uint8_t *packet;
 	size_t pos;
 	size_t limit;
-	uint8_t byte_order;   /* enum sonde_ctf_byte_order of the trace */
+	uint8_t byte_order; /* enum sonde_ctf_byte_order of the trace */
 	bool overflow;
 };
 
@@ -320,9 +320,21 @@ static inline void sonde_ctfw_put_int_array(struct sonde_ctfw_cursor *c,
 		uint64_t v = 0;
 
 		switch (elem_bytes) {
-		case 2: { uint16_t x; memcpy(&x, src + 2 * i, 2); v = x; break; }
-		case 4: { uint32_t x; memcpy(&x, src + 4 * i, 4); v = x; break; }
-		default: memcpy(&v, src + 8 * i, 8); break;
+		case 2: {
+			uint16_t x;
+			memcpy(&x, src + 2 * i, 2);
+			v = x;
+			break;
+		}
+		case 4: {
+			uint32_t x;
+			memcpy(&x, src + 4 * i, 4);
+			v = x;
+			break;
+		}
+		default:
+			memcpy(&v, src + 8 * i, 8);
+			break;
 		}
 		sonde_ctfw_put_int(c, v, elem_bytes, bo);
 	}
@@ -331,8 +343,8 @@ static inline void sonde_ctfw_put_int_array(struct sonde_ctfw_cursor *c,
 /* LTTng event headers ----------------------------------------------------- */
 
 enum sonde_ctfw_header_type {
-	SONDE_CTFW_HEADER_COMPACT = 0,   /* 5-bit id, 27-bit timestamp */
-	SONDE_CTFW_HEADER_LARGE = 1,     /* 16-bit id, 32-bit timestamp */
+	SONDE_CTFW_HEADER_COMPACT = 0, /* 5-bit id, 27-bit timestamp */
+	SONDE_CTFW_HEADER_LARGE = 1,   /* 16-bit id, 32-bit timestamp */
 };
 
 /*
@@ -342,9 +354,9 @@ enum sonde_ctfw_header_type {
  * of the last packet switch.  27 bits for both header types.  A timestamp
  * going backwards wraps to a huge difference and also forces extended.
  */
-static inline bool sonde_ctfw_header_needs_extended(enum sonde_ctfw_header_type t,
-						    uint32_t id, uint64_t ts,
-						    uint64_t last_ts)
+static inline bool
+sonde_ctfw_header_needs_extended(enum sonde_ctfw_header_type t, uint32_t id,
+				 uint64_t ts, uint64_t last_ts)
 {
 	uint32_t max_compact_id = t == SONDE_CTFW_HEADER_COMPACT ? 30 : 65534;
 
@@ -362,10 +374,10 @@ static inline size_t sonde_ctfw_event_header_size(enum sonde_ctfw_header_type t,
 
 /* Exactly the bytes of the chosen form (4/13 or 6/14 bytes in the x86
  * layout; the header structs are align(8) so no padding precedes them). */
-static inline void sonde_ctfw_put_event_header_form(struct sonde_ctfw_cursor *c,
-						    enum sonde_ctfw_header_type t,
-						    uint32_t id, uint64_t ts,
-						    bool extended)
+static inline void
+sonde_ctfw_put_event_header_form(struct sonde_ctfw_cursor *c,
+				 enum sonde_ctfw_header_type t, uint32_t id,
+				 uint64_t ts, bool extended)
 {
 	bool be = c->byte_order == SONDE_CTF_BE;
 
@@ -375,8 +387,8 @@ static inline void sonde_ctfw_put_event_header_form(struct sonde_ctfw_cursor *c,
 
 			/* LE fills a byte from its least significant bit,
 			 * BE from its most significant one (CTF 1.8 §4.1). */
-			sonde_ctfw_put_u32(c, be ? id << 27 | low
-						 : low << 5 | id);
+			sonde_ctfw_put_u32(c,
+					   be ? id << 27 | low : low << 5 | id);
 			return;
 		}
 		sonde_ctfw_put_u8(c, be ? 31u << 3 : 31u);
@@ -408,21 +420,22 @@ static inline void sonde_ctfw_put_event_header(struct sonde_ctfw_cursor *c,
 
 /* What goes in a packet's header and context. */
 struct sonde_ctfw_packet_info {
-	uint32_t stream_id;            /* stream class id */
-	uint64_t stream_instance_id;   /* distinct per stream file (LTTng: CPU) */
+	uint32_t stream_id;	     /* stream class id */
+	uint64_t stream_instance_id; /* distinct per stream file (LTTng: CPU) */
 	uint32_t cpu_id;
-	uint64_t timestamp_begin;      /* <= first event */
-	uint64_t timestamp_end;        /* >= last event, never 0 */
-	uint64_t content_size;         /* bytes (stored in bits) */
-	uint64_t packet_size;          /* bytes (stored in bits) */
+	uint64_t timestamp_begin; /* <= first event */
+	uint64_t timestamp_end;	  /* >= last event, never 0 */
+	uint64_t content_size;	  /* bytes (stored in bits) */
+	uint64_t packet_size;	  /* bytes (stored in bits) */
 	uint64_t packet_seq_num;
-	uint64_t events_discarded;     /* cumulative per stream */
+	uint64_t events_discarded; /* cumulative per stream */
 };
 
 /* Rounds a content size up to whole pages, as LTTng sizes its packets. */
 static inline uint64_t sonde_ctfw_page_round(uint64_t bytes)
 {
-	return (bytes + SONDE_CTFW_PAGE_SIZE - 1) & ~(uint64_t)(SONDE_CTFW_PAGE_SIZE - 1);
+	return (bytes + SONDE_CTFW_PAGE_SIZE - 1) &
+	       ~(uint64_t)(SONDE_CTFW_PAGE_SIZE - 1);
 }
 
 /*
@@ -431,7 +444,8 @@ static inline uint64_t sonde_ctfw_page_round(uint64_t bytes)
  * Fields only known at the end (timestamp_end, sizes, events_discarded) are
  * written as given and normally patched by sonde_ctfw_packet_finish().
  */
-void sonde_ctfw_packet_begin(struct sonde_ctfw_cursor *c, const uint8_t uuid[16],
+void sonde_ctfw_packet_begin(struct sonde_ctfw_cursor *c,
+			     const uint8_t uuid[16],
 			     const struct sonde_ctfw_packet_info *info);
 
 /*
@@ -463,11 +477,11 @@ enum sonde_ctfw_field_order {
 };
 
 struct sonde_ctfw_int_type {
-	uint8_t size;        /* bits: 8, 16, 32 or 64 */
+	uint8_t size; /* bits: 8, 16, 32 or 64 */
 	bool is_signed;
-	uint8_t base;        /* 10 (0 means 10), 16, 8, 2 */
-	uint8_t order;       /* enum sonde_ctfw_field_order */
-	uint8_t encoding;    /* enum sonde_ctf_encoding */
+	uint8_t base;	  /* 10 (0 means 10), 16, 8, 2 */
+	uint8_t order;	  /* enum sonde_ctfw_field_order */
+	uint8_t encoding; /* enum sonde_ctf_encoding */
 };
 
 enum sonde_ctfw_field_kind {
@@ -476,7 +490,7 @@ enum sonde_ctfw_field_kind {
 	SONDE_CTFW_FIELD_FLOAT,
 	SONDE_CTFW_FIELD_STRING,
 	SONDE_CTFW_FIELD_ARRAY,
-	SONDE_CTFW_FIELD_SEQUENCE,   /* preceded by its `_<name>_length` field */
+	SONDE_CTFW_FIELD_SEQUENCE, /* preceded by its `_<name>_length` field */
 	SONDE_CTFW_FIELD_STRUCT,
 };
 
@@ -490,80 +504,109 @@ struct sonde_ctfw_enum_entry {
 };
 
 struct sonde_ctfw_field {
-	const char *name;     /* without LTTng's leading '_' (added in the TSDL) */
+	const char *name; /* without LTTng's leading '_' (added in the TSDL) */
 	enum sonde_ctfw_field_kind kind;
-	struct sonde_ctfw_int_type integer;  /* INT; ENUM container; ARRAY and
+	struct sonde_ctfw_int_type integer; /* INT; ENUM container; ARRAY and
 	                                        SEQUENCE element */
-	struct sonde_ctfw_int_type length;   /* SEQUENCE length */
-	uint32_t count;       /* ARRAY length; ENUM entries; STRUCT members */
-	uint8_t float_bits;   /* FLOAT: 32 or 64 */
-	const struct sonde_ctfw_enum_entry *entries;   /* ENUM */
-	const struct sonde_ctfw_field *members;        /* STRUCT */
+	struct sonde_ctfw_int_type length;  /* SEQUENCE length */
+	uint32_t count;	    /* ARRAY length; ENUM entries; STRUCT members */
+	uint8_t float_bits; /* FLOAT: 32 or 64 */
+	const struct sonde_ctfw_enum_entry *entries; /* ENUM */
+	const struct sonde_ctfw_field *members;	     /* STRUCT */
 };
 
 /* Field macros, after lttng-modules' ctf_integer() & co. */
-#define SONDE_CTFW_INT_T(bits, sgn, b, ord, enc)                              \
-	{ .size = (bits), .is_signed = (sgn), .base = (b), .order = (ord),    \
-	  .encoding = (enc) }
-#define SONDE_CTFW_INTEGER_FULL(n, bits, sgn, b, ord)                         \
-	{ .name = (n), .kind = SONDE_CTFW_FIELD_INT,                          \
-	  .integer = SONDE_CTFW_INT_T(bits, sgn, b, ord, SONDE_CTF_ENC_NONE) }
-#define SONDE_CTFW_INTEGER(n, bits, sgn)                                      \
+#define SONDE_CTFW_INT_T(bits, sgn, b, ord, enc)                 \
+	{                                                        \
+		.size = (bits), .is_signed = (sgn), .base = (b), \
+		.order = (ord), .encoding = (enc)                \
+	}
+#define SONDE_CTFW_INTEGER_FULL(n, bits, sgn, b, ord)           \
+	{                                                       \
+		.name = (n), .kind = SONDE_CTFW_FIELD_INT,      \
+		.integer = SONDE_CTFW_INT_T(bits, sgn, b, ord,  \
+					    SONDE_CTF_ENC_NONE) \
+	}
+#define SONDE_CTFW_INTEGER(n, bits, sgn) \
 	SONDE_CTFW_INTEGER_FULL(n, bits, sgn, 10, SONDE_CTFW_ORDER_NATIVE)
-#define SONDE_CTFW_INTEGER_HEX(n, bits, sgn)                                  \
+#define SONDE_CTFW_INTEGER_HEX(n, bits, sgn) \
 	SONDE_CTFW_INTEGER_FULL(n, bits, sgn, 16, SONDE_CTFW_ORDER_NATIVE)
-#define SONDE_CTFW_INTEGER_OCT(n, bits, sgn)                                  \
+#define SONDE_CTFW_INTEGER_OCT(n, bits, sgn) \
 	SONDE_CTFW_INTEGER_FULL(n, bits, sgn, 8, SONDE_CTFW_ORDER_NATIVE)
-#define SONDE_CTFW_INTEGER_NETWORK(n, bits, sgn)                              \
+#define SONDE_CTFW_INTEGER_NETWORK(n, bits, sgn) \
 	SONDE_CTFW_INTEGER_FULL(n, bits, sgn, 10, SONDE_CTFW_ORDER_BE)
-#define SONDE_CTFW_INTEGER_NETWORK_HEX(n, bits, sgn)                          \
+#define SONDE_CTFW_INTEGER_NETWORK_HEX(n, bits, sgn) \
 	SONDE_CTFW_INTEGER_FULL(n, bits, sgn, 16, SONDE_CTFW_ORDER_BE)
-#define SONDE_CTFW_ARRAY(n, bits, sgn, len)                                   \
-	{ .name = (n), .kind = SONDE_CTFW_FIELD_ARRAY, .count = (len),        \
-	  .integer = SONDE_CTFW_INT_T(bits, sgn, 10, SONDE_CTFW_ORDER_NATIVE, \
-				      SONDE_CTF_ENC_NONE) }
-#define SONDE_CTFW_ARRAY_TEXT(n, len)                                         \
-	{ .name = (n), .kind = SONDE_CTFW_FIELD_ARRAY, .count = (len),        \
-	  .integer = SONDE_CTFW_INT_T(8, false, 10, SONDE_CTFW_ORDER_NATIVE,  \
-				      SONDE_CTF_ENC_UTF8) }
-#define SONDE_CTFW_SEQUENCE(n, bits, sgn, len_bits)                           \
-	{ .name = (n), .kind = SONDE_CTFW_FIELD_SEQUENCE,                     \
-	  .integer = SONDE_CTFW_INT_T(bits, sgn, 10, SONDE_CTFW_ORDER_NATIVE, \
-				      SONDE_CTF_ENC_NONE),                    \
-	  .length = SONDE_CTFW_INT_T(len_bits, false, 10,                     \
-				     SONDE_CTFW_ORDER_NATIVE,                 \
-				     SONDE_CTF_ENC_NONE) }
-#define SONDE_CTFW_SEQUENCE_TEXT(n, len_bits)                                 \
-	{ .name = (n), .kind = SONDE_CTFW_FIELD_SEQUENCE,                     \
-	  .integer = SONDE_CTFW_INT_T(8, true, 10, SONDE_CTFW_ORDER_NATIVE,   \
-				      SONDE_CTF_ENC_UTF8),                    \
-	  .length = SONDE_CTFW_INT_T(len_bits, false, 10,                     \
-				     SONDE_CTFW_ORDER_NATIVE,                 \
-				     SONDE_CTF_ENC_NONE) }
-#define SONDE_CTFW_STRING(n)                                                  \
-	{ .name = (n), .kind = SONDE_CTFW_FIELD_STRING }
+#define SONDE_CTFW_ARRAY(n, bits, sgn, len)                                  \
+	{                                                                    \
+		.name = (n), .kind = SONDE_CTFW_FIELD_ARRAY, .count = (len), \
+		.integer = SONDE_CTFW_INT_T(bits, sgn, 10,                   \
+					    SONDE_CTFW_ORDER_NATIVE,         \
+					    SONDE_CTF_ENC_NONE)              \
+	}
+#define SONDE_CTFW_ARRAY_TEXT(n, len)                                        \
+	{                                                                    \
+		.name = (n), .kind = SONDE_CTFW_FIELD_ARRAY, .count = (len), \
+		.integer = SONDE_CTFW_INT_T(8, false, 10,                    \
+					    SONDE_CTFW_ORDER_NATIVE,         \
+					    SONDE_CTF_ENC_UTF8)              \
+	}
+#define SONDE_CTFW_SEQUENCE(n, bits, sgn, len_bits)                  \
+	{                                                            \
+		.name = (n), .kind = SONDE_CTFW_FIELD_SEQUENCE,      \
+		.integer = SONDE_CTFW_INT_T(bits, sgn, 10,           \
+					    SONDE_CTFW_ORDER_NATIVE, \
+					    SONDE_CTF_ENC_NONE),     \
+		.length = SONDE_CTFW_INT_T(len_bits, false, 10,      \
+					   SONDE_CTFW_ORDER_NATIVE,  \
+					   SONDE_CTF_ENC_NONE)       \
+	}
+#define SONDE_CTFW_SEQUENCE_TEXT(n, len_bits)                                  \
+	{                                                                      \
+		.name = (n), .kind = SONDE_CTFW_FIELD_SEQUENCE,                \
+		.integer =                                                     \
+			SONDE_CTFW_INT_T(8, true, 10, SONDE_CTFW_ORDER_NATIVE, \
+					 SONDE_CTF_ENC_UTF8),                  \
+		.length = SONDE_CTFW_INT_T(len_bits, false, 10,                \
+					   SONDE_CTFW_ORDER_NATIVE,            \
+					   SONDE_CTF_ENC_NONE)                 \
+	}
+#define SONDE_CTFW_STRING(n)                                 \
+	{                                                    \
+		.name = (n), .kind = SONDE_CTFW_FIELD_STRING \
+	}
 #define SONDE_CTFW_ENUM(n, bits, sgn, ents, nents)                            \
-	{ .name = (n), .kind = SONDE_CTFW_FIELD_ENUM, .count = (nents),       \
-	  .entries = (ents),                                                  \
-	  .integer = SONDE_CTFW_INT_T(bits, sgn, 10, SONDE_CTFW_ORDER_NATIVE, \
-				      SONDE_CTF_ENC_NONE) }
+	{                                                                     \
+		.name = (n), .kind = SONDE_CTFW_FIELD_ENUM, .count = (nents), \
+		.entries = (ents),                                            \
+		.integer = SONDE_CTFW_INT_T(bits, sgn, 10,                    \
+					    SONDE_CTFW_ORDER_NATIVE,          \
+					    SONDE_CTF_ENC_NONE)               \
+	}
 #define SONDE_CTFW_FLOAT(n)                                                   \
-	{ .name = (n), .kind = SONDE_CTFW_FIELD_FLOAT, .float_bits = 32 }
+	{                                                                     \
+		.name = (n), .kind = SONDE_CTFW_FIELD_FLOAT, .float_bits = 32 \
+	}
 #define SONDE_CTFW_DOUBLE(n)                                                  \
-	{ .name = (n), .kind = SONDE_CTFW_FIELD_FLOAT, .float_bits = 64 }
-#define SONDE_CTFW_STRUCT(n, mems, nmems)                                     \
-	{ .name = (n), .kind = SONDE_CTFW_FIELD_STRUCT, .members = (mems),    \
-	  .count = (nmems) }
+	{                                                                     \
+		.name = (n), .kind = SONDE_CTFW_FIELD_FLOAT, .float_bits = 64 \
+	}
+#define SONDE_CTFW_STRUCT(n, mems, nmems)                     \
+	{                                                     \
+		.name = (n), .kind = SONDE_CTFW_FIELD_STRUCT, \
+		.members = (mems), .count = (nmems)           \
+	}
 
 struct sonde_ctfw_trace_class;
 
 struct sonde_ctfw_trace_opts {
 	enum sonde_ctf_byte_order byte_order;
-	const uint8_t *uuid;         /* NULL: random (getrandom) */
+	const uint8_t *uuid; /* NULL: random (getrandom) */
 	/* Clock "monotonic", freq 1 GHz. */
-	const uint8_t *clock_uuid;   /* NULL: the boot id; omitted if unreadable */
+	const uint8_t
+		*clock_uuid; /* NULL: the boot id; omitted if unreadable */
 	bool has_clock_offset;
-	int64_t clock_offset;        /* else CLOCK_REALTIME - CLOCK_MONOTONIC now */
+	int64_t clock_offset; /* else CLOCK_REALTIME - CLOCK_MONOTONIC now */
 };
 
 int sonde_ctfw_trace_class_create(const struct sonde_ctfw_trace_opts *opts,
@@ -604,19 +647,22 @@ int sonde_ctfw_stream_class_add(struct sonde_ctfw_trace_class *tc,
  * < 0 omits it (kernel), else it is written (UST). */
 int sonde_ctfw_event_class_add(struct sonde_ctfw_trace_class *tc,
 			       uint32_t stream_class_id, const char *name,
-			       int loglevel, const struct sonde_ctfw_field *fields,
+			       int loglevel,
+			       const struct sonde_ctfw_field *fields,
 			       size_t field_count, uint32_t *id,
 			       struct sonde_error *err);
 
 enum sonde_ctf_byte_order
 sonde_ctfw_trace_class_byte_order(const struct sonde_ctfw_trace_class *tc);
-const uint8_t *sonde_ctfw_trace_class_uuid(const struct sonde_ctfw_trace_class *tc);
+const uint8_t *
+sonde_ctfw_trace_class_uuid(const struct sonde_ctfw_trace_class *tc);
 /* SONDE_EINVAL if the stream class does not exist. */
 int sonde_ctfw_trace_class_header_type(const struct sonde_ctfw_trace_class *tc,
 				       uint32_t stream_class_id,
 				       enum sonde_ctfw_header_type *type);
-uint32_t sonde_ctfw_trace_class_event_count(const struct sonde_ctfw_trace_class *tc,
-					    uint32_t stream_class_id);
+uint32_t
+sonde_ctfw_trace_class_event_count(const struct sonde_ctfw_trace_class *tc,
+				   uint32_t stream_class_id);
 
 /* The whole TSDL text so far (starts with "/ * CTF 1.8 * /"); it only grows. */
 const char *sonde_ctfw_metadata_text(const struct sonde_ctfw_trace_class *tc,
@@ -638,8 +684,8 @@ struct sonde_ctfw_writer;
 struct sonde_ctfw_stream;
 
 struct sonde_ctfw_writer_opts {
-	bool plain_metadata;      /* default: packetized, like LTTng */
-	bool no_index;            /* default: write index/<stream>.idx */
+	bool plain_metadata; /* default: packetized, like LTTng */
+	bool no_index;	     /* default: write index/<stream>.idx */
 };
 
 /* Creates `dir` (and parents) if needed.  The trace class is borrowed and
@@ -653,13 +699,14 @@ int sonde_ctfw_writer_open(const char *dir, struct sonde_ctfw_trace_class *tc,
 int sonde_ctfw_writer_flush_metadata(struct sonde_ctfw_writer *w,
 				     struct sonde_error *err);
 /* Flushes the metadata and frees the writer (close its streams first). */
-int sonde_ctfw_writer_close(struct sonde_ctfw_writer *w, struct sonde_error *err);
+int sonde_ctfw_writer_close(struct sonde_ctfw_writer *w,
+			    struct sonde_error *err);
 
 struct sonde_ctfw_stream_opts {
 	uint32_t stream_class_id;
-	uint32_t cpu_id;               /* also stream_instance_id */
-	size_t packet_size;            /* bytes, rounded up to pages; 0: 256 KiB */
-	const char *channel_name;      /* file "<channel>_<cpu>"; NULL: "channel0" */
+	uint32_t cpu_id;	  /* also stream_instance_id */
+	size_t packet_size;	  /* bytes, rounded up to pages; 0: 256 KiB */
+	const char *channel_name; /* file "<channel>_<cpu>"; NULL: "channel0" */
 	uint64_t first_seq_num;
 };
 

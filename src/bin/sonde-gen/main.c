@@ -68,7 +68,7 @@ enum ev {
 	EV_IRQ_SOFTIRQ_EXIT,
 	EV_STATEDUMP_NETIF,
 	EV_STATEDUMP_FD,
-	EV_SYSCALLS,        /* then entry/exit pairs, see syscalls[], then
+	EV_SYSCALLS, /* then entry/exit pairs, see syscalls[], then
 	                       EV_TEST_EVENT */
 };
 
@@ -153,7 +153,9 @@ static const struct sonde_ctfw_field f_test_event[] = {
 	SONDE_CTFW_INTEGER_NETWORK_HEX("netlong", 64, false),
 	SONDE_CTFW_ARRAY("arrfield1", 64, false, 3),
 	SONDE_CTFW_ARRAY_TEXT("arrfield2", 10),
-	{ .name = "arrfield3", .kind = SONDE_CTFW_FIELD_ARRAY, .count = 3,
+	{ .name = "arrfield3",
+	  .kind = SONDE_CTFW_FIELD_ARRAY,
+	  .count = 3,
 	  .integer = SONDE_CTFW_INT_T(32, false, 10, SONDE_CTFW_ORDER_BE,
 				      SONDE_CTF_ENC_NONE) },
 	SONDE_CTFW_SEQUENCE("seqfield1", 8, true, 64),
@@ -192,55 +194,93 @@ struct syscall_desc {
 };
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-#define SC(n, i, o, w) { n, i, ARRAY_LEN(i), o, ARRAY_LEN(o), w }
+#define SC(n, i, o, w)                                 \
+	{                                              \
+		n, i, ARRAY_LEN(i), o, ARRAY_LEN(o), w \
+	}
 
-static const struct sonde_ctfw_field sc_fd[] = { SONDE_CTFW_INTEGER("fd", 32, false) };
-static const struct sonde_ctfw_field sc_ret[] = { SONDE_CTFW_INTEGER("ret", 64, true) };
+static const struct sonde_ctfw_field sc_fd[] = { SONDE_CTFW_INTEGER("fd", 32,
+								    false) };
+static const struct sonde_ctfw_field sc_ret[] = { SONDE_CTFW_INTEGER("ret", 64,
+								     true) };
 static const struct sonde_ctfw_field sc_read_in[] = {
-	SONDE_CTFW_INTEGER("fd", 32, false), SONDE_CTFW_INTEGER("count", 64, false) };
+	SONDE_CTFW_INTEGER("fd", 32, false),
+	SONDE_CTFW_INTEGER("count", 64, false)
+};
 static const struct sonde_ctfw_field sc_read_out[] = {
-	SONDE_CTFW_INTEGER("ret", 64, true), SONDE_CTFW_INTEGER_HEX("buf", 64, false) };
+	SONDE_CTFW_INTEGER("ret", 64, true),
+	SONDE_CTFW_INTEGER_HEX("buf", 64, false)
+};
 static const struct sonde_ctfw_field sc_write_in[] = {
-	SONDE_CTFW_INTEGER("fd", 32, false), SONDE_CTFW_INTEGER_HEX("buf", 64, false),
-	SONDE_CTFW_INTEGER("count", 64, false) };
+	SONDE_CTFW_INTEGER("fd", 32, false),
+	SONDE_CTFW_INTEGER_HEX("buf", 64, false),
+	SONDE_CTFW_INTEGER("count", 64, false)
+};
 static const struct sonde_ctfw_field sc_openat_in[] = {
 	SONDE_CTFW_INTEGER("dfd", 32, true), SONDE_CTFW_STRING("filename"),
-	SONDE_CTFW_INTEGER("flags", 32, true), SONDE_CTFW_INTEGER("mode", 16, false) };
+	SONDE_CTFW_INTEGER("flags", 32, true),
+	SONDE_CTFW_INTEGER("mode", 16, false)
+};
 static const struct sonde_ctfw_field sc_clone_in[] = {
 	SONDE_CTFW_INTEGER_HEX("clone_flags", 64, false),
 	SONDE_CTFW_INTEGER_HEX("newsp", 64, false),
 	SONDE_CTFW_INTEGER_HEX("parent_tid", 64, false),
-	SONDE_CTFW_INTEGER_HEX("child_tid", 64, false) };
+	SONDE_CTFW_INTEGER_HEX("child_tid", 64, false)
+};
 static const struct sonde_ctfw_field sc_execve_in[] = {
-	SONDE_CTFW_STRING("filename"), SONDE_CTFW_INTEGER_HEX("argv", 64, false),
-	SONDE_CTFW_INTEGER_HEX("envp", 64, false) };
+	SONDE_CTFW_STRING("filename"),
+	SONDE_CTFW_INTEGER_HEX("argv", 64, false),
+	SONDE_CTFW_INTEGER_HEX("envp", 64, false)
+};
 static const struct sonde_ctfw_field sc_mmap_in[] = {
-	SONDE_CTFW_INTEGER_HEX("addr", 64, false), SONDE_CTFW_INTEGER("len", 64, false),
-	SONDE_CTFW_INTEGER("prot", 64, false), SONDE_CTFW_INTEGER("flags", 64, false),
-	SONDE_CTFW_INTEGER("fd", 64, false), SONDE_CTFW_INTEGER("offset", 64, false) };
+	SONDE_CTFW_INTEGER_HEX("addr", 64, false),
+	SONDE_CTFW_INTEGER("len", 64, false),
+	SONDE_CTFW_INTEGER("prot", 64, false),
+	SONDE_CTFW_INTEGER("flags", 64, false),
+	SONDE_CTFW_INTEGER("fd", 64, false),
+	SONDE_CTFW_INTEGER("offset", 64, false)
+};
 static const struct sonde_ctfw_field sc_munmap_in[] = {
-	SONDE_CTFW_INTEGER_HEX("addr", 64, false), SONDE_CTFW_INTEGER("len", 64, false) };
+	SONDE_CTFW_INTEGER_HEX("addr", 64, false),
+	SONDE_CTFW_INTEGER("len", 64, false)
+};
 static const struct sonde_ctfw_field sc_futex_in[] = {
-	SONDE_CTFW_INTEGER_HEX("uaddr", 64, false), SONDE_CTFW_INTEGER("op", 32, true),
-	SONDE_CTFW_INTEGER("val", 32, false), SONDE_CTFW_INTEGER_HEX("utime", 64, false),
-	SONDE_CTFW_INTEGER_HEX("uaddr2", 64, false), SONDE_CTFW_INTEGER("val3", 32, false) };
+	SONDE_CTFW_INTEGER_HEX("uaddr", 64, false),
+	SONDE_CTFW_INTEGER("op", 32, true),
+	SONDE_CTFW_INTEGER("val", 32, false),
+	SONDE_CTFW_INTEGER_HEX("utime", 64, false),
+	SONDE_CTFW_INTEGER_HEX("uaddr2", 64, false),
+	SONDE_CTFW_INTEGER("val3", 32, false)
+};
 static const struct sonde_ctfw_field sc_futex_out[] = {
-	SONDE_CTFW_INTEGER("ret", 64, true), SONDE_CTFW_INTEGER_HEX("uaddr", 64, false),
-	SONDE_CTFW_INTEGER_HEX("uaddr2", 64, false) };
+	SONDE_CTFW_INTEGER("ret", 64, true),
+	SONDE_CTFW_INTEGER_HEX("uaddr", 64, false),
+	SONDE_CTFW_INTEGER_HEX("uaddr2", 64, false)
+};
 static const struct sonde_ctfw_field sc_ioctl_in[] = {
-	SONDE_CTFW_INTEGER("fd", 32, false), SONDE_CTFW_INTEGER("cmd", 32, false),
-	SONDE_CTFW_INTEGER("arg", 64, false) };
+	SONDE_CTFW_INTEGER("fd", 32, false),
+	SONDE_CTFW_INTEGER("cmd", 32, false),
+	SONDE_CTFW_INTEGER("arg", 64, false)
+};
 static const struct sonde_ctfw_field sc_poll_in[] = {
-	SONDE_CTFW_INTEGER("nfds", 32, false), SONDE_CTFW_INTEGER("timeout_msecs", 32, true) };
+	SONDE_CTFW_INTEGER("nfds", 32, false),
+	SONDE_CTFW_INTEGER("timeout_msecs", 32, true)
+};
 static const struct sonde_ctfw_field sc_poll_out[] = {
-	SONDE_CTFW_INTEGER("ret", 64, true), SONDE_CTFW_INTEGER_HEX("ufds", 64, false) };
+	SONDE_CTFW_INTEGER("ret", 64, true),
+	SONDE_CTFW_INTEGER_HEX("ufds", 64, false)
+};
 static const struct sonde_ctfw_field sc_lseek_in[] = {
-	SONDE_CTFW_INTEGER("fd", 32, false), SONDE_CTFW_INTEGER("offset", 64, true),
-	SONDE_CTFW_INTEGER("whence", 32, false) };
-static const struct sonde_ctfw_field sc_none[] = {
-	SONDE_CTFW_INTEGER_HEX("unused", 64, false) };
+	SONDE_CTFW_INTEGER("fd", 32, false),
+	SONDE_CTFW_INTEGER("offset", 64, true),
+	SONDE_CTFW_INTEGER("whence", 32, false)
+};
+static const struct sonde_ctfw_field sc_none[] = { SONDE_CTFW_INTEGER_HEX(
+	"unused", 64, false) };
 static const struct sonde_ctfw_field sc_srl_in[] = {
-	SONDE_CTFW_INTEGER_HEX("head", 64, false), SONDE_CTFW_INTEGER("len", 64, false) };
+	SONDE_CTFW_INTEGER_HEX("head", 64, false),
+	SONDE_CTFW_INTEGER("len", 64, false)
+};
 
 static const struct syscall_desc syscalls[] = {
 	SC("read", sc_read_in, sc_read_out, 20),
@@ -266,17 +306,21 @@ static const struct syscall_desc syscalls[] = {
 #define EV_TEST_EVENT (EV_SYSCALLS + 2 * SYSCALL_COUNT)
 
 static const char *const comms[] = {
-	"swapper/0", "systemd", "kworker/u16:2", "lttng-consumerd", "bash",
-	"sshd", "postgres", "nginx", "java", "rcu_sched", "ksoftirqd/1",
-	"Xorg", "firefox", "gcc", "make",
+	"swapper/0", "systemd",	  "kworker/u16:2", "lttng-consumerd",
+	"bash",	     "sshd",	  "postgres",	   "nginx",
+	"java",	     "rcu_sched", "ksoftirqd/1",   "Xorg",
+	"firefox",   "gcc",	  "make",
 };
 
 static const char *const filenames[] = {
-	"/etc/ld.so.cache", "/usr/lib/x86_64-linux-gnu/libc.so.6", "/proc/self/stat",
-	"/dev/null", "/tmp/sonde.tmp", "/var/log/syslog", "/home/user/data.bin",
+	"/etc/ld.so.cache",    "/usr/lib/x86_64-linux-gnu/libc.so.6",
+	"/proc/self/stat",     "/dev/null",
+	"/tmp/sonde.tmp",      "/var/log/syslog",
+	"/home/user/data.bin",
 };
 
-static const char *const irq_names[] = { "timer", "eth0", "ahci[0000:00:1f.2]", "i915", "xhci_hcd" };
+static const char *const irq_names[] = { "timer", "eth0", "ahci[0000:00:1f.2]",
+					 "i915", "xhci_hcd" };
 
 /* Payload writers ------------------------------------------------------------ */
 
@@ -306,7 +350,9 @@ static void put_syscall_fields(struct sonde_ctfw_cursor *c, struct rng *r,
 		uint64_t v;
 
 		if (f[i].kind == SONDE_CTFW_FIELD_STRING) {
-			sonde_ctfw_put_string(c, filenames[rng_below(r, ARRAY_LEN(filenames))]);
+			sonde_ctfw_put_string(
+				c,
+				filenames[rng_below(r, ARRAY_LEN(filenames))]);
 			continue;
 		}
 		if (f[i].integer.base == 16)
@@ -340,7 +386,8 @@ static void put_test_event(struct sonde_ctfw_cursor *c, struct rng *r)
 	uint32_t seq4len = rng_below(r, 5);
 	int32_t enum_values[] = { 0, 23, 27, 28, 150, 304 };
 
-	sonde_ctfw_put_u32(c, (uint32_t)(int32_t)-(int32_t)rng_below(r, 1000));
+	sonde_ctfw_put_u32(c,
+			   (uint32_t)(int32_t) - (int32_t)rng_below(r, 1000));
 	sonde_ctfw_put_u32(c, (uint32_t)-1);
 	sonde_ctfw_put_u64(c, (uint64_t)INT64_MIN + rng_below(r, 10));
 	sonde_ctfw_put_be32(c, 1);
@@ -362,13 +409,15 @@ static void put_test_event(struct sonde_ctfw_cursor *c, struct rng *r)
 	sonde_ctfw_put_u32(c, seq4len);
 	sonde_ctfw_put_int_array(c, seq4, seq4len, 8, c->byte_order);
 	sonde_ctfw_put_string(c, filenames[rng_below(r, ARRAY_LEN(filenames))]);
-	sonde_ctfw_put_u32(c, (uint32_t)enum_values[rng_below(r, ARRAY_LEN(enum_values))]);
+	sonde_ctfw_put_u32(
+		c, (uint32_t)enum_values[rng_below(r, ARRAY_LEN(enum_values))]);
 	sonde_ctfw_put_float(c, (float)rng_below(r, 1000) / 4.0f);
-	sonde_ctfw_put_double(c, (double)rng_below(r, 1000000) / 1024.0 - 100.0);
+	sonde_ctfw_put_double(c,
+			      (double)rng_below(r, 1000000) / 1024.0 - 100.0);
 	sonde_ctfw_put_u16(c, (uint16_t)rng_below(r, 65536));
 	sonde_ctfw_put_u8(c, (uint8_t)rng_below(r, 256));
 	sonde_ctfw_put_u16(c, (uint16_t)rng_next(r));
-	sonde_ctfw_put_u8(c, (uint8_t)(int8_t)-(int8_t)rng_below(r, 128));
+	sonde_ctfw_put_u8(c, (uint8_t)(int8_t) - (int8_t)rng_below(r, 128));
 }
 
 static void put_payload(struct sonde_ctfw_cursor *c, struct rng *r, uint32_t id,
@@ -384,7 +433,9 @@ static void put_payload(struct sonde_ctfw_cursor *c, struct rng *r, uint32_t id,
 		sonde_ctfw_put_u64(c, rng_below(r, 3) ? 0 : 1);
 		put_comm(c, r);
 		sonde_ctfw_put_u32(c, tid(r));
-		sonde_ctfw_put_u32(c, (uint32_t)(int32_t)(rng_below(r, 40) - 20 + 120) - 100);
+		sonde_ctfw_put_u32(
+			c,
+			(uint32_t)(int32_t)(rng_below(r, 40) - 20 + 120) - 100);
 		return;
 	case EV_SCHED_WAKING:
 	case EV_SCHED_WAKEUP:
@@ -427,11 +478,13 @@ static void put_payload(struct sonde_ctfw_cursor *c, struct rng *r, uint32_t id,
 		sonde_ctfw_put_be32(c, cpu & 1 ? 0xC0A80102u : 0x7F000001u);
 		return;
 	case EV_STATEDUMP_FD:
-		sonde_ctfw_put_u64(c, 0xffff888000000000ull | (rng_next(r) & 0xfffff000));
+		sonde_ctfw_put_u64(c, 0xffff888000000000ull |
+					      (rng_next(r) & 0xfffff000));
 		sonde_ctfw_put_u32(c, rng_below(r, 256));
 		sonde_ctfw_put_u32(c, 0100002);
 		sonde_ctfw_put_u32(c, 0x1F);
-		sonde_ctfw_put_string(c, filenames[rng_below(r, ARRAY_LEN(filenames))]);
+		sonde_ctfw_put_string(
+			c, filenames[rng_below(r, ARRAY_LEN(filenames))]);
 		return;
 	case EV_TEST_EVENT:
 		put_test_event(c, r);
@@ -439,9 +492,11 @@ static void put_payload(struct sonde_ctfw_cursor *c, struct rng *r, uint32_t id,
 	default:
 		i = (id - EV_SYSCALLS) / 2;
 		if ((id - EV_SYSCALLS) % 2 == 0)
-			put_syscall_fields(c, r, syscalls[i].in, syscalls[i].in_count);
+			put_syscall_fields(c, r, syscalls[i].in,
+					   syscalls[i].in_count);
 		else
-			put_syscall_fields(c, r, syscalls[i].out, syscalls[i].out_count);
+			put_syscall_fields(c, r, syscalls[i].out,
+					   syscalls[i].out_count);
 		return;
 	}
 }
@@ -472,13 +527,16 @@ static void build_mix(struct mix *m)
 	w[n++] = (struct weight){ EV_STATEDUMP_FD, 6 };
 	w[n++] = (struct weight){ EV_TEST_EVENT, 20 };
 	for (i = 0; i < SYSCALL_COUNT; i++) {
-		w[n++] = (struct weight){ EV_SYSCALLS + 2 * i, syscalls[i].weight * 6 };
-		w[n++] = (struct weight){ EV_SYSCALLS + 2 * i + 1, syscalls[i].weight * 6 };
+		w[n++] = (struct weight){ EV_SYSCALLS + 2 * i,
+					  syscalls[i].weight * 6 };
+		w[n++] = (struct weight){ EV_SYSCALLS + 2 * i + 1,
+					  syscalls[i].weight * 6 };
 	}
 	for (i = 0; i < n; i++)
 		total += w[i].weight;
 	for (i = 0; i < n; i++) {
-		uint32_t slots = (uint32_t)((uint64_t)w[i].weight * 1024 / total);
+		uint32_t slots =
+			(uint32_t)((uint64_t)w[i].weight * 1024 / total);
 
 		for (j = 0; j < slots && k < 1024; j++)
 			m->slot[k++] = w[i].id;
@@ -489,9 +547,9 @@ static void build_mix(struct mix *m)
 
 /* UST event names carry their provider; UST events have a log level
  * (13 = TRACE_DEBUG_LINE, the default). */
-static int add_class(struct sonde_ctfw_trace_class *tc, bool ust, const char *name,
-		     const struct sonde_ctfw_field *fields, size_t count,
-		     struct sonde_error *err)
+static int add_class(struct sonde_ctfw_trace_class *tc, bool ust,
+		     const char *name, const struct sonde_ctfw_field *fields,
+		     size_t count, struct sonde_error *err)
 {
 	char full[96];
 
@@ -511,14 +569,18 @@ static int add_event_classes(struct sonde_ctfw_trace_class *tc, bool ust,
 		{ "sched_switch", f_sched_switch, ARRAY_LEN(f_sched_switch) },
 		{ "sched_waking", f_sched_wakeup, ARRAY_LEN(f_sched_wakeup) },
 		{ "sched_wakeup", f_sched_wakeup, ARRAY_LEN(f_sched_wakeup) },
-		{ "sched_process_fork", f_sched_process_fork, ARRAY_LEN(f_sched_process_fork) },
-		{ "irq_handler_entry", f_irq_handler_entry, ARRAY_LEN(f_irq_handler_entry) },
-		{ "irq_handler_exit", f_irq_handler_exit, ARRAY_LEN(f_irq_handler_exit) },
+		{ "sched_process_fork", f_sched_process_fork,
+		  ARRAY_LEN(f_sched_process_fork) },
+		{ "irq_handler_entry", f_irq_handler_entry,
+		  ARRAY_LEN(f_irq_handler_entry) },
+		{ "irq_handler_exit", f_irq_handler_exit,
+		  ARRAY_LEN(f_irq_handler_exit) },
 		{ "irq_softirq_entry", f_softirq, ARRAY_LEN(f_softirq) },
 		{ "irq_softirq_exit", f_softirq, ARRAY_LEN(f_softirq) },
 		{ "lttng_statedump_network_interface", f_statedump_netif,
 		  ARRAY_LEN(f_statedump_netif) },
-		{ "lttng_statedump_file_descriptor", f_statedump_fd, ARRAY_LEN(f_statedump_fd) },
+		{ "lttng_statedump_file_descriptor", f_statedump_fd,
+		  ARRAY_LEN(f_statedump_fd) },
 	};
 	char name[64];
 	size_t i;
@@ -531,12 +593,14 @@ static int add_event_classes(struct sonde_ctfw_trace_class *tc, bool ust,
 			return rc;
 	}
 	for (i = 0; i < SYSCALL_COUNT; i++) {
-		snprintf(name, sizeof(name), "syscall_entry_%s", syscalls[i].name);
+		snprintf(name, sizeof(name), "syscall_entry_%s",
+			 syscalls[i].name);
 		rc = add_class(tc, ust, name, syscalls[i].in,
 			       syscalls[i].in_count, err);
 		if (rc)
 			return rc;
-		snprintf(name, sizeof(name), "syscall_exit_%s", syscalls[i].name);
+		snprintf(name, sizeof(name), "syscall_exit_%s",
+			 syscalls[i].name);
 		rc = add_class(tc, ust, name, syscalls[i].out,
 			       syscalls[i].out_count, err);
 		if (rc)
@@ -552,41 +616,84 @@ static int add_test_event_class(struct sonde_ctfw_trace_class *tc, bool ust,
 			 ARRAY_LEN(f_test_event), err);
 }
 
+/* Fixed values (not this machine's) so that a seed always gives the same
+ * bytes; the shapes are ctf.md §2.2 (kernel) and §3.1 (UST, per-UID). */
+struct env_entry {
+	const char *key;
+	const char *str; /* NULL: integer */
+	int64_t num;
+};
+
+static const struct env_entry kernel_env[] = {
+	{ "hostname", "sonde-gen", 0 },
+	{ "domain", "kernel", 0 },
+	{ "sysname", "Linux", 0 },
+	{ "kernel_release", "6.1.0-sonde", 0 },
+	{ "kernel_version", "#1 SMP PREEMPT_DYNAMIC Debian 6.1.0", 0 },
+	{ "tracer_name", "lttng-modules", 0 },
+	{ "tracer_major", NULL, 2 },
+	{ "tracer_minor", NULL, 13 },
+	{ "tracer_patchlevel", NULL, 0 },
+	{ "trace_buffering_scheme", "global", 0 },
+	{ "trace_name", "sonde-gen", 0 },
+	{ "trace_creation_datetime", "20261122T030000+0000", 0 },
+};
+
+static const struct env_entry ust_env[] = {
+	{ "domain", "ust", 0 },
+	{ "tracer_name", "lttng-ust", 0 },
+	{ "tracer_major", NULL, 2 },
+	{ "tracer_minor", NULL, 13 },
+	{ "tracer_buffering_scheme", "uid", 0 },
+	{ "tracer_buffering_id", NULL, 1000 },
+	{ "architecture_bit_width", NULL, 64 },
+	{ "trace_name", "sonde-gen", 0 },
+	{ "trace_creation_datetime", "20261122T030000+0000", 0 },
+	{ "hostname", "sonde-gen", 0 },
+};
+
 static int add_env(struct sonde_ctfw_trace_class *tc, bool ust,
 		   struct sonde_error *err)
 {
+	const struct env_entry *e = ust ? ust_env : kernel_env;
+	size_t n = ust ? ARRAY_LEN(ust_env) : ARRAY_LEN(kernel_env), i;
+	int rc = 0;
+
+	for (i = 0; i < n && !rc; i++)
+		rc = e[i].str ? sonde_ctfw_env_add_string(tc, e[i].key,
+							  e[i].str, err)
+			      : sonde_ctfw_env_add_int(tc, e[i].key, e[i].num,
+						       err);
+	return rc;
+}
+
+static int define_classes(const struct gen_opts *o,
+			  struct sonde_ctfw_trace_class *tc,
+			  struct sonde_error *err)
+{
+	/* lttng-tools >= 2.11 always gives UST channels large headers. */
+	enum sonde_ctfw_header_type header =
+		o->large_header || o->ust ? SONDE_CTFW_HEADER_LARGE
+					  : SONDE_CTFW_HEADER_COMPACT;
+	const struct sonde_ctfw_field *context = NULL;
+	size_t context_count = 0;
 	int rc;
 
-	if (ust) {
-		/* lttng-tools 2.13, per-UID buffers (ctf.md §3.1). */
-		rc = sonde_ctfw_env_add_string(tc, "domain", "ust", err);
-		rc = rc ? rc : sonde_ctfw_env_add_string(tc, "tracer_name", "lttng-ust", err);
-		rc = rc ? rc : sonde_ctfw_env_add_int(tc, "tracer_major", 2, err);
-		rc = rc ? rc : sonde_ctfw_env_add_int(tc, "tracer_minor", 13, err);
-		rc = rc ? rc : sonde_ctfw_env_add_string(tc, "tracer_buffering_scheme", "uid", err);
-		rc = rc ? rc : sonde_ctfw_env_add_int(tc, "tracer_buffering_id", 1000, err);
-		rc = rc ? rc : sonde_ctfw_env_add_int(tc, "architecture_bit_width", 64, err);
-		rc = rc ? rc : sonde_ctfw_env_add_string(tc, "trace_name", "sonde-gen", err);
-		rc = rc ? rc : sonde_ctfw_env_add_string(tc, "trace_creation_datetime",
-							 "20261122T030000+0000", err);
-		rc = rc ? rc : sonde_ctfw_env_add_string(tc, "hostname", "sonde-gen", err);
-		return rc;
+	if (o->context) {
+		context = o->ust ? ust_context : kernel_context;
+		context_count = 3;
 	}
-	rc = sonde_ctfw_env_add_string(tc, "hostname", "sonde-gen", err);
-	rc = rc ? rc : sonde_ctfw_env_add_string(tc, "domain", "kernel", err);
-	rc = rc ? rc : sonde_ctfw_env_add_string(tc, "sysname", "Linux", err);
-	rc = rc ? rc : sonde_ctfw_env_add_string(tc, "kernel_release", "6.1.0-sonde", err);
-	rc = rc ? rc : sonde_ctfw_env_add_string(tc, "kernel_version",
-						 "#1 SMP PREEMPT_DYNAMIC Debian 6.1.0", err);
-	rc = rc ? rc : sonde_ctfw_env_add_string(tc, "tracer_name", "lttng-modules", err);
-	rc = rc ? rc : sonde_ctfw_env_add_int(tc, "tracer_major", 2, err);
-	rc = rc ? rc : sonde_ctfw_env_add_int(tc, "tracer_minor", 13, err);
-	rc = rc ? rc : sonde_ctfw_env_add_int(tc, "tracer_patchlevel", 0, err);
-	rc = rc ? rc : sonde_ctfw_env_add_string(tc, "trace_buffering_scheme", "global", err);
-	rc = rc ? rc : sonde_ctfw_env_add_string(tc, "trace_name", "sonde-gen", err);
-	rc = rc ? rc : sonde_ctfw_env_add_string(tc, "trace_creation_datetime",
-						 "20261122T030000+0000", err);
-	return rc;
+	rc = add_env(tc, o->ust, err);
+	if (rc)
+		return rc;
+	rc = sonde_ctfw_stream_class_add(tc, header, context, context_count,
+					 NULL, err);
+	if (rc)
+		return rc;
+	rc = add_event_classes(tc, o->ust, err);
+	if (rc || o->append_metadata)
+		return rc;
+	return add_test_event_class(tc, o->ust, err);
 }
 
 /* Generation ------------------------------------------------------------------ */
@@ -595,7 +702,8 @@ struct totals {
 	uint64_t events, discarded, packets_lost, packets, bytes;
 };
 
-static int generate(const struct gen_opts *o, struct totals *t, struct sonde_error *err)
+static int generate(const struct gen_opts *o, struct totals *t,
+		    struct sonde_error *err)
 {
 	struct sonde_ctfw_trace_opts topts = {
 		.byte_order = o->big_endian ? SONDE_CTF_BE : SONDE_CTF_LE,
@@ -608,7 +716,8 @@ static int generate(const struct gen_opts *o, struct totals *t, struct sonde_err
 	struct sonde_ctfw_writer *w = NULL;
 	struct sonde_ctfw_stream **streams = NULL;
 	uint8_t uuid[16], clock_uuid[16];
-	struct rng r = { o->seed * 0x9E3779B97F4A7C15ull + 0x2545F4914F6CDD1Dull };
+	struct rng r = { o->seed * 0x9E3779B97F4A7C15ull +
+			 0x2545F4914F6CDD1Dull };
 	struct mix *mix = NULL;
 	uint64_t ts = 1000000000ull + rng_below(&r, 1u << 30);
 	uint64_t i;
@@ -625,22 +734,13 @@ static int generate(const struct gen_opts *o, struct totals *t, struct sonde_err
 	topts.uuid = uuid;
 	topts.clock_uuid = clock_uuid;
 	topts.has_clock_offset = true;
-	topts.clock_offset = 1700000000000000000ll + (int64_t)(rng_next(&r) % 1000000000000ull);
+	topts.clock_offset = 1700000000000000000ll +
+			     (int64_t)(rng_next(&r) % 1000000000000ull);
 
 	rc = sonde_ctfw_trace_class_create(&topts, &tc, err);
 	if (rc)
 		return rc;
-	rc = add_env(tc, o->ust, err);
-	/* lttng-tools >= 2.11 always gives UST channels large headers. */
-	rc = rc ? rc : sonde_ctfw_stream_class_add(tc, o->large_header || o->ust ?
-						   SONDE_CTFW_HEADER_LARGE :
-						   SONDE_CTFW_HEADER_COMPACT,
-						   !o->context ? NULL :
-						   o->ust ? ust_context : kernel_context,
-						   o->context ? 3 : 0, NULL, err);
-	rc = rc ? rc : add_event_classes(tc, o->ust, err);
-	if (!o->append_metadata)
-		rc = rc ? rc : add_test_event_class(tc, o->ust, err);
+	rc = define_classes(o, tc, err);
 	rc = rc ? rc : sonde_ctfw_writer_open(o->output, tc, &wopts, &w, err);
 	rc = rc ? rc : sonde_ctfw_writer_flush_metadata(w, err);
 	if (rc)
@@ -677,10 +777,12 @@ static int generate(const struct gen_opts *o, struct totals *t, struct sonde_err
 			if (rc)
 				goto out;
 		}
-		if (o->append_metadata && i < o->events / 2 && id == EV_TEST_EVENT)
+		if (o->append_metadata && i < o->events / 2 &&
+		    id == EV_TEST_EVENT)
 			id = EV_SCHED_SWITCH;
 
-		if (o->big_gap_every && (x >> 10 & 0x3fffff) % o->big_gap_every == 0)
+		if (o->big_gap_every &&
+		    (x >> 10 & 0x3fffff) % o->big_gap_every == 0)
 			ts += (1ull << 27) + rng_below(&r, 200000000);
 		else
 			ts += 50 + ((x >> 12) & 0xfff);
@@ -697,9 +799,11 @@ static int generate(const struct gen_opts *o, struct totals *t, struct sonde_err
 			 */
 			sonde_ctfw_stream_stats(st, &stats);
 			if (stats.packets && cpu % 2 == 0) {
-				sonde_ctfw_stream_discard_events(st, 1 + ((x >> 44) & 127));
+				sonde_ctfw_stream_discard_events(
+					st, 1 + ((x >> 44) & 127));
 			} else if (stats.packets && ((x >> 40) & 3) == 0) {
-				rc = sonde_ctfw_stream_lose_packets(st, 1 + ((x >> 44) & 3), err);
+				rc = sonde_ctfw_stream_lose_packets(
+					st, 1 + ((x >> 44) & 3), err);
 				if (rc)
 					goto out;
 			}
@@ -786,8 +890,10 @@ static int parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max,
 	errno = 0;
 	v = strtoull(s, &end, 10);
 	if (!*s || *end || errno || s[0] == '-' || v < min || v > max) {
-		fprintf(stderr, "sonde-gen: error: %s: '%s' is not an integer in [%" PRIu64
-			", %" PRIu64 "]\n", opt, s, min, max);
+		fprintf(stderr,
+			"sonde-gen: error: %s: '%s' is not an integer in [%" PRIu64
+			", %" PRIu64 "]\n",
+			opt, s, min, max);
 		return -1;
 	}
 	*out = v;
@@ -795,9 +901,17 @@ static int parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max,
 }
 
 enum {
-	OPT_SEED = 256, OPT_BIG_ENDIAN, OPT_PLAIN, OPT_NO_INDEX, OPT_LOST,
-	OPT_PACKET_SIZE, OPT_HEADER, OPT_BIG_GAP, OPT_APPEND_METADATA,
-	OPT_CONTEXT, OPT_UST,
+	OPT_SEED = 256,
+	OPT_BIG_ENDIAN,
+	OPT_PLAIN,
+	OPT_NO_INDEX,
+	OPT_LOST,
+	OPT_PACKET_SIZE,
+	OPT_HEADER,
+	OPT_BIG_GAP,
+	OPT_APPEND_METADATA,
+	OPT_CONTEXT,
+	OPT_UST,
 };
 
 int main(int argc, char **argv)
@@ -822,7 +936,10 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct gen_opts o = {
-		.events = 10000, .streams = 4, .seed = 1, .packet_kib = 64,
+		.events = 10000,
+		.streams = 4,
+		.seed = 1,
+		.packet_kib = 64,
 		.big_gap_every = 5000,
 	};
 	struct sonde_error err = { 0 };
@@ -831,13 +948,15 @@ int main(int argc, char **argv)
 	int opt;
 
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":o:n:s:qh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":o:n:s:qh", longopts, NULL)) !=
+	       -1) {
 		switch (opt) {
 		case 'o':
 			o.output = optarg;
 			break;
 		case 'n':
-			if (parse_u64("--events", optarg, 0, UINT64_MAX / 2, &o.events))
+			if (parse_u64("--events", optarg, 0, UINT64_MAX / 2,
+				      &o.events))
 				return 2;
 			break;
 		case 's':
@@ -862,7 +981,8 @@ int main(int argc, char **argv)
 			o.lost = true;
 			break;
 		case OPT_PACKET_SIZE:
-			if (parse_u64("--packet-size", optarg, 4, 65536, &o.packet_kib))
+			if (parse_u64("--packet-size", optarg, 4, 65536,
+				      &o.packet_kib))
 				return 2;
 			break;
 		case OPT_HEADER:
@@ -871,8 +991,10 @@ int main(int argc, char **argv)
 			} else if (!strcmp(optarg, "large")) {
 				o.large_header = true;
 			} else {
-				fprintf(stderr, "sonde-gen: error: --header: '%s' is not "
-					"'compact' or 'large'\n", optarg);
+				fprintf(stderr,
+					"sonde-gen: error: --header: '%s' is not "
+					"'compact' or 'large'\n",
+					optarg);
 				return 2;
 			}
 			break;
@@ -897,22 +1019,27 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		case ':':
-			fprintf(stderr, "sonde-gen: error: option '%s' needs a value "
-				"(try --help)\n", argv[optind - 1]);
+			fprintf(stderr,
+				"sonde-gen: error: option '%s' needs a value "
+				"(try --help)\n",
+				argv[optind - 1]);
 			return 2;
 		default:
-			fprintf(stderr, "sonde-gen: error: unknown option '%s' (try --help)\n",
+			fprintf(stderr,
+				"sonde-gen: error: unknown option '%s' (try --help)\n",
 				argv[optind - 1]);
 			return 2;
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "sonde-gen: error: unexpected argument '%s' (try --help)\n",
+		fprintf(stderr,
+			"sonde-gen: error: unexpected argument '%s' (try --help)\n",
 			argv[optind]);
 		return 2;
 	}
 	if (!o.output) {
-		fprintf(stderr, "sonde-gen: error: no output directory (use -o DIR; try --help)\n");
+		fprintf(stderr,
+			"sonde-gen: error: no output directory (use -o DIR; try --help)\n");
 		return 2;
 	}
 	if (generate(&o, &t, &err)) {
@@ -920,8 +1047,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (!o.quiet)
-		printf("events=%" PRIu64 " discarded_events=%" PRIu64 " lost_packets=%" PRIu64
-		       " packets=%" PRIu64 " bytes=%" PRIu64 "\n",
-		       t.events, t.discarded, t.packets_lost, t.packets, t.bytes);
+		printf("events=%" PRIu64 " discarded_events=%" PRIu64
+		       " lost_packets=%" PRIu64 " packets=%" PRIu64
+		       " bytes=%" PRIu64 "\n",
+		       t.events, t.discarded, t.packets_lost, t.packets,
+		       t.bytes);
 	return 0;
 }

@@ -29,7 +29,7 @@ struct sonde_ctfw_writer {
 	int metadata_fd;
 	bool plain_metadata;
 	bool write_index;
-	size_t metadata_flushed;   /* text bytes already in the file */
+	size_t metadata_flushed; /* text bytes already in the file */
 };
 
 struct sonde_ctfw_stream {
@@ -40,14 +40,14 @@ struct sonde_ctfw_stream {
 	enum sonde_ctfw_header_type header;
 	struct sonde_ctfw_cursor cursor;
 	size_t packet_size;
-	uint8_t *buf;                  /* 2 * packet_size */
-	uint8_t *spill;                /* packet_size: an event moving packets */
+	uint8_t *buf;	/* 2 * packet_size */
+	uint8_t *spill; /* packet_size: an event moving packets */
 	struct sonde_ctfw_packet_info info;
 	bool packet_open;
 	uint64_t file_offset;
-	uint64_t last_ts;              /* event header reference (LTTng's last_tsc) */
+	uint64_t last_ts; /* event header reference (LTTng's last_tsc) */
 	uint64_t last_event_ts;
-	bool has_event;                /* any event in the stream yet */
+	bool has_event; /* any event in the stream yet */
 	uint64_t packet_events;
 	/* event in progress */
 	size_t event_start;
@@ -85,7 +85,8 @@ static int mkdir_p(const char *dir, struct sonde_error *err)
 	size_t len = strlen(dir), i;
 
 	if (len >= sizeof(path))
-		return sonde_error_set(err, SONDE_EINVAL, "%s: path too long", dir);
+		return sonde_error_set(err, SONDE_EINVAL, "%s: path too long",
+				       dir);
 	memcpy(path, dir, len + 1);
 	for (i = 1; i <= len; i++) {
 		if (path[i] != '/' && path[i] != '\0')
@@ -122,7 +123,8 @@ int sonde_ctfw_writer_open(const char *dir, struct sonde_ctfw_trace_class *tc,
 		return rc;
 	w = calloc(1, sizeof(*w));
 	if (!w)
-		return sonde_error_set(err, SONDE_ENOMEM, "%s: out of memory", dir);
+		return sonde_error_set(err, SONDE_ENOMEM, "%s: out of memory",
+				       dir);
 	w->tc = tc;
 	w->metadata_fd = -1;
 	w->plain_metadata = opts && opts->plain_metadata;
@@ -130,19 +132,23 @@ int sonde_ctfw_writer_open(const char *dir, struct sonde_ctfw_trace_class *tc,
 	w->dir = strdup(dir);
 	path = join_path(dir, "metadata", NULL);
 	if (!w->dir || !path) {
-		rc = sonde_error_set(err, SONDE_ENOMEM, "%s: out of memory", dir);
+		rc = sonde_error_set(err, SONDE_ENOMEM, "%s: out of memory",
+				     dir);
 		goto fail;
 	}
-	w->metadata_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	w->metadata_fd =
+		open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (w->metadata_fd < 0) {
-		rc = sonde_error_set(err, SONDE_EIO, "%s: %s", path, strerror(errno));
+		rc = sonde_error_set(err, SONDE_EIO, "%s: %s", path,
+				     strerror(errno));
 		goto fail;
 	}
 	if (w->write_index) {
 		char *index_dir = join_path(dir, "index", NULL);
 
-		rc = index_dir ? mkdir_p(index_dir, err) :
-		     sonde_error_set(err, SONDE_ENOMEM, "%s: out of memory", dir);
+		rc = index_dir ? mkdir_p(index_dir, err)
+			       : sonde_error_set(err, SONDE_ENOMEM,
+						 "%s: out of memory", dir);
 		free(index_dir);
 		if (rc)
 			goto fail;
@@ -181,8 +187,8 @@ int sonde_ctfw_writer_flush_metadata(struct sonde_ctfw_writer *w,
 		return 0;
 	}
 	while (w->metadata_flushed < len) {
-		size_t took = sonde_ctfw_metadata_packet(w->tc, w->metadata_flushed,
-							 packet);
+		size_t took = sonde_ctfw_metadata_packet(
+			w->tc, w->metadata_flushed, packet);
 
 		rc = write_all(w->metadata_fd, packet, sizeof(packet),
 			       "metadata", err);
@@ -193,7 +199,8 @@ int sonde_ctfw_writer_flush_metadata(struct sonde_ctfw_writer *w,
 	return 0;
 }
 
-int sonde_ctfw_writer_close(struct sonde_ctfw_writer *w, struct sonde_error *err)
+int sonde_ctfw_writer_close(struct sonde_ctfw_writer *w,
+			    struct sonde_error *err)
 {
 	int rc;
 
@@ -228,17 +235,22 @@ int sonde_ctfw_stream_open(struct sonde_ctfw_writer *w,
 			   struct sonde_error *err)
 {
 	struct sonde_ctfw_stream *s;
-	const char *channel = opts->channel_name ? opts->channel_name : "channel0";
+	const char *channel =
+		opts->channel_name ? opts->channel_name : "channel0";
 	char *name = NULL, *index_path = NULL;
-	size_t packet_size = opts->packet_size ? opts->packet_size : DEFAULT_PACKET_SIZE;
+	size_t packet_size =
+		opts->packet_size ? opts->packet_size : DEFAULT_PACKET_SIZE;
 	enum sonde_ctfw_header_type header;
 	int rc;
 
-	if (sonde_ctfw_trace_class_header_type(w->tc, opts->stream_class_id, &header))
-		return sonde_error_set(err, SONDE_EINVAL, "stream: no stream class %" PRIu32,
+	if (sonde_ctfw_trace_class_header_type(w->tc, opts->stream_class_id,
+					       &header))
+		return sonde_error_set(err, SONDE_EINVAL,
+				       "stream: no stream class %" PRIu32,
 				       opts->stream_class_id);
 	if (!*channel || strchr(channel, '/'))
-		return sonde_error_set(err, SONDE_EINVAL, "stream: bad channel name '%s'",
+		return sonde_error_set(err, SONDE_EINVAL,
+				       "stream: bad channel name '%s'",
 				       channel);
 	if (packet_size > MAX_PACKET_SIZE)
 		return sonde_error_set(err, SONDE_EINVAL,
@@ -247,7 +259,8 @@ int sonde_ctfw_stream_open(struct sonde_ctfw_writer *w,
 	packet_size = (size_t)sonde_ctfw_page_round(packet_size);
 	s = calloc(1, sizeof(*s));
 	if (!s)
-		return sonde_error_set(err, SONDE_ENOMEM, "stream: out of memory");
+		return sonde_error_set(err, SONDE_ENOMEM,
+				       "stream: out of memory");
 	s->fd = -1;
 	s->w = w;
 	s->header = header;
@@ -262,14 +275,16 @@ int sonde_ctfw_stream_open(struct sonde_ctfw_writer *w,
 		name = NULL;
 	s->path = name ? join_path(w->dir, name, NULL) : NULL;
 	if (!s->buf || !s->spill || !s->path) {
-		rc = sonde_error_set(err, SONDE_ENOMEM, "stream: out of memory");
+		rc = sonde_error_set(err, SONDE_ENOMEM,
+				     "stream: out of memory");
 		goto fail;
 	}
 	sonde_ctfw_cursor_init(&s->cursor, s->buf, 2 * packet_size,
 			       sonde_ctfw_trace_class_byte_order(w->tc));
 	s->fd = open(s->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (s->fd < 0) {
-		rc = sonde_error_set(err, SONDE_EIO, "%s: %s", s->path, strerror(errno));
+		rc = sonde_error_set(err, SONDE_EIO, "%s: %s", s->path,
+				     strerror(errno));
 		goto fail;
 	}
 	if (w->write_index) {
@@ -277,13 +292,14 @@ int sonde_ctfw_stream_open(struct sonde_ctfw_writer *w,
 
 		index_path = join_path(w->dir, "index/", name);
 		if (!index_path) {
-			rc = sonde_error_set(err, SONDE_ENOMEM, "stream: out of memory");
+			rc = sonde_error_set(err, SONDE_ENOMEM,
+					     "stream: out of memory");
 			goto fail;
 		}
 		s->index = fopen(index_path, "we");
 		if (!s->index) {
-			rc = sonde_error_set(err, SONDE_EIO, "%s: %s", index_path,
-					     strerror(errno));
+			rc = sonde_error_set(err, SONDE_EIO, "%s: %s",
+					     index_path, strerror(errno));
 			goto fail;
 		}
 		sonde_ctfw_index_header(hdr);
@@ -310,8 +326,8 @@ static void packet_open(struct sonde_ctfw_stream *s, uint64_t ts)
 	s->info.content_size = 0;
 	s->info.packet_size = 0;
 	s->cursor.limit = 2 * s->packet_size;
-	sonde_ctfw_packet_begin(&s->cursor, sonde_ctfw_trace_class_uuid(s->w->tc),
-				&s->info);
+	sonde_ctfw_packet_begin(
+		&s->cursor, sonde_ctfw_trace_class_uuid(s->w->tc), &s->info);
 	if (s->stats.packets || s->has_event)
 		s->last_ts = ts;
 	s->packet_open = true;
@@ -341,7 +357,8 @@ static int packet_close(struct sonde_ctfw_stream *s, size_t content,
 
 		sonde_ctfw_index_entry(entry, s->file_offset, &s->info);
 		if (fwrite(entry, sizeof(entry), 1, s->index) != 1)
-			return sonde_error_set(err, SONDE_EIO, "%s index: write failed",
+			return sonde_error_set(err, SONDE_EIO,
+					       "%s index: write failed",
 					       s->path);
 	}
 	s->file_offset += s->info.packet_size;
@@ -357,12 +374,14 @@ int sonde_ctfw_stream_event_begin(struct sonde_ctfw_stream *s, uint32_t id,
 				  struct sonde_error *err)
 {
 	if (s->in_event)
-		return sonde_error_set(err, SONDE_EINVAL,
-				       "%s: event begun before the previous one was committed",
-				       s->path);
+		return sonde_error_set(
+			err, SONDE_EINVAL,
+			"%s: event begun before the previous one was committed",
+			s->path);
 	if (s->has_event && ts < s->last_event_ts)
 		return sonde_error_set(err, SONDE_EINVAL,
-				       "%s: timestamp %" PRIu64 " before the previous event's %" PRIu64,
+				       "%s: timestamp %" PRIu64
+				       " before the previous event's %" PRIu64,
 				       s->path, ts, s->last_event_ts);
 	if (!s->packet_open)
 		packet_open(s, ts);
@@ -384,22 +403,25 @@ int sonde_ctfw_stream_event_commit(struct sonde_ctfw_stream *s,
 	int rc;
 
 	if (!s->in_event)
-		return sonde_error_set(err, SONDE_EINVAL, "%s: commit without an event",
-				       s->path);
+		return sonde_error_set(err, SONDE_EINVAL,
+				       "%s: commit without an event", s->path);
 	s->in_event = false;
-	if (__builtin_expect(s->cursor.pos <= s->packet_size && !s->cursor.overflow, 1))
+	if (__builtin_expect(
+		    s->cursor.pos <= s->packet_size && !s->cursor.overflow, 1))
 		goto done;
 	payload_len = s->cursor.pos - s->payload_start;
 	if (s->cursor.overflow || s->packet_events == 0 ||
-	    SONDE_CTFW_PKT_HEADER_SIZE + SONDE_CTFW_EVENT_HEADER_MAX + payload_len >
-	    s->packet_size) {
+	    SONDE_CTFW_PKT_HEADER_SIZE + SONDE_CTFW_EVENT_HEADER_MAX +
+			    payload_len >
+		    s->packet_size) {
 		/* Dropped: the header reference must not move to a
 		 * timestamp that readers never see. */
 		s->cursor.pos = s->event_start;
 		s->cursor.overflow = false;
 		s->last_ts = s->last_ts_before_event;
 		return sonde_error_set(err, SONDE_EINVAL,
-				       "%s: event id %" PRIu32 " does not fit in a %zu-byte packet",
+				       "%s: event id %" PRIu32
+				       " does not fit in a %zu-byte packet",
 				       s->path, s->event_id, s->packet_size);
 	}
 	/* The full packet ends where this event started (closing it pads
@@ -436,8 +458,8 @@ int sonde_ctfw_stream_lose_packets(struct sonde_ctfw_stream *s, uint64_t n,
 	int rc;
 
 	if (s->in_event)
-		return sonde_error_set(err, SONDE_EINVAL, "%s: event in progress",
-				       s->path);
+		return sonde_error_set(err, SONDE_EINVAL,
+				       "%s: event in progress", s->path);
 	if (s->packet_open && s->packet_events) {
 		rc = packet_close(s, s->cursor.pos, s->last_event_ts, err);
 		if (rc)
@@ -463,7 +485,8 @@ int sonde_ctfw_stream_close(struct sonde_ctfw_stream *s, uint64_t ts_end,
 	if (!s)
 		return 0;
 	if (s->in_event)
-		rc = sonde_error_set(err, SONDE_EINVAL, "%s: closed with an event in progress",
+		rc = sonde_error_set(err, SONDE_EINVAL,
+				     "%s: closed with an event in progress",
 				     s->path);
 	if (!rc && s->has_event && ts_end < s->last_event_ts)
 		ts_end = s->last_event_ts;

@@ -23,7 +23,7 @@
 struct text_buf {
 	char *data;
 	size_t len, cap;
-	bool failed;    /* an allocation failed: the text is incomplete */
+	bool failed; /* an allocation failed: the text is incomplete */
 };
 
 struct stream_class_info {
@@ -37,7 +37,7 @@ struct sonde_ctfw_trace_class {
 	bool has_clock_uuid;
 	uint8_t clock_uuid[16];
 	int64_t clock_offset;
-	bool preamble_done;      /* env closed, clock and headers written */
+	bool preamble_done; /* env closed, clock and headers written */
 	struct text_buf text;
 	struct stream_class_info *streams;
 	uint32_t stream_count, stream_cap;
@@ -159,8 +159,8 @@ static int random_uuid(uint8_t out[16], struct sonde_error *err)
 	if (getrandom(out, 16, 0) != 16)
 		return sonde_error_set(err, SONDE_EIO, "uuid: getrandom: %s",
 				       strerror(errno));
-	out[6] = (uint8_t)((out[6] & 0x0F) | 0x40);   /* version 4 */
-	out[8] = (uint8_t)((out[8] & 0x3F) | 0x80);   /* RFC 4122 variant */
+	out[6] = (uint8_t)((out[6] & 0x0F) | 0x40); /* version 4 */
+	out[8] = (uint8_t)((out[8] & 0x3F) | 0x80); /* RFC 4122 variant */
 	return 0;
 }
 
@@ -213,7 +213,8 @@ static void emit_head(struct sonde_ctfw_trace_class *tc)
 	text_append(t, "/* CTF 1.8 */\n\n");
 	for (i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
 		text_append(t, "typealias integer { %s;\n", aliases[i]);
-	text_append(t, "\ntrace {\n"
+	text_append(t,
+		    "\ntrace {\n"
 		    "\tmajor = 1;\n"
 		    "\tminor = 8;\n"
 		    "\tuuid = \"%s\";\n"
@@ -233,7 +234,8 @@ static void emit_header_struct(struct text_buf *t, const char *name,
 			       const char *id_type, unsigned int max_compact,
 			       const char *compact_ts)
 {
-	text_append(t, "struct %s {\n"
+	text_append(t,
+		    "struct %s {\n"
 		    "\tenum : %s { compact = 0 ... %u, extended = %u } id;\n"
 		    "\tvariant <id> {\n"
 		    "\t\tstruct {\n"
@@ -253,7 +255,9 @@ static void emit_header_struct(struct text_buf *t, const char *name,
 static void emit_preamble_rest(struct sonde_ctfw_trace_class *tc)
 {
 	struct text_buf *t = &tc->text;
-	static const unsigned int clock_sizes[][2] = { { 27, 1 }, { 32, 8 }, { 64, 8 } };
+	static const unsigned int clock_sizes[][2] = { { 27, 1 },
+						       { 32, 8 },
+						       { 64, 8 } };
 	size_t i;
 
 	text_append(t, "};\n\nclock {\n\tname = \"monotonic\";\n");
@@ -263,26 +267,31 @@ static void emit_preamble_rest(struct sonde_ctfw_trace_class *tc)
 		format_uuid(tc->clock_uuid, uuid);
 		text_append(t, "\tuuid = \"%s\";\n", uuid);
 	}
-	text_append(t, "\tdescription = \"Monotonic Clock\";\n"
-		    "\tfreq = 1000000000; /* Frequency, in Hz */\n"
-		    "\t/* clock value offset from Epoch is: offset * (1/freq) */\n"
-		    "\toffset = %" PRId64 ";\n"
-		    "};\n\n", tc->clock_offset);
+	text_append(
+		t,
+		"\tdescription = \"Monotonic Clock\";\n"
+		"\tfreq = 1000000000; /* Frequency, in Hz */\n"
+		"\t/* clock value offset from Epoch is: offset * (1/freq) */\n"
+		"\toffset = %" PRId64 ";\n"
+		"};\n\n",
+		tc->clock_offset);
 	for (i = 0; i < 3; i++)
-		text_append(t, "typealias integer {\n"
+		text_append(t,
+			    "typealias integer {\n"
 			    "\tsize = %u; align = %u; signed = false;\n"
 			    "\tmap = clock.monotonic.value;\n"
 			    "} := uint%u_clock_monotonic_t;\n\n",
-			    clock_sizes[i][0], clock_sizes[i][1], clock_sizes[i][0]);
+			    clock_sizes[i][0], clock_sizes[i][1],
+			    clock_sizes[i][0]);
 	text_append(t, "struct packet_context {\n"
-		    "\tuint64_clock_monotonic_t timestamp_begin;\n"
-		    "\tuint64_clock_monotonic_t timestamp_end;\n"
-		    "\tuint64_t content_size;\n"
-		    "\tuint64_t packet_size;\n"
-		    "\tuint64_t packet_seq_num;\n"
-		    "\tunsigned long events_discarded;\n"
-		    "\tuint32_t cpu_id;\n"
-		    "};\n\n");
+		       "\tuint64_clock_monotonic_t timestamp_begin;\n"
+		       "\tuint64_clock_monotonic_t timestamp_end;\n"
+		       "\tuint64_t content_size;\n"
+		       "\tuint64_t packet_size;\n"
+		       "\tuint64_t packet_seq_num;\n"
+		       "\tunsigned long events_discarded;\n"
+		       "\tuint32_t cpu_id;\n"
+		       "};\n\n");
 	emit_header_struct(t, "event_header_compact", "uint5_t", 30,
 			   "uint27_clock_monotonic_t");
 	emit_header_struct(t, "event_header_large", "uint16_t", 65534,
@@ -297,13 +306,15 @@ int sonde_ctfw_trace_class_create(const struct sonde_ctfw_trace_opts *opts,
 	struct sonde_ctfw_trace_class *tc;
 	int rc;
 
-	if (opts->byte_order != SONDE_CTF_LE && opts->byte_order != SONDE_CTF_BE)
+	if (opts->byte_order != SONDE_CTF_LE &&
+	    opts->byte_order != SONDE_CTF_BE)
 		return sonde_error_set(err, SONDE_EINVAL,
 				       "trace class: bad byte order %d",
 				       (int)opts->byte_order);
 	tc = calloc(1, sizeof(*tc));
 	if (!tc)
-		return sonde_error_set(err, SONDE_ENOMEM, "trace class: out of memory");
+		return sonde_error_set(err, SONDE_ENOMEM,
+				       "trace class: out of memory");
 	tc->byte_order = opts->byte_order;
 	if (opts->uuid) {
 		memcpy(tc->uuid, opts->uuid, 16);
@@ -323,13 +334,15 @@ int sonde_ctfw_trace_class_create(const struct sonde_ctfw_trace_opts *opts,
 	tc->text.cap = 8192;
 	tc->text.data = malloc(tc->text.cap);
 	if (!tc->text.data) {
-		rc = sonde_error_set(err, SONDE_ENOMEM, "trace class: out of memory");
+		rc = sonde_error_set(err, SONDE_ENOMEM,
+				     "trace class: out of memory");
 		goto fail;
 	}
 	tc->text.data[0] = '\0';
 	emit_head(tc);
 	if (tc->text.failed) {
-		rc = sonde_error_set(err, SONDE_ENOMEM, "trace class: out of memory");
+		rc = sonde_error_set(err, SONDE_ENOMEM,
+				     "trace class: out of memory");
 		goto fail;
 	}
 	*out = tc;
@@ -353,7 +366,8 @@ static int text_status(struct sonde_ctfw_trace_class *tc, const char *what,
 		       struct sonde_error *err)
 {
 	if (tc->text.failed)
-		return sonde_error_set(err, SONDE_ENOMEM, "%s: out of memory", what);
+		return sonde_error_set(err, SONDE_ENOMEM, "%s: out of memory",
+				       what);
 	return 0;
 }
 
@@ -361,9 +375,10 @@ static int env_check(struct sonde_ctfw_trace_class *tc, const char *key,
 		     struct sonde_error *err)
 {
 	if (tc->preamble_done)
-		return sonde_error_set(err, SONDE_EINVAL,
-				       "env: '%s' added after the first stream class",
-				       key ? key : "(null)");
+		return sonde_error_set(
+			err, SONDE_EINVAL,
+			"env: '%s' added after the first stream class",
+			key ? key : "(null)");
 	if (!is_identifier(key))
 		return sonde_error_set(err, SONDE_EINVAL,
 				       "env: '%s' is not an identifier",
@@ -396,36 +411,73 @@ int sonde_ctfw_env_add_int(struct sonde_ctfw_trace_class *tc, const char *key,
 	return text_status(tc, "env", err);
 }
 
+/* An env entry of the LTTng helpers: a string, or an integer if str is NULL. */
+struct env_entry {
+	const char *key;
+	const char *str;
+	int64_t num;
+};
+
+static int add_env_entries(struct sonde_ctfw_trace_class *tc,
+			   const struct env_entry *e, size_t n,
+			   struct sonde_error *err)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < n && !rc; i++)
+		rc = e[i].str ? sonde_ctfw_env_add_string(tc, e[i].key,
+							  e[i].str, err)
+			      : sonde_ctfw_env_add_int(tc, e[i].key, e[i].num,
+						       err);
+	return rc;
+}
+
+/* uname(2) and the creation time, as ISO 8601 basic in UTC. */
+static int host_facts(struct utsname *u, char datetime[32],
+		      struct sonde_error *err)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (uname(u) != 0)
+		return sonde_error_set(err, SONDE_EIO, "env: uname: %s",
+				       strerror(errno));
+	datetime[0] = '\0';
+	if (gmtime_r(&now, &tm))
+		strftime(datetime, 32, "%Y%m%dT%H%M%S+0000", &tm);
+	return 0;
+}
+
 int sonde_ctfw_env_add_lttng_kernel(struct sonde_ctfw_trace_class *tc,
 				    const char *trace_name,
 				    struct sonde_error *err)
 {
 	struct utsname u;
-	char datetime[32] = "";
-	time_t now = time(NULL);
-	struct tm tm;
-	int rc = 0;
+	char datetime[32];
+	int rc = host_facts(&u, datetime, err);
 
-	if (uname(&u) != 0)
-		return sonde_error_set(err, SONDE_EIO, "env: uname: %s",
-				       strerror(errno));
-	if (gmtime_r(&now, &tm))
-		strftime(datetime, sizeof(datetime), "%Y%m%dT%H%M%S+0000", &tm);
-	rc = rc ? rc : sonde_ctfw_env_add_string(tc, "hostname", u.nodename, err);
-	rc = rc ? rc : sonde_ctfw_env_add_string(tc, "domain", "kernel", err);
-	rc = rc ? rc : sonde_ctfw_env_add_string(tc, "sysname", "Linux", err);
-	rc = rc ? rc : sonde_ctfw_env_add_string(tc, "kernel_release", u.release, err);
-	rc = rc ? rc : sonde_ctfw_env_add_string(tc, "kernel_version", u.version, err);
-	rc = rc ? rc : sonde_ctfw_env_add_string(tc, "tracer_name", "lttng-modules", err);
-	rc = rc ? rc : sonde_ctfw_env_add_int(tc, "tracer_major", 2, err);
-	rc = rc ? rc : sonde_ctfw_env_add_int(tc, "tracer_minor", 13, err);
-	rc = rc ? rc : sonde_ctfw_env_add_int(tc, "tracer_patchlevel", 0, err);
-	rc = rc ? rc : sonde_ctfw_env_add_string(tc, "trace_buffering_scheme", "global", err);
-	rc = rc ? rc : sonde_ctfw_env_add_string(tc, "trace_name",
-						 trace_name ? trace_name : "", err);
-	rc = rc ? rc : sonde_ctfw_env_add_string(tc, "trace_creation_datetime",
-						 datetime, err);
-	return rc;
+	if (rc)
+		return rc;
+	{
+		const struct env_entry env[] = {
+			{ "hostname", u.nodename, 0 },
+			{ "domain", "kernel", 0 },
+			{ "sysname", "Linux", 0 },
+			{ "kernel_release", u.release, 0 },
+			{ "kernel_version", u.version, 0 },
+			{ "tracer_name", "lttng-modules", 0 },
+			{ "tracer_major", NULL, 2 },
+			{ "tracer_minor", NULL, 13 },
+			{ "tracer_patchlevel", NULL, 0 },
+			{ "trace_buffering_scheme", "global", 0 },
+			{ "trace_name", trace_name ? trace_name : "", 0 },
+			{ "trace_creation_datetime", datetime, 0 },
+		};
+
+		return add_env_entries(tc, env, sizeof(env) / sizeof(env[0]),
+				       err);
+	}
 }
 
 int sonde_ctfw_env_add_lttng_ust(struct sonde_ctfw_trace_class *tc,
@@ -433,31 +485,29 @@ int sonde_ctfw_env_add_lttng_ust(struct sonde_ctfw_trace_class *tc,
 				 struct sonde_error *err)
 {
 	struct utsname u;
-	char datetime[32] = "";
-	time_t now = time(NULL);
-	struct tm tm;
-	int rc = 0;
+	char datetime[32];
+	int rc = host_facts(&u, datetime, err);
 
-	if (uname(&u) != 0)
-		return sonde_error_set(err, SONDE_EIO, "env: uname: %s",
-				       strerror(errno));
-	if (gmtime_r(&now, &tm))
-		strftime(datetime, sizeof(datetime), "%Y%m%dT%H%M%S+0000", &tm);
-	rc = rc ? rc : sonde_ctfw_env_add_string(tc, "domain", "ust", err);
-	rc = rc ? rc : sonde_ctfw_env_add_string(tc, "tracer_name", "lttng-ust", err);
-	rc = rc ? rc : sonde_ctfw_env_add_int(tc, "tracer_major", 2, err);
-	rc = rc ? rc : sonde_ctfw_env_add_int(tc, "tracer_minor", 13, err);
-	rc = rc ? rc : sonde_ctfw_env_add_string(tc, "tracer_buffering_scheme", "uid", err);
-	rc = rc ? rc : sonde_ctfw_env_add_int(tc, "tracer_buffering_id",
-					      (int64_t)getuid(), err);
-	rc = rc ? rc : sonde_ctfw_env_add_int(tc, "architecture_bit_width",
-					      (int64_t)(8 * sizeof(void *)), err);
-	rc = rc ? rc : sonde_ctfw_env_add_string(tc, "trace_name",
-						 trace_name ? trace_name : "", err);
-	rc = rc ? rc : sonde_ctfw_env_add_string(tc, "trace_creation_datetime",
-						 datetime, err);
-	rc = rc ? rc : sonde_ctfw_env_add_string(tc, "hostname", u.nodename, err);
-	return rc;
+	if (rc)
+		return rc;
+	{
+		const struct env_entry env[] = {
+			{ "domain", "ust", 0 },
+			{ "tracer_name", "lttng-ust", 0 },
+			{ "tracer_major", NULL, 2 },
+			{ "tracer_minor", NULL, 13 },
+			{ "tracer_buffering_scheme", "uid", 0 },
+			{ "tracer_buffering_id", NULL, (int64_t)getuid() },
+			{ "architecture_bit_width", NULL,
+			  (int64_t)(8 * sizeof(void *)) },
+			{ "trace_name", trace_name ? trace_name : "", 0 },
+			{ "trace_creation_datetime", datetime, 0 },
+			{ "hostname", u.nodename, 0 },
+		};
+
+		return add_env_entries(tc, env, sizeof(env) / sizeof(env[0]),
+				       err);
+	}
 }
 
 /* Field TSDL ------------------------------------------------------------- */
@@ -468,26 +518,32 @@ static int check_int(const struct sonde_ctfw_int_type *it, const char *name,
 	unsigned int base = it->base ? it->base : 10;
 
 	if (it->size != 8 && it->size != 16 && it->size != 32 && it->size != 64)
-		return sonde_error_set(err, SONDE_EUNSUPPORTED,
-				       "field '%s': integer size %u (8, 16, 32 or 64 supported)",
-				       name, it->size);
+		return sonde_error_set(
+			err, SONDE_EUNSUPPORTED,
+			"field '%s': integer size %u (8, 16, 32 or 64 supported)",
+			name, it->size);
 	if (base != 2 && base != 8 && base != 10 && base != 16)
 		return sonde_error_set(err, SONDE_EINVAL,
 				       "field '%s': bad base %u", name, base);
-	if (it->order > SONDE_CTFW_ORDER_BE || it->encoding > SONDE_CTF_ENC_ASCII)
+	if (it->order > SONDE_CTFW_ORDER_BE ||
+	    it->encoding > SONDE_CTF_ENC_ASCII)
 		return sonde_error_set(err, SONDE_EINVAL,
-				       "field '%s': bad byte order or encoding", name);
+				       "field '%s': bad byte order or encoding",
+				       name);
 	return 0;
 }
 
 static void emit_int(struct text_buf *t, const struct sonde_ctfw_int_type *it)
 {
 	static const char *const enc[] = { "none", "UTF8", "ASCII" };
-	static const char *const order[] = { "", " byte_order = le;", " byte_order = be;" };
+	static const char *const order[] = { "", " byte_order = le;",
+					     " byte_order = be;" };
 
-	text_append(t, "integer { size = %u; align = 8; signed = %d; encoding = %s; base = %u;%s }",
-		    it->size, it->is_signed ? 1 : 0, enc[it->encoding],
-		    it->base ? it->base : 10, order[it->order]);
+	text_append(
+		t,
+		"integer { size = %u; align = 8; signed = %d; encoding = %s; base = %u;%s }",
+		it->size, it->is_signed ? 1 : 0, enc[it->encoding],
+		it->base ? it->base : 10, order[it->order]);
 }
 
 static void emit_enum_value(struct text_buf *t, bool is_signed, int64_t v)
@@ -520,7 +576,8 @@ static int emit_field(struct text_buf *t, const struct sonde_ctfw_field *f,
 			return rc;
 		emit_int(t, &f->integer);
 		if (f->kind == SONDE_CTFW_FIELD_ARRAY)
-			text_append(t, " _%s[%" PRIu32 "];\n", f->name, f->count);
+			text_append(t, " _%s[%" PRIu32 "];\n", f->name,
+				    f->count);
 		else
 			text_append(t, " _%s;\n", f->name);
 		return 0;
@@ -531,9 +588,9 @@ static int emit_field(struct text_buf *t, const struct sonde_ctfw_field *f,
 		if (rc)
 			return rc;
 		if (f->length.is_signed)
-			return sonde_error_set(err, SONDE_EINVAL,
-					       "field '%s': signed sequence length",
-					       f->name);
+			return sonde_error_set(
+				err, SONDE_EINVAL,
+				"field '%s': signed sequence length", f->name);
 		emit_int(t, &f->length);
 		text_append(t, " __%s_length;\n", f->name);
 		text_indent(t, depth);
@@ -545,21 +602,24 @@ static int emit_field(struct text_buf *t, const struct sonde_ctfw_field *f,
 		return 0;
 	case SONDE_CTFW_FIELD_FLOAT:
 		if (f->float_bits != 32 && f->float_bits != 64)
-			return sonde_error_set(err, SONDE_EINVAL,
-					       "field '%s': float of %u bits (32 or 64)",
-					       f->name, f->float_bits);
-		text_append(t, "floating_point { exp_dig = %u; mant_dig = %u; align = 8; } _%s;\n",
-			    f->float_bits == 32 ? 8u : 11u,
-			    f->float_bits == 32 ? 24u : 53u, f->name);
+			return sonde_error_set(
+				err, SONDE_EINVAL,
+				"field '%s': float of %u bits (32 or 64)",
+				f->name, f->float_bits);
+		text_append(
+			t,
+			"floating_point { exp_dig = %u; mant_dig = %u; align = 8; } _%s;\n",
+			f->float_bits == 32 ? 8u : 11u,
+			f->float_bits == 32 ? 24u : 53u, f->name);
 		return 0;
 	case SONDE_CTFW_FIELD_ENUM:
 		rc = check_int(&f->integer, f->name, err);
 		if (rc)
 			return rc;
 		if (!f->count || !f->entries)
-			return sonde_error_set(err, SONDE_EINVAL,
-					       "field '%s': enum without entries",
-					       f->name);
+			return sonde_error_set(
+				err, SONDE_EINVAL,
+				"field '%s': enum without entries", f->name);
 		text_append(t, "enum : ");
 		emit_int(t, &f->integer);
 		text_append(t, " {\n");
@@ -567,9 +627,10 @@ static int emit_field(struct text_buf *t, const struct sonde_ctfw_field *f,
 			const struct sonde_ctfw_enum_entry *e = &f->entries[i];
 
 			if (!e->label)
-				return sonde_error_set(err, SONDE_EINVAL,
-						       "field '%s': enum entry %u has no label",
-						       f->name, i);
+				return sonde_error_set(
+					err, SONDE_EINVAL,
+					"field '%s': enum entry %u has no label",
+					f->name, i);
 			text_indent(t, depth + 1);
 			text_append(t, "\"");
 			text_append_escaped(t, e->label);
@@ -579,7 +640,8 @@ static int emit_field(struct text_buf *t, const struct sonde_ctfw_field *f,
 				emit_enum_value(t, f->integer.is_signed, e->lo);
 				if (e->hi != e->lo) {
 					text_append(t, " ... ");
-					emit_enum_value(t, f->integer.is_signed, e->hi);
+					emit_enum_value(t, f->integer.is_signed,
+							e->hi);
 				}
 			}
 			text_append(t, ",\n");
@@ -589,9 +651,9 @@ static int emit_field(struct text_buf *t, const struct sonde_ctfw_field *f,
 		return 0;
 	case SONDE_CTFW_FIELD_STRUCT:
 		if (depth >= MAX_STRUCT_DEPTH)
-			return sonde_error_set(err, SONDE_EUNSUPPORTED,
-					       "field '%s': structs nested too deep",
-					       f->name);
+			return sonde_error_set(
+				err, SONDE_EUNSUPPORTED,
+				"field '%s': structs nested too deep", f->name);
 		text_append(t, "struct {\n");
 		rc = emit_fields(t, f->members, f->count, depth + 1, err);
 		if (rc)
@@ -630,7 +692,8 @@ static int commit_scratch(struct sonde_ctfw_trace_class *tc, struct text_buf *s,
 	int rc = 0;
 
 	if (s->failed)
-		rc = sonde_error_set(err, SONDE_ENOMEM, "%s: out of memory", what);
+		rc = sonde_error_set(err, SONDE_ENOMEM, "%s: out of memory",
+				     what);
 	else
 		text_append(&tc->text, "%s", s->data);
 	free(s->data);
@@ -644,7 +707,8 @@ static int scratch_init(struct text_buf *s, struct sonde_error *err)
 	s->failed = false;
 	s->data = malloc(s->cap);
 	if (!s->data)
-		return sonde_error_set(err, SONDE_ENOMEM, "metadata: out of memory");
+		return sonde_error_set(err, SONDE_ENOMEM,
+				       "metadata: out of memory");
 	s->data[0] = '\0';
 	return 0;
 }
@@ -659,12 +723,15 @@ int sonde_ctfw_stream_class_add(struct sonde_ctfw_trace_class *tc,
 	uint32_t new_id = tc->stream_count;
 	int rc;
 
-	if (header != SONDE_CTFW_HEADER_COMPACT && header != SONDE_CTFW_HEADER_LARGE)
+	if (header != SONDE_CTFW_HEADER_COMPACT &&
+	    header != SONDE_CTFW_HEADER_LARGE)
 		return sonde_error_set(err, SONDE_EINVAL,
-				       "stream class: bad header type %d", (int)header);
+				       "stream class: bad header type %d",
+				       (int)header);
 	if (tc->stream_count == tc->stream_cap) {
 		uint32_t cap = tc->stream_cap ? tc->stream_cap * 2 : 4;
-		struct stream_class_info *p = realloc(tc->streams, cap * sizeof(*p));
+		struct stream_class_info *p =
+			realloc(tc->streams, cap * sizeof(*p));
 
 		if (!p)
 			return sonde_error_set(err, SONDE_ENOMEM,
@@ -675,19 +742,22 @@ int sonde_ctfw_stream_class_add(struct sonde_ctfw_trace_class *tc,
 	rc = scratch_init(&s, err);
 	if (rc)
 		return rc;
-	text_append(&s, "stream {\n"
+	text_append(&s,
+		    "stream {\n"
 		    "\tid = %" PRIu32 ";\n"
 		    "\tevent.header := struct %s;\n"
 		    "\tpacket.context := struct packet_context;\n",
-		    new_id, header == SONDE_CTFW_HEADER_COMPACT ?
-		    "event_header_compact" : "event_header_large");
+		    new_id,
+		    header == SONDE_CTFW_HEADER_COMPACT ? "event_header_compact"
+							: "event_header_large");
 	if (context_count) {
 		text_append(&s, "\tevent.context := struct {\n");
 		rc = emit_fields(&s, context, context_count, 2, err);
 		if (rc) {
 			free(s.data);
-			return sonde_error_prefix(err, "stream class %" PRIu32 " context",
-						  new_id);
+			return sonde_error_prefix(
+				err, "stream class %" PRIu32 " context",
+				new_id);
 		}
 		text_append(&s, "\t};\n");
 	}
@@ -707,7 +777,8 @@ int sonde_ctfw_stream_class_add(struct sonde_ctfw_trace_class *tc,
 
 int sonde_ctfw_event_class_add(struct sonde_ctfw_trace_class *tc,
 			       uint32_t stream_class_id, const char *name,
-			       int loglevel, const struct sonde_ctfw_field *fields,
+			       int loglevel,
+			       const struct sonde_ctfw_field *fields,
 			       size_t field_count, uint32_t *id,
 			       struct sonde_error *err)
 {
@@ -716,18 +787,21 @@ int sonde_ctfw_event_class_add(struct sonde_ctfw_trace_class *tc,
 	int rc;
 
 	if (stream_class_id >= tc->stream_count)
-		return sonde_error_set(err, SONDE_EINVAL,
-				       "event class '%s': no stream class %" PRIu32,
-				       name ? name : "(null)", stream_class_id);
+		return sonde_error_set(
+			err, SONDE_EINVAL,
+			"event class '%s': no stream class %" PRIu32,
+			name ? name : "(null)", stream_class_id);
 	if (!name || !*name)
-		return sonde_error_set(err, SONDE_EINVAL, "event class: empty name");
+		return sonde_error_set(err, SONDE_EINVAL,
+				       "event class: empty name");
 	sc = &tc->streams[stream_class_id];
 	rc = scratch_init(&s, err);
 	if (rc)
 		return rc;
 	text_append(&s, "event {\n\tname = \"");
 	text_append_escaped(&s, name);
-	text_append(&s, "\";\n\tid = %" PRIu32 ";\n\tstream_id = %" PRIu32 ";\n",
+	text_append(&s,
+		    "\";\n\tid = %" PRIu32 ";\n\tstream_id = %" PRIu32 ";\n",
 		    sc->event_count, stream_class_id);
 	if (loglevel >= 0)
 		text_append(&s, "\tloglevel = %d;\n", loglevel);
@@ -753,7 +827,8 @@ sonde_ctfw_trace_class_byte_order(const struct sonde_ctfw_trace_class *tc)
 	return tc->byte_order;
 }
 
-const uint8_t *sonde_ctfw_trace_class_uuid(const struct sonde_ctfw_trace_class *tc)
+const uint8_t *
+sonde_ctfw_trace_class_uuid(const struct sonde_ctfw_trace_class *tc)
 {
 	return tc->uuid;
 }
@@ -768,11 +843,13 @@ int sonde_ctfw_trace_class_header_type(const struct sonde_ctfw_trace_class *tc,
 	return 0;
 }
 
-uint32_t sonde_ctfw_trace_class_event_count(const struct sonde_ctfw_trace_class *tc,
-					    uint32_t stream_class_id)
+uint32_t
+sonde_ctfw_trace_class_event_count(const struct sonde_ctfw_trace_class *tc,
+				   uint32_t stream_class_id)
 {
-	return stream_class_id < tc->stream_count ?
-	       tc->streams[stream_class_id].event_count : 0;
+	return stream_class_id < tc->stream_count
+		       ? tc->streams[stream_class_id].event_count
+		       : 0;
 }
 
 const char *sonde_ctfw_metadata_text(const struct sonde_ctfw_trace_class *tc,
@@ -787,7 +864,8 @@ size_t sonde_ctfw_metadata_packet(const struct sonde_ctfw_trace_class *tc,
 				  uint8_t out[SONDE_CTFW_METADATA_PACKET_SIZE])
 {
 	struct sonde_ctfw_cursor c;
-	size_t room = SONDE_CTFW_METADATA_PACKET_SIZE - SONDE_CTFW_METADATA_HEADER_SIZE;
+	size_t room = SONDE_CTFW_METADATA_PACKET_SIZE -
+		      SONDE_CTFW_METADATA_HEADER_SIZE;
 	size_t take;
 
 	if (text_offset >= tc->text.len)
@@ -799,14 +877,15 @@ size_t sonde_ctfw_metadata_packet(const struct sonde_ctfw_trace_class *tc,
 			       tc->byte_order);
 	sonde_ctfw_put_u32(&c, SONDE_CTFW_METADATA_MAGIC);
 	sonde_ctfw_put_bytes(&c, tc->uuid, 16);
-	sonde_ctfw_put_u32(&c, 0);                                  /* checksum */
-	sonde_ctfw_put_u32(&c, (uint32_t)((SONDE_CTFW_METADATA_HEADER_SIZE + take) * 8));
+	sonde_ctfw_put_u32(&c, 0); /* checksum */
+	sonde_ctfw_put_u32(
+		&c, (uint32_t)((SONDE_CTFW_METADATA_HEADER_SIZE + take) * 8));
 	sonde_ctfw_put_u32(&c, SONDE_CTFW_METADATA_PACKET_SIZE * 8);
-	sonde_ctfw_put_u8(&c, 0);          /* compression */
-	sonde_ctfw_put_u8(&c, 0);          /* encryption */
-	sonde_ctfw_put_u8(&c, 0);          /* checksum scheme */
-	sonde_ctfw_put_u8(&c, 1);          /* major */
-	sonde_ctfw_put_u8(&c, 8);          /* minor */
+	sonde_ctfw_put_u8(&c, 0); /* compression */
+	sonde_ctfw_put_u8(&c, 0); /* encryption */
+	sonde_ctfw_put_u8(&c, 0); /* checksum scheme */
+	sonde_ctfw_put_u8(&c, 1); /* major */
+	sonde_ctfw_put_u8(&c, 8); /* minor */
 	sonde_ctfw_put_bytes(&c, tc->text.data + text_offset, take);
 	memset(out + c.pos, 0, SONDE_CTFW_METADATA_PACKET_SIZE - c.pos);
 	return take;

@@ -15,7 +15,8 @@ static void patch_u64(struct sonde_ctfw_cursor *c, size_t at, uint64_t v)
 	c->pos = saved;
 }
 
-void sonde_ctfw_packet_begin(struct sonde_ctfw_cursor *c, const uint8_t uuid[16],
+void sonde_ctfw_packet_begin(struct sonde_ctfw_cursor *c,
+			     const uint8_t uuid[16],
 			     const struct sonde_ctfw_packet_info *info)
 {
 	c->pos = 0;
@@ -40,13 +41,15 @@ int sonde_ctfw_packet_finish(struct sonde_ctfw_cursor *c,
 	uint64_t content = info->content_size ? info->content_size : c->pos;
 
 	if (c->overflow)
-		return sonde_error_set(err, SONDE_EINVAL,
-				       "packet: content overflowed the packet buffer");
-	if (content < SONDE_CTFW_PKT_HEADER_SIZE || info->packet_size < content ||
-	    info->packet_size > c->limit)
+		return sonde_error_set(
+			err, SONDE_EINVAL,
+			"packet: content overflowed the packet buffer");
+	if (content < SONDE_CTFW_PKT_HEADER_SIZE ||
+	    info->packet_size < content || info->packet_size > c->limit)
 		return sonde_error_set(err, SONDE_EINVAL,
 				       "packet: bad sizes (content %" PRIu64
-				       ", packet %" PRIu64 ", buffer %zu bytes)",
+				       ", packet %" PRIu64
+				       ", buffer %zu bytes)",
 				       content, info->packet_size, c->limit);
 	patch_u64(c, SONDE_CTFW_PKT_TIMESTAMP_END, info->timestamp_end);
 	patch_u64(c, SONDE_CTFW_PKT_CONTENT_SIZE, content * 8);
