@@ -3,7 +3,7 @@
  * decode.h).  Done once per trace; the programs are read-only afterwards
  * and shared by all the streams of the trace.
  */
-#include "ctf/stream/decode.h"
+#include "ctf/stream/decode-inline.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +22,7 @@ struct compiler {
 	struct dec_codec *codec;
 	struct sonde_error *err;
 	uint32_t depth;
+	bool generic_only;       /* tests: no specialised ops */
 };
 
 static int emit(struct compiler *c, struct dec_op **op, uint32_t *index)
@@ -115,22 +116,13 @@ static uint64_t min_bits(const struct sonde_ctf_type *t, unsigned depth)
 	return 0;
 }
 
-static int compile_int(struct compiler *c, const struct sonde_ctf_type *t,
-		       const struct sonde_ctf_type *int_type, const char *name,
-		       int32_t slot, uint8_t role)
+static void fill_int_op(struct dec_op *op, const struct sonde_ctf_type *t,
+			const struct sonde_ctf_type *int_type, const char *name,
+			int32_t slot, uint8_t role)
 {
 	uint32_t size = int_type->u.integer.size;
-	struct dec_op *op;
-	uint32_t idx;
-	int ret;
 
-	if (size < 1 || size > 64)
-		return sonde_error_set(c->err, SONDE_EUNSUPPORTED,
-				       "field '%s': %u-bit integers are not supported",
-				       name ? name : "", size);
-	ret = emit(c, &op, &idx);
-	if (ret)
-		return ret;
+	memset(op, 0, sizeof(*op));
 	op->code = DEC_OP_INT;
 	op->size = size;
 	op->align_mask = t->align ? t->align - 1 : 0;
@@ -155,6 +147,280 @@ static int compile_int(struct compiler *c, const struct sonde_ctf_type *t,
 	    op->align_mask >= 7 &&
 	    int_type->u.integer.byte_order == HOST_BYTE_ORDER)
 		op->code = DEC_OP_INT_FAST;
+}
+
+static int compile_int(struct compiler *c, const struct sonde_ctf_type *t,
+		       const struct sonde_ctf_type *int_type, const char *name,
+		       int32_t slot, uint8_t role)
+{
+	uint32_t size = int_type->u.integer.size;
+	struct dec_op *op;
+	uint32_t idx;
+	int ret;
+
+	if (size < 1 || size > 64)
+		return sonde_error_set(c->err, SONDE_EUNSUPPORTED,
+				       "field '%s': %u-bit integers are not supported",
+				       name ? name : "", size);
+	ret = emit(c, &op, &idx);
+	if (ret)
+		return ret;
+	fill_int_op(op, t, int_type, name, slot, role);
+	return 0;
+}
+
+static const struct sonde_ctf_type *int_of(const struct sonde_ctf_type *t)
+{
+	if (t->kind == SONDE_CTF_INT)
+		return t;
+	if (t->kind == SONDE_CTF_ENUM && t->u.enumeration.container &&
+	    t->u.enumeration.container->kind == SONDE_CTF_INT)
+		return t->u.enumeration.container;
+	return NULL;
+}
+
+/* Is `t` an unsigned little-endian integer of `size` bits aligned on
+ * `align` bits (the byte-packed LTTng layout)? */
+static bool is_le_uint(const struct sonde_ctf_type *t, uint32_t size,
+		       uint32_t align)
+{
+	const struct sonde_ctf_type *i = t ? int_of(t) : NULL;
+
+	return i && i->u.integer.size == size && !i->u.integer.is_signed &&
+	       i->u.integer.byte_order == SONDE_CTF_LE && t->align == align;
+}
+
+/*
+ * Recognises the LTTng compact and large event headers in the x86 (byte-
+ * packed) layout; see struct dec_lttng_header.  Only the shape matters,
+ * not the names, and the option is still chosen through the variant's
+ * ranges at run time.
+ */
+static bool match_lttng_header(const struct sonde_ctf_type *t,
+			       struct dec_lttng_header *h)
+{
+	const struct sonde_ctf_field_decl *f, *o;
+	const struct sonde_ctf_type *v;
+	uint32_t i;
+
+	if (HOST_BYTE_ORDER != SONDE_CTF_LE || t->align != 8 ||
+	    t->u.structure.count != 2)
+		return false;
+	f = t->u.structure.fields;
+	v = f[1].type;
+	if (!v || v->kind != SONDE_CTF_VARIANT || v->u.variant.count != 2 ||
+	    f[0].slot < 0 || v->u.variant.tag_slot != f[0].slot ||
+	    f[1].slot >= 0 || f[1].role)
+		return false;
+	memset(h, 0, sizeof(*h));
+	if (is_le_uint(f[0].type, 5, 1))
+		h->large = false;
+	else if (is_le_uint(f[0].type, 16, 8))
+		h->large = true;
+	else
+		return false;
+	if (int_of(f[0].type)->u.integer.mapped_clock)
+		return false;
+	o = v->u.variant.options;
+	for (i = 0; i < 2; i++) {
+		const struct sonde_ctf_type *st = o[i].type;
+		const struct sonde_ctf_field_decl *m;
+
+		if (!st || st->kind != SONDE_CTF_STRUCT || o[i].slot >= 0 ||
+		    o[i].role)
+			return false;
+		m = st->u.structure.fields;
+		if (st->u.structure.count == 1 && !h->compact) {
+			if (!(h->large ? st->align == 8 && is_le_uint(m[0].type, 32, 8) :
+				st->align == 1 && is_le_uint(m[0].type, 27, 1)))
+				return false;
+			h->compact = st;
+			h->compact_option = i;
+			fill_int_op(&h->compact_ts, m[0].type, int_of(m[0].type),
+				    m[0].name, m[0].slot, m[0].role);
+		} else if (st->u.structure.count == 2 && !h->extended) {
+			if (st->align != 8 || !is_le_uint(m[0].type, 32, 8) ||
+			    !is_le_uint(m[1].type, 64, 8))
+				return false;
+			h->extended = st;
+			h->extended_option = i;
+			fill_int_op(&h->ext_id, m[0].type, int_of(m[0].type),
+				    m[0].name, m[0].slot, m[0].role);
+			fill_int_op(&h->ext_ts, m[1].type, int_of(m[1].type),
+				    m[1].name, m[1].slot, m[1].role);
+		} else {
+			return false;
+		}
+	}
+	h->variant = v;
+	fill_int_op(&h->id, f[0].type, int_of(f[0].type), f[0].name,
+		    f[0].slot, f[0].role);
+	return true;
+}
+
+/* Can member `t` be decoded at a fixed byte offset without side effects? */
+static bool fixed_kind(const struct sonde_ctf_field_decl *f,
+		       uint8_t *kind, uint32_t *bits, uint32_t *len)
+{
+	const struct sonde_ctf_type *t = f->type, *i;
+
+	if (!t || f->slot >= 0 || f->role || !t->align || t->align % 8)
+		return false;
+	i = int_of(t);
+	if (i) {
+		uint32_t size = i->u.integer.size;
+
+		if (i->u.integer.byte_order != HOST_BYTE_ORDER ||
+		    i->u.integer.mapped_clock)
+			return false;
+		switch (size) {
+		case 8: *kind = DEC_FX_U8; break;
+		case 16: *kind = DEC_FX_U16; break;
+		case 32: *kind = DEC_FX_U32; break;
+		case 64: *kind = DEC_FX_U64; break;
+		default: return false;
+		}
+		if (i->u.integer.is_signed)
+			*kind += DEC_FX_S8 - DEC_FX_U8;
+		*bits = size;
+		return true;
+	}
+	if (t->kind == SONDE_CTF_FLOAT) {
+		uint32_t size = t->u.floating.exp_dig + t->u.floating.mant_dig;
+
+		if (t->u.floating.byte_order != HOST_BYTE_ORDER ||
+		    (size != 32 && size != 64))
+			return false;
+		*kind = size == 32 ? DEC_FX_F32 : DEC_FX_F64;
+		*bits = size;
+		return true;
+	}
+	if (t->kind == SONDE_CTF_ARRAY && t->u.array.is_text &&
+	    t->u.array.length < (1u << 20)) {
+		*kind = DEC_FX_TEXT;
+		*len = (uint32_t)t->u.array.length;
+		*bits = *len * 8;
+		return true;
+	}
+	return false;
+}
+
+/* Emits a DEC_OP_STRUCT_FIXED when every member qualifies. */
+static int try_fixed_struct(struct compiler *c, const struct sonde_ctf_type *t,
+			    const char *name, bool *done)
+{
+	size_t n = t->u.structure.count, i;
+	struct dec_codec *codec = c->codec;
+	uint64_t cur = 0;
+	struct dec_op *op;
+	uint32_t idx;
+	int ret;
+
+	*done = false;
+	if (!n || t->align < 8 || t->align % 8)
+		return 0;
+	for (i = 0; i < n; i++) {
+		const struct sonde_ctf_field_decl *f = &t->u.structure.fields[i];
+		uint32_t bits = 0, len = 0;
+		uint8_t kind;
+
+		if (!fixed_kind(f, &kind, &bits, &len) ||
+		    f->type->align > t->align)
+			return 0;
+		cur = (cur + f->type->align - 1) & ~(uint64_t)(f->type->align - 1);
+		cur += bits;
+		if (cur > (1u << 24))
+			return 0;
+	}
+	if (codec->fixed_count + n > codec->fixed_cap) {
+		size_t cap = codec->fixed_cap ? codec->fixed_cap : 64;
+		struct dec_fixed *fx;
+
+		while (cap < codec->fixed_count + n)
+			cap *= 2;
+		fx = realloc(codec->fixed, cap * sizeof(*fx));
+		if (!fx)
+			return sonde_error_set(c->err, SONDE_ENOMEM,
+					       "out of memory compiling types");
+		codec->fixed = fx;
+		codec->fixed_cap = cap;
+	}
+	ret = emit(c, &op, &idx);
+	if (ret)
+		return ret;
+	op->code = DEC_OP_STRUCT_FIXED;
+	op->align_mask = t->align - 1;
+	op->type = t;
+	op->name = name;
+	op->count = (uint32_t)n;
+	op->target = (uint32_t)codec->fixed_count;
+	cur = 0;
+	for (i = 0; i < n; i++) {
+		const struct sonde_ctf_field_decl *f = &t->u.structure.fields[i];
+		struct dec_fixed *fx = &codec->fixed[codec->fixed_count++];
+		uint32_t bits = 0, len = 0;
+		uint8_t kind = 0;
+
+		fixed_kind(f, &kind, &bits, &len);
+		cur = (cur + f->type->align - 1) & ~(uint64_t)(f->type->align - 1);
+		fx->off = (uint32_t)(cur / 8);
+		fx->len = len;
+		fx->kind = kind;
+		fx->type = f->type;
+		cur += bits;
+	}
+	op->size = (uint32_t)cur;
+	*done = true;
+	return 0;
+}
+
+static int try_lttng_header(struct compiler *c, const struct sonde_ctf_type *t,
+			    const char *name, bool *done)
+{
+	struct dec_codec *codec = c->codec;
+	struct dec_lttng_header h;
+	struct dec_op *op;
+	uint32_t idx;
+	int ret;
+
+	*done = false;
+	if (!match_lttng_header(t, &h))
+		return 0;
+	if (codec->header_count == codec->header_cap) {
+		size_t cap = codec->header_cap ? codec->header_cap * 2 : 4;
+		struct dec_lttng_header *hs;
+
+		hs = realloc(codec->headers, cap * sizeof(*hs));
+		if (!hs)
+			return sonde_error_set(c->err, SONDE_ENOMEM,
+					       "out of memory compiling types");
+		codec->headers = hs;
+		codec->header_cap = cap;
+	}
+	ret = emit(c, &op, &idx);
+	if (ret)
+		return ret;
+	{
+		size_t n = h.large ? 65536 : 32, i;
+
+		h.option_of = malloc(n);
+		if (!h.option_of)
+			return sonde_error_set(c->err, SONDE_ENOMEM,
+					       "out of memory compiling types");
+		for (i = 0; i < n; i++) {
+			uint32_t option;
+
+			h.option_of[i] = dec_select_option(h.variant, i, &option) ?
+					 DEC_NO_OPTION : (uint8_t)option;
+		}
+	}
+	op->code = DEC_OP_LTTNG_HEADER;
+	op->align_mask = 7;
+	op->type = t;
+	op->name = name;
+	op->target = (uint32_t)codec->header_count;
+	codec->headers[codec->header_count++] = h;
+	*done = true;
 	return 0;
 }
 
@@ -166,9 +432,18 @@ static int compile_struct(struct compiler *c, const struct sonde_ctf_type *t,
 {
 	struct dec_op *op;
 	uint32_t idx;
+	bool done;
 	size_t i;
 	int ret;
 
+	if (!c->generic_only) {
+		ret = try_lttng_header(c, t, name, &done);
+		if (ret || done)
+			return ret;
+		ret = try_fixed_struct(c, t, name, &done);
+		if (ret || done)
+			return ret;
+	}
 	ret = emit(c, &op, &idx);
 	if (ret)
 		return ret;
@@ -459,8 +734,45 @@ static int compile_stream_class(struct compiler *c,
 	return 0;
 }
 
+/* A program made of one op of kind `code` (then END), or NULL. */
+static const struct dec_op *single_op(const struct dec_codec *codec,
+				      dec_prog prog, uint8_t code)
+{
+	if (prog < 0 || codec->ops[prog].code != code ||
+	    codec->ops[prog + 1].code != DEC_OP_END)
+		return NULL;
+	return &codec->ops[prog];
+}
+
+/* Once the op array no longer moves, point the fast paths into it. */
+static void link_fast_paths(struct dec_codec *codec)
+{
+	size_t i, j;
+
+	for (i = 0; i < codec->sc_count; i++) {
+		struct dec_stream_class *dsc = &codec->scs[i];
+
+		dsc->lttng_header = single_op(codec, dsc->event_header,
+					      DEC_OP_LTTNG_HEADER);
+		for (j = 0; j < dsc->entry_count; j++) {
+			struct dec_event_entry *e = &dsc->entries[j];
+
+			if (e->ec && dsc->event_context < 0 && e->context < 0)
+				e->fixed_payload = single_op(codec, e->fields,
+							     DEC_OP_STRUCT_FIXED);
+		}
+	}
+}
+
 int dec_codec_create(const struct sonde_ctf_trace_class *tc,
 		     struct dec_codec **out, struct sonde_error *err)
+{
+	return dec_codec_create_ex(tc, false, out, err);
+}
+
+int dec_codec_create_ex(const struct sonde_ctf_trace_class *tc,
+			bool generic_only, struct dec_codec **out,
+			struct sonde_error *err)
 {
 	struct compiler c = { 0 };
 	struct dec_codec *codec;
@@ -472,6 +784,7 @@ int dec_codec_create(const struct sonde_ctf_trace_class *tc,
 		return sonde_error_set(err, SONDE_ENOMEM, "out of memory");
 	codec->tc = tc;
 	c.codec = codec;
+	c.generic_only = generic_only;
 	c.err = err;
 	ret = compile_scope(&c, tc->packet_header, &codec->packet_header);
 	if (ret)
@@ -490,6 +803,7 @@ int dec_codec_create(const struct sonde_ctf_trace_class *tc,
 		if (ret)
 			goto fail;
 	}
+	link_fast_paths(codec);
 	*out = codec;
 	return 0;
 fail:
@@ -508,6 +822,10 @@ void dec_codec_free(struct dec_codec *codec)
 	free(codec->scs);
 	free(codec->ops);
 	free(codec->targets);
+	free(codec->fixed);
+	for (i = 0; i < codec->header_count; i++)
+		free(codec->headers[i].option_of);
+	free(codec->headers);
 	free(codec);
 }
 

@@ -5,14 +5,12 @@
  * from their least significant bit, big-endian ones from their most
  * significant bit.
  */
-#include "ctf/stream/decode.h"
+#include "ctf/stream/decode-inline.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define likely(x) __builtin_expect(!!(x), 1)
-#define unlikely(x) __builtin_expect(!!(x), 0)
 
 int dec_state_init(struct dec_state *st, const struct dec_codec *codec)
 {
@@ -61,11 +59,17 @@ static int tape_grow(struct dec_state *st)
 	return 0;
 }
 
-static inline uint64_t sign_extend(uint64_t x, unsigned size)
+/* Makes room for `n` more nodes. */
+int dec_tape_reserve(struct dec_state *st, uint32_t n)
 {
-	unsigned shift = 64 - size;
+	int ret;
 
-	return (uint64_t)((int64_t)(x << shift) >> shift);
+	while (st->cap - st->len < n) {
+		ret = tape_grow(st);
+		if (ret)
+			return ret;
+	}
+	return 0;
 }
 
 /* Reads `size` (1..64) bits at bit `pos`; the caller checked the bounds. */
@@ -97,59 +101,8 @@ static uint64_t read_bits(const uint8_t *buf, uint64_t pos, unsigned size,
 	return size == 64 ? x : x & ((UINT64_C(1) << size) - 1);
 }
 
-static inline uint64_t read_fast(const uint8_t *p, unsigned size)
-{
-	uint16_t v16;
-	uint32_t v32;
-	uint64_t v64;
-
-	switch (size) {
-	case 8:
-		return *p;
-	case 16:
-		memcpy(&v16, p, 2);
-		return v16;
-	case 32:
-		memcpy(&v32, p, 4);
-		return v32;
-	default:
-		memcpy(&v64, p, 8);
-		return v64;
-	}
-}
-
-/* Slots, roles and the clock: rare, kept out of the fast path. */
-static void int_side_effects(struct dec_state *st, const struct dec_op *op,
-			     uint64_t x)
-{
-	if (op->flags & DEC_F_SLOT)
-		st->slots[op->slot] = x;
-	if (op->flags & DEC_F_CLOCK) {
-		unsigned n = op->size;
-
-		if (n >= 64) {
-			st->clock = x;
-		} else {
-			uint64_t mask = (UINT64_C(1) << n) - 1;
-
-			x &= mask;
-			if (x < (st->clock & mask))
-				st->clock += UINT64_C(1) << n;
-			st->clock = (st->clock & ~mask) | x;
-		}
-		st->clock_class = op->clock;
-		st->clock_valid = true;
-		st->clock_updated = true;
-	}
-	if (op->flags & DEC_F_ROLE) {
-		st->roles[op->role] = x;
-		st->role_size[op->role] = op->size;
-		st->roles_seen |= 1u << op->role;
-	}
-}
-
-static int select_option(const struct sonde_ctf_type *t, uint64_t tag,
-			 uint32_t *option)
+int dec_select_option(const struct sonde_ctf_type *t, uint64_t tag,
+		      uint32_t *option)
 {
 	const struct sonde_ctf_type *tag_type = t->u.variant.tag_type;
 	bool is_signed = false;
@@ -176,6 +129,27 @@ static int select_option(const struct sonde_ctf_type *t, uint64_t tag,
 static const char *op_name(const struct dec_op *op)
 {
 	return op->name ? op->name : "(scope)";
+}
+
+int dec_out_of_bounds(struct dec_state *st, const struct dec_op *op,
+		      uint64_t pos)
+{
+	snprintf(st->what, sizeof(st->what),
+		 "field '%s' at bit %llu crosses the content end (bit %llu)",
+		 op_name(op), (unsigned long long)pos,
+		 (unsigned long long)st->limit);
+	return SONDE_EFORMAT;
+}
+
+int dec_no_option(struct dec_state *st, const struct sonde_ctf_type *variant,
+		  const char *name, uint64_t tag)
+{
+	snprintf(st->what, sizeof(st->what),
+		 "variant '%s': tag '%s' value %lld selects no option",
+		 name ? name : "(scope)",
+		 variant->u.variant.tag_name ? variant->u.variant.tag_name : "",
+		 (long long)tag);
+	return SONDE_EFORMAT;
 }
 
 #define NEXT()                                                                \
@@ -222,6 +196,8 @@ int dec_run(struct dec_state *st, dec_prog prog)
 		[DEC_OP_JUMP] = &&L_jump,
 		[DEC_OP_LIST] = &&L_list,
 		[DEC_OP_LIST_NEXT] = &&L_list_next,
+		[DEC_OP_STRUCT_FIXED] = &&L_struct_fixed,
+		[DEC_OP_LTTNG_HEADER] = &&L_lttng_header,
 	};
 
 	if (prog < 0)
@@ -347,7 +323,7 @@ L_variant: {
 	uint64_t tag = st->slots[op->slot];
 	uint32_t option;
 
-	if (unlikely(select_option(op->type, tag, &option))) {
+	if (unlikely(dec_select_option(op->type, tag, &option))) {
 		snprintf(st->what, sizeof(st->what),
 			 "variant '%s': tag '%s' value %lld selects no option",
 			 op_name(op),
@@ -415,15 +391,27 @@ L_list_next: {
 	}
 	NEXT();
 	}
+L_struct_fixed:
+	st->pos = pos;
+	ret = dec_fixed_struct(st, op);
+	if (unlikely(ret))
+		return ret;
+	pos = st->pos;
+	pc++;
+	NEXT();
+L_lttng_header:
+	st->pos = pos;
+	ret = dec_lttng_header(st, op);
+	if (unlikely(ret))
+		return ret;
+	pos = st->pos;
+	pc++;
+	NEXT();
 L_end:
 	st->pos = pos;
 	return 0;
 out_of_bounds:
-	snprintf(st->what, sizeof(st->what),
-		 "field '%s' at bit %llu crosses the content end (bit %llu)",
-		 op_name(op), (unsigned long long)pos,
-		 (unsigned long long)limit);
-	ret = SONDE_EFORMAT;
+	ret = dec_out_of_bounds(st, op, pos);
 fail:
 	st->pos = pos;
 	return ret;

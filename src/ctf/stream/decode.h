@@ -38,6 +38,15 @@ enum dec_op_code {
 	DEC_OP_JUMP,
 	DEC_OP_LIST,         /* array/sequence: element body follows inline */
 	DEC_OP_LIST_NEXT,    /* loops back to the element body */
+	DEC_OP_STRUCT_FIXED, /* struct of byte-aligned scalars at fixed offsets */
+	DEC_OP_LTTNG_HEADER, /* LTTng compact/large event header, x86 layout */
+};
+
+/* Members of a DEC_OP_STRUCT_FIXED struct. */
+enum dec_fixed_kind {
+	DEC_FX_U8, DEC_FX_U16, DEC_FX_U32, DEC_FX_U64,
+	DEC_FX_S8, DEC_FX_S16, DEC_FX_S32, DEC_FX_S64,
+	DEC_FX_F32, DEC_FX_F64, DEC_FX_TEXT,
 };
 
 enum dec_op_flags {
@@ -67,6 +76,30 @@ struct dec_op {
 	const struct sonde_ctf_clock *clock;
 };
 
+struct dec_fixed {
+	uint32_t off;            /* bytes from the struct start */
+	uint32_t len;            /* DEC_FX_TEXT: bytes */
+	uint8_t kind;            /* enum dec_fixed_kind */
+	const struct sonde_ctf_type *type;
+};
+
+/*
+ * The LTTng event headers (ctf.md §1.6) in the byte-packed layout, decoded
+ * in one step into the same tape nodes the generic ops would produce:
+ * struct { enum id; variant v { struct { ts } compact;
+ *                               struct { id; ts } extended; } }.
+ */
+#define DEC_NO_OPTION 0xFF
+
+struct dec_lttng_header {
+	bool large;              /* 16-bit id + 32-bit ts, else 5 + 27 bits */
+	const struct sonde_ctf_type *variant;
+	const struct sonde_ctf_type *compact, *extended;  /* option structs */
+	uint32_t compact_option, extended_option;
+	uint8_t *option_of;      /* id -> option (DEC_NO_OPTION), 2^5 or 2^16 */
+	struct dec_op id, compact_ts, ext_id, ext_ts;     /* the int fields */
+};
+
 /* A compiled program: index of its first op in codec->ops. */
 typedef int32_t dec_prog;
 #define DEC_NO_PROG (-1)
@@ -75,11 +108,15 @@ struct dec_event_entry {
 	uint64_t id;
 	const struct sonde_ctf_event_class *ec;
 	dec_prog context, fields;
+	/* The payload is one fixed struct and there is no context: the
+	 * stream decodes it directly, without the interpreter. */
+	const struct dec_op *fixed_payload;
 };
 
 struct dec_stream_class {
 	const struct sonde_ctf_stream_class *sc;
 	dec_prog packet_context, event_header, event_context;
+	const struct dec_op *lttng_header;  /* the header is exactly that op */
 	/* event classes by id: dense table when ids are small, else sorted */
 	bool dense;
 	size_t entry_count;
@@ -92,6 +129,10 @@ struct dec_codec {
 	size_t op_count, op_cap;
 	uint32_t *targets;
 	size_t target_count, target_cap;
+	struct dec_fixed *fixed;
+	size_t fixed_count, fixed_cap;
+	struct dec_lttng_header *headers;
+	size_t header_count, header_cap;
 	uint32_t max_depth;       /* frames needed by the deepest program */
 	dec_prog packet_header;
 	size_t sc_count;
@@ -100,6 +141,10 @@ struct dec_codec {
 
 int dec_codec_create(const struct sonde_ctf_trace_class *tc,
 		     struct dec_codec **out, struct sonde_error *err);
+/* generic_only: no specialised ops, to test them against the generic ones. */
+int dec_codec_create_ex(const struct sonde_ctf_trace_class *tc,
+			bool generic_only, struct dec_codec **out,
+			struct sonde_error *err);
 void dec_codec_free(struct dec_codec *codec);
 
 const struct dec_stream_class *dec_codec_stream_class(const struct dec_codec *c,

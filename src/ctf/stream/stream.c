@@ -4,6 +4,7 @@
  * lost-data notices (ctf.md §1.5-1.8).
  */
 #include "ctf/stream/stream.h"
+#include "ctf/stream/decode-inline.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,8 +15,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define likely(x) __builtin_expect(!!(x), 1)
-#define unlikely(x) __builtin_expect(!!(x), 0)
 
 #define CTF_PACKET_MAGIC UINT64_C(0xC1FC1FC1)
 
@@ -392,7 +391,10 @@ static int decode_event(struct sonde_ctf_stream *s, struct sonde_error *err)
 	ev->payload = -1;
 	if (dsc->event_header >= 0) {
 		ev->header = 0;
-		ret = dec_run(st, dsc->event_header);
+		if (dsc->lttng_header)
+			ret = dec_lttng_header(st, dsc->lttng_header);
+		else
+			ret = dec_run(st, dsc->event_header);
 		if (unlikely(ret))
 			goto fail_what;
 	}
@@ -410,6 +412,13 @@ static int decode_event(struct sonde_ctf_stream *s, struct sonde_error *err)
 			 (unsigned long long)st->roles[SONDE_CTF_ROLE_EVENT_ID],
 			 (unsigned long long)dsc->sc->id);
 		return packet_error(s, err, SONDE_EFORMAT, what);
+	}
+	if (e->fixed_payload) {
+		ev->payload = (int32_t)st->len;
+		ret = dec_fixed_struct(st, e->fixed_payload);
+		if (unlikely(ret))
+			goto fail_what;
+		goto decoded;
 	}
 	if (dsc->event_context >= 0) {
 		ev->stream_context = (int32_t)st->len;
@@ -429,6 +438,7 @@ static int decode_event(struct sonde_ctf_stream *s, struct sonde_error *err)
 		if (unlikely(ret))
 			goto fail_what;
 	}
+decoded:
 	if (unlikely(st->pos == start)) {
 		snprintf(what, sizeof(what),
 			 "event '%s' at bit %llu has zero length",
