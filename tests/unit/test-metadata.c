@@ -491,7 +491,13 @@ static void test_clock_to_ns(void)
 	ok(sonde_ctf_clock_to_ns(&c, 1, &ns) == 0 && ns == 333333333, "truncation");
 	c.offset = -1;
 	c.freq = 3;
-	ok(sonde_ctf_clock_to_ns(&c, 0, &ns) == 0 && ns == -333333334, "floor for negative");
+	ok(sonde_ctf_clock_to_ns(&c, 0, &ns) == 0 && ns == -333333333,
+	   "negative offset truncated toward zero, as babeltrace 1.5");
+	c.offset = 0;
+	c.freq = 1123456789;
+	ok(sonde_ctf_clock_to_ns(&c, UINT64_C(1234567890123456), &ns) == 0 &&
+	   ns == (int64_t)((double)UINT64_C(1234567890123456) * 1e9 / 1123456789.0),
+	   "non-1 GHz conversion through a double, as babeltrace 1.5");
 	memset(&c, 0, sizeof(c));
 	c.freq = 1000000000;
 	c.offset_s = 1351530929945824323LL;

@@ -1,4 +1,5 @@
 /* Lookups and conversions on a loaded trace class. */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,29 +106,46 @@ sonde_ctf_trace_class_env(const struct sonde_ctf_trace_class *tc, const char *ke
 	return NULL;
 }
 
+/* Cycles -> ns as babeltrace 1.5 computes them for frequencies other than
+ * 1 GHz (through a double, truncated), so that printed times match its
+ * output to the nanosecond.  false if the result is out of range. */
+static bool cycles_to_ns_like_babeltrace(int64_t cycles_signed, uint64_t cycles,
+					 bool is_signed, uint64_t freq, int64_t *ns)
+{
+	double d = (is_signed ? (double)cycles_signed : (double)cycles) * 1e9 /
+		   (double)freq;
+
+	if (!(d < 9223372036854775808.0 && d >= -9223372036854775808.0))
+		return false;
+	*ns = (int64_t)d;
+	return true;
+}
+
 int sonde_ctf_clock_to_ns(const struct sonde_ctf_clock *clock, uint64_t cycles,
 			  int64_t *ns)
 {
 	__extension__ typedef __int128 i128;
 	const i128 ns_per_s = 1000000000;
-	i128 total, q;
+	i128 total;
 
 	if (!clock || !clock->freq)
 		return SONDE_EINVAL;
-	total = (i128)clock->offset + (i128)cycles;
+	total = (i128)clock->offset_s * ns_per_s;
 	if (clock->freq == 1000000000) {
-		q = total;
+		total += (i128)clock->offset + (i128)cycles;
 	} else {
-		i128 num = total * ns_per_s;
+		int64_t off_ns, cyc_ns;
 
-		q = num / (i128)clock->freq;
-		if (num % (i128)clock->freq < 0)
-			q--;     /* floor, so that time never steps backwards */
+		if (!cycles_to_ns_like_babeltrace(clock->offset, 0, true, clock->freq,
+						  &off_ns) ||
+		    !cycles_to_ns_like_babeltrace(0, cycles, false, clock->freq,
+						  &cyc_ns))
+			return SONDE_EFORMAT;
+		total += (i128)off_ns + (i128)cyc_ns;
 	}
-	q += (i128)clock->offset_s * ns_per_s;
-	if (q > INT64_MAX || q < INT64_MIN)
+	if (total > INT64_MAX || total < INT64_MIN)
 		return SONDE_EFORMAT;
-	*ns = (int64_t)q;
+	*ns = (int64_t)total;
 	return 0;
 }
 
