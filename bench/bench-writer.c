@@ -152,7 +152,7 @@ static double bench_file(uint64_t iters, const char *base)
 		fprintf(stderr, "bench-writer: %s\n", err.msg);
 	snprintf(path, sizeof(path), "%s/channel0_0", dir);
 	unlink(path);
-	snprintf(path, sizeof(path), "%s/index/channel0_0", dir);
+	snprintf(path, sizeof(path), "%s/index/channel0_0.idx", dir);
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/index", dir);
 	rmdir(path);

@@ -74,6 +74,16 @@ run_case() {
 		check ok "$name: babeltrace stderr clean"
 	fi
 
+	# babeltrace2 says at INFO level when it cannot use an index file.
+	if [ -d "$dir/index" ]; then
+		if babeltrace2 --log-level=I "$dir" 2>&1 >/dev/null |
+			grep -q 'falling back to stream indexing'; then
+			check fail "$name: babeltrace2 rejects the index files"
+		else
+			check ok "$name: babeltrace2 uses the index files"
+		fi
+	fi
+
 	local got
 	got=$(sum_of "$dir.bt2.err" 'WARNING: Tracer discarded' 'events\?')
 	[ "$got" = "$discarded" ] && check ok "$name: babeltrace2 reports $discarded discarded events" ||

@@ -601,7 +601,7 @@ static void test_file_writer(void)
 		ok(le64(data + 40) == ts + 400, "a full packet ends at the next packet's begin");
 	}
 	free(data);
-	snprintf(path, sizeof(path), "%s/index/channel0_1", dir);
+	snprintf(path, sizeof(path), "%s/index/channel0_1.idx", dir);
 	idx = read_file(path, &idx_len);
 	is_int(idx ? (long long)idx_len : -1, 16 + 3 * 72, "index: header and 3 entries");
 	free(idx);
@@ -612,7 +612,7 @@ static void test_file_writer(void)
 	sonde_ctfw_trace_class_free(tc);
 
 	unlink(path);
-	snprintf(path, sizeof(path), "%s/index/channel0_1", dir);
+	snprintf(path, sizeof(path), "%s/index/channel0_1.idx", dir);
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/index", dir);
 	rmdir(path);

@@ -290,7 +290,9 @@ int sonde_ctfw_stream_open(struct sonde_ctfw_writer *w,
 	if (w->write_index) {
 		uint8_t hdr[SONDE_CTFW_INDEX_HEADER_SIZE];
 
-		index_path = join_path(w->dir, "index/", name);
+		/* LTTng's and babeltrace's name: index/<stream file>.idx */
+		if (asprintf(&index_path, "%s/index/%s.idx", w->dir, name) < 0)
+			index_path = NULL;
 		if (!index_path) {
 			rc = sonde_error_set(err, SONDE_ENOMEM,
 					     "stream: out of memory");
