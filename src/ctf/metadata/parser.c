@@ -1563,7 +1563,10 @@ static const struct sonde_ctf_field_decl *
 find_member(const struct sonde_ctf_field_decl *f, size_t count, const char *name,
 	    size_t len)
 {
-	for (size_t i = 0; i < count; i++) {
+	/* Backwards: a length field usually just precedes its sequence.
+	 * Names are unique within a struct, so the order does not matter
+	 * otherwise. */
+	for (size_t i = count; i-- > 0;) {
 		if (strlen(f[i].name) == len && !memcmp(f[i].name, name, len))
 			return &f[i];
 	}

@@ -135,7 +135,10 @@ find_member(const struct sonde_ctf_type *s, size_t count, const char *name,
 {
 	const struct sonde_ctf_field_decl *f = s->u.structure.fields;
 
-	for (size_t i = 0; i < count; i++) {
+	/* Backwards: a length field usually just precedes its sequence.
+	 * Names are unique within a struct, so the order does not matter
+	 * otherwise. */
+	for (size_t i = count; i-- > 0;) {
 		if (strlen(f[i].name) == len && !memcmp(f[i].name, name, len))
 			return (struct sonde_ctf_field_decl *)&f[i];
 	}
