@@ -131,11 +131,13 @@ size_t sonde_view_fmt_s64(char *dst, int64_t v);
 /* babeltrace integer by base (2, 8, 10, 16) with its masking rules. */
 size_t sonde_view_fmt_int(char *dst, uint64_t raw, bool is_signed,
 			  unsigned size, unsigned base);
-/* babeltrace timestamp text (no brackets) of `ns`, with `opts` clock options.
- * `warned_negative` is babeltrace's once-per-run negative-time fallback. */
-size_t sonde_view_fmt_time(char *dst, size_t cap, int64_t ns,
-			   const struct sonde_view_opts *opts,
-			   bool *warned_negative);
+/*
+ * babeltrace 1.5 timestamp text (no brackets, NUL-terminated in `cap`
+ * bytes) of `real` ns since the epoch (two's complement for times before
+ * it), with the clock options and offsets of `opts`.
+ */
+size_t sonde_view_fmt_time(char *dst, size_t cap, uint64_t real,
+			   const struct sonde_view_opts *opts);
 /* JSON string body (no quotes) of `len` bytes; returns the bytes written to
  * `dst`, which needs 6 * len + 1 bytes. */
 size_t sonde_view_json_escape(char *dst, const char *src, size_t len);

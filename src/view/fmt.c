@@ -169,67 +169,57 @@ static size_t clock_text(struct sonde_view_time_cache *c, int64_t sec,
 	return c->len;
 }
 
-size_t sonde_view_fmt_time_cached(char *dst, int64_t ns,
+/*
+ * babeltrace 1.5 does this arithmetic on unsigned 64-bit values, which is
+ * right for times after the epoch and prints garbage before it (year 2554,
+ * or 18446744073709551611 seconds); times before the epoch are printed as
+ * babeltrace2 does instead, "-S.NNNNNNNNN" in every clock form.  Seconds
+ * are padded to 3 columns ("%3" PRIu64) as babeltrace 1.5 does.
+ */
+size_t sonde_view_fmt_time_cached(char *dst, uint64_t real,
 				  const struct sonde_view_opts *opts,
-				  struct sonde_view_time_cache *cache,
-				  bool *fell_back)
+				  struct sonde_view_time_cache *cache)
 {
-	int64_t sec, nsec;
+	__int128 total = (__int128)(int64_t)real + opts->clock_offset_ns +
+			 (__int128)opts->clock_offset_s * NS_PER_S;
+	uint64_t sec, nsec;
 	size_t n = 0, k;
 
-	*fell_back = false;
-	/* As babeltrace: the offsets are added, then split with C division. */
-	ns += opts->clock_offset_ns;
-	sec = opts->clock_offset_s + ns / NS_PER_S;
-	nsec = ns % NS_PER_S;
-	if (sec > 0 && nsec < 0) {
-		sec--;
-		nsec += NS_PER_S;
-	}
-	if (sec < 0 || nsec < 0) {
-		/* |time|: "-S.NNN" where S and NNN are both magnitudes. */
-		uint64_t abs_sec, abs_nsec;
-
-		if (sec < 0 && nsec > 0) {
-			abs_sec = -(uint64_t)(sec + 1);
-			abs_nsec = (uint64_t)(NS_PER_S - nsec);
-		} else {
-			abs_sec = -(uint64_t)sec;
-			abs_nsec = (uint64_t)-nsec;
-		}
-		*fell_back = !opts->clock_seconds;
+	if (total < 0) {
+		total = -total;
 		dst[n++] = '-';
-		n += sonde_view_fmt_u64(dst + n, abs_sec);
+		n += sonde_view_fmt_u64(dst + n, (uint64_t)(total / NS_PER_S));
 		dst[n++] = '.';
-		n += sonde_view_fmt_u64_pad(dst + n, abs_nsec, 9);
+		n += sonde_view_fmt_u64_pad(dst + n, (uint64_t)(total % NS_PER_S), 9);
 		return n;
 	}
+	real += (uint64_t)opts->clock_offset_ns;
+	sec = real / NS_PER_S + (uint64_t)opts->clock_offset_s;
+	nsec = real % NS_PER_S;
 	if (!opts->clock_seconds) {
-		k = clock_text(cache, sec, opts, dst);
-		if (k) {
-			n = k + sonde_view_fmt_u64_pad(dst + k, (uint64_t)nsec, 9);
-			return n;
-		}
+		k = clock_text(cache, (int64_t)sec, opts, dst);
+		if (k)
+			return k + sonde_view_fmt_u64_pad(dst + k, nsec, 9);
 	}
-	n = sonde_view_fmt_u64(dst, (uint64_t)sec);
+	if (sec < 10)
+		dst[n++] = ' ';
+	if (sec < 100)
+		dst[n++] = ' ';
+	n += sonde_view_fmt_u64(dst + n, sec);
 	dst[n++] = '.';
-	n += sonde_view_fmt_u64_pad(dst + n, (uint64_t)nsec, 9);
+	n += sonde_view_fmt_u64_pad(dst + n, nsec, 9);
 	return n;
 }
 
-size_t sonde_view_fmt_time(char *dst, size_t cap, int64_t ns,
-			   const struct sonde_view_opts *opts,
-			   bool *warned_negative)
+size_t sonde_view_fmt_time(char *dst, size_t cap, uint64_t real,
+			   const struct sonde_view_opts *opts)
 {
 	struct sonde_view_time_cache cache;
 	char tmp[SONDE_VIEW_TIME_MAX];
-	bool fell_back;
 	size_t n;
 
 	sonde_view_time_cache_init(&cache);
-	n = sonde_view_fmt_time_cached(tmp, ns, opts, &cache, &fell_back);
-	if (fell_back && warned_negative)
-		*warned_negative = true;
+	n = sonde_view_fmt_time_cached(tmp, real, opts, &cache);
 	if (n >= cap)
 		n = cap ? cap - 1 : 0;
 	memcpy(dst, tmp, n);

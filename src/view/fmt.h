@@ -24,15 +24,11 @@ struct sonde_view_time_cache {
 
 void sonde_view_time_cache_init(struct sonde_view_time_cache *c);
 
-/*
- * Timestamp text of `ns` (no brackets), at most SONDE_VIEW_TIME_MAX bytes.
- * *fell_back is set when a negative time had to be printed as seconds
- * although a clock form was asked for (the caller warns once).
- */
-size_t sonde_view_fmt_time_cached(char *dst, int64_t ns,
+/* Timestamp text (no brackets) of babeltrace's time `real`, at most
+ * SONDE_VIEW_TIME_MAX bytes. */
+size_t sonde_view_fmt_time_cached(char *dst, uint64_t real,
 				  const struct sonde_view_opts *opts,
-				  struct sonde_view_time_cache *cache,
-				  bool *fell_back);
+				  struct sonde_view_time_cache *cache);
 
 size_t sonde_view_fmt_u64_pad(char *dst, uint64_t v, unsigned digits);
 

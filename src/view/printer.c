@@ -11,6 +11,7 @@
 #include "sonde/view.h"
 #include "view/fmt.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <inttypes.h>
@@ -63,7 +64,6 @@ struct sonde_view_printer {
 	bool print_delta;
 	bool have_last;
 	uint64_t last_real;      /* babeltrace's last_real_timestamp */
-	bool warned_negative;
 	struct sonde_view_time_cache tcache;
 
 	struct trace_info *traces;
@@ -323,6 +323,69 @@ static const struct sonde_ctf_clock *trace_clock(
 	return tc->clock_count ? tc->clocks[0] : NULL;
 }
 
+/* Position of `name` in the readdir order of `dir`, or SIZE_MAX. */
+static size_t readdir_position(const char *dir, const char *name)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	size_t pos = 0;
+
+	if (!d)
+		return SIZE_MAX;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, name)) {
+			closedir(d);
+			return pos;
+		}
+		pos++;
+	}
+	closedir(d);
+	return SIZE_MAX;
+}
+
+/*
+ * babeltrace 1.5 finds traces with nftw(), so it adds them in readdir
+ * order, and the first trace added anchors its offset average (the integer
+ * division makes the result depend on it).  Compares two trace paths in
+ * that order: by the readdir position, in their deepest common directory,
+ * of the first component where they differ.
+ */
+static int bt1_walk_cmp(const char *a, const char *b)
+{
+	size_t i = 0, start = 0;
+	char dir[4096], ca[256], cb[256];
+	size_t pa, pb, la, lb;
+
+	while (a[i] && a[i] == b[i]) {
+		if (a[i] == '/')
+			start = i + 1;
+		i++;
+	}
+	if (!a[i] && !b[i])
+		return 0;
+	if ((!a[i] && b[i] == '/') || (!b[i] && a[i] == '/'))
+		return a[i] ? 1 : -1;   /* a parent comes first */
+	la = strcspn(a + start, "/");
+	lb = strcspn(b + start, "/");
+	if (start >= sizeof(dir) || la >= sizeof(ca) || lb >= sizeof(cb))
+		return strcmp(a, b);
+	if (start) {
+		memcpy(dir, a, start);
+		dir[start] = '\0';
+	} else {
+		strcpy(dir, a[0] == '/' ? "/" : ".");
+	}
+	memcpy(ca, a + start, la);
+	ca[la] = '\0';
+	memcpy(cb, b + start, lb);
+	cb[lb] = '\0';
+	pa = readdir_position(dir, ca);
+	pb = readdir_position(dir, cb);
+	if (pa != pb)
+		return pa < pb ? -1 : 1;
+	return strcmp(a, b);
+}
+
 /*
  * babeltrace 1.5 keys clocks by UUID (by name when `absolute`); when two
  * traces of one run share a clock it uses, for every trace, the average of
@@ -344,11 +407,27 @@ static void compute_offsets(struct sonde_view_printer *p)
 	bool use_avg = false;
 	uint64_t avg = 0;
 
-	for (size_t i = 0; i < p->trace_count; i++)
-		cap += p->traces[i].tc->clock_count;
-	keys = calloc(cap ? cap : 1, sizeof(*keys));
+	size_t *order = calloc(p->trace_count ? p->trace_count : 1,
+			       sizeof(*order));
+
 	for (size_t i = 0; i < p->trace_count; i++) {
-		const struct sonde_ctf_trace_class *tc = p->traces[i].tc;
+		cap += p->traces[i].tc->clock_count;
+		order[i] = i;
+	}
+	/* Insertion sort: few traces, and the comparison reads directories. */
+	for (size_t i = 1; order && i < p->trace_count; i++) {
+		size_t v = order[i], j = i;
+
+		while (j > 0 && bt1_walk_cmp(p->traces[order[j - 1]].path,
+					     p->traces[v].path) > 0) {
+			order[j] = order[j - 1];
+			j--;
+		}
+		order[j] = v;
+	}
+	keys = calloc(cap ? cap : 1, sizeof(*keys));
+	for (size_t oi = 0; order && oi < p->trace_count; oi++) {
+		const struct sonde_ctf_trace_class *tc = p->traces[order[oi]].tc;
 
 		for (size_t c = 0; c < tc->clock_count; c++) {
 			const struct sonde_ctf_clock *ck = tc->clocks[c];
@@ -395,6 +474,7 @@ static void compute_offsets(struct sonde_view_printer *p)
 		}
 	}
 	free(keys);
+	free(order);
 	for (size_t i = 0; i < p->trace_count; i++) {
 		const struct sonde_ctf_clock *ck = trace_clock(p->traces[i].tc);
 
@@ -561,20 +641,11 @@ static uint64_t bt1_real(const struct trace_info *ti,
 static size_t fmt_stamp(struct sonde_view_printer *p, char *dst,
 			uint64_t cycles, uint64_t real)
 {
-	bool fell_back;
-	size_t n;
-
 	if (p->opts.clock_cycles) {
 		/* %020 PRIu64 */
 		return sonde_view_fmt_u64_pad(dst, cycles, 20);
 	}
-	n = sonde_view_fmt_time_cached(dst, (int64_t)real, &p->opts,
-				       &p->tcache, &fell_back);
-	if (fell_back && !p->warned_negative) {
-		p->warned_negative = true;
-		warn(p, "[warning] Fallback to [sec.ns] for printing negative time value. Use --clock-seconds.\n");
-	}
-	return n;
+	return sonde_view_fmt_time_cached(dst, real, &p->opts, &p->tcache);
 }
 
 bool sonde_view_event_time(struct sonde_view_printer *p,
