@@ -550,7 +550,7 @@ static void test_event_lookup(void)
 
 	is_str(parse_fail(PREAMBLE "trace { major = 1; minor = 8; byte_order = le; };\n"
 			  "event { name = a; id = 1; }; event { name = b; id = 1; };\n", &err),
-	       "t: stream 0 declares event id 1 twice", "duplicate event id");
+	       "t:8: event id 1 declared twice in stream 0", "duplicate event id");
 	is_str(parse_fail(PREAMBLE "trace { major = 1; minor = 8; byte_order = le; };\n"
 			  "stream { id = 1; }; event { name = a; stream_id = 2; };\n", &err),
 	       "t:8: event 'a' refers to undeclared stream 2", "undeclared stream");

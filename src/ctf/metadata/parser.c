@@ -2192,9 +2192,22 @@ static int wire_classes(struct parser *p)
 			goto out;
 		}
 		if (ret) {
-			ret = sonde_error_set(p->err, SONDE_EFORMAT,
-					      "%s: stream %" PRIu64 " declares event id %" PRIu64 " twice",
-					      p->origin, scs[s]->pub.id, dup);
+			/* Name the second declaration of the id. */
+			struct md_token l = { .line = 0 };
+			unsigned seen = 0;
+
+			for (size_t i = 0; i < p->events.n && seen < 2; i++) {
+				struct pending_event *pe =
+					&VEC_AT(p->events, struct pending_event, i);
+
+				if (pe->ec->stream_class_id == scs[s]->pub.id &&
+				    pe->ec->id == dup) {
+					l.line = pe->line;
+					seen++;
+				}
+			}
+			ret = perr(p, &l, "event id %" PRIu64 " declared twice in stream %" PRIu64,
+				   dup, scs[s]->pub.id);
 			goto out;
 		}
 	}
