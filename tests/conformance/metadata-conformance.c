@@ -4,10 +4,14 @@
  * with the expected one.  TAP output; the error message of each rejected
  * file is shown so that a "fail" accepted for the wrong reason stands out.
  *
+ * A "scan DIR" line makes every file named `metadata` under DATA_ROOT/DIR
+ * that the list does not name a failure, so new corpus files get a verdict.
+ *
  * usage: metadata-conformance DATA_ROOT EXPECT_FILE
  *        metadata-conformance --one METADATA_FILE    (prints the verdict)
  *        metadata-conformance --dump METADATA_FILE   (prints the model)
  */
+#include <dirent.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -168,10 +172,73 @@ static int load(const char *path, bool print, struct sonde_error *err)
 	return ret;
 }
 
+struct listed {
+	char **paths;
+	size_t count, cap;
+};
+
+static void listed_add(struct listed *l, const char *rel)
+{
+	if (l->count == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 256;
+		char **v = realloc(l->paths, cap * sizeof(*v));
+
+		if (!v)
+			abort();
+		l->paths = v;
+		l->cap = cap;
+	}
+	l->paths[l->count] = strdup(rel);
+	if (!l->paths[l->count])
+		abort();
+	l->count++;
+}
+
+static bool listed_has(const struct listed *l, const char *rel)
+{
+	for (size_t i = 0; i < l->count; i++)
+		if (!strcmp(l->paths[i], rel))
+			return true;
+	return false;
+}
+
+/* Reports the `metadata` files under root/rel that are not listed. */
+static void scan(const char *root, const char *rel, const struct listed *l,
+		 int *count, int *failed)
+{
+	char path[4096];
+	struct dirent **names = NULL;
+	int n;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	n = scandir(path, &names, NULL, alphasort);
+	for (int i = 0; i < n; i++) {
+		const char *name = names[i]->d_name;
+		char sub[2048];
+
+		if (name[0] != '.') {
+			snprintf(sub, sizeof(sub), "%s/%s", rel, name);
+			if (names[i]->d_type == DT_DIR) {
+				scan(root, sub, l, count, failed);
+			} else if (!strcmp(name, "metadata")) {
+				if (!listed_has(l, sub)) {
+					printf("not ok %d - %s is not in the expectations list\n",
+					       ++*count, sub);
+					++*failed;
+				}
+			}
+		}
+		free(names[i]);
+	}
+	free(names);
+}
+
 int main(int argc, char **argv)
 {
 	char line[2048];
 	int count = 0, failed = 0;
+	struct listed listed = { NULL, 0, 0 };
+	struct listed scans = { NULL, 0, 0 };
 	FILE *f;
 
 	if (argc == 3 && (!strcmp(argv[1], "--one") || !strcmp(argv[1], "--dump"))) {
@@ -197,6 +264,11 @@ int main(int argc, char **argv)
 
 		if (line[0] == '#' || sscanf(line, "%15s %1023s", verdict, rel) != 2)
 			continue;
+		if (!strcmp(verdict, "scan")) {
+			listed_add(&scans, rel);
+			continue;
+		}
+		listed_add(&listed, rel);
 		want_pass = !strcmp(verdict, "pass");
 		snprintf(path, sizeof(path), "%s/%s", argv[1], rel);
 		ret = load(path, false, &err);
@@ -210,6 +282,14 @@ int main(int argc, char **argv)
 		       ++count, verdict, rel, ret ? " # " : "", ret ? err.msg : "");
 	}
 	fclose(f);
+	for (size_t i = 0; i < scans.count; i++)
+		scan(argv[1], scans.paths[i], &listed, &count, &failed);
+	for (size_t i = 0; i < listed.count; i++)
+		free(listed.paths[i]);
+	for (size_t i = 0; i < scans.count; i++)
+		free(scans.paths[i]);
+	free(listed.paths);
+	free(scans.paths);
 	printf("1..%d\n", count);
 	return failed ? 1 : 0;
 }
