@@ -686,9 +686,12 @@ struct sonde_ctfw_stream;
 struct sonde_ctfw_writer_opts {
 	bool plain_metadata; /* default: packetized, like LTTng */
 	bool no_index;	     /* default: write index/<stream>.idx */
+	bool allow_existing; /* write into a non-empty directory */
 };
 
-/* Creates `dir` (and parents) if needed.  The trace class is borrowed and
+/* Creates `dir` (and parents) if needed.  A non-empty directory is refused
+ * unless opts->allow_existing: stale stream files there would be read as
+ * part of the new trace.  The trace class is borrowed and
  * must outlive the writer; event classes may be added while writing, then
  * published with sonde_ctfw_writer_flush_metadata(). */
 int sonde_ctfw_writer_open(const char *dir, struct sonde_ctfw_trace_class *tc,

@@ -572,6 +572,10 @@ static void test_file_writer(void)
 	is_int(st.events_discarded, 3, "stats: discarded");
 	rc = sonde_ctfw_writer_close(w, &err);
 	is_int(rc, 0, "writer closed");
+	w = NULL;
+	rc = sonde_ctfw_writer_open(dir, tc, &wopts, &w, &err);
+	is_int(rc, SONDE_EINVAL, "a non-empty directory is refused");
+	ok(strstr(err.msg, "directory is not empty") != NULL, "and the error says why");
 
 	snprintf(path, sizeof(path), "%s/channel0_1", dir);
 	data = read_file(path, &len);

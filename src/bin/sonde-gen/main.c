@@ -10,12 +10,15 @@
  */
 #include "sonde/ctf-writer.h"
 
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MAX_STREAMS 1024
 
@@ -32,6 +35,7 @@ struct gen_opts {
 	bool append_metadata;
 	bool context;
 	bool ust;
+	bool force;
 	uint64_t packet_kib;
 	uint64_t big_gap_every;
 	bool quiet;
@@ -696,6 +700,50 @@ static int define_classes(const struct gen_opts *o,
 	return add_test_event_class(tc, o->ust, err);
 }
 
+/* `channel0_<digits>` (or with `suffix` after the digits). */
+static bool is_stream_name(const char *name, const char *suffix)
+{
+	const char *p = name + strlen("channel0_");
+
+	if (strncmp(name, "channel0_", strlen("channel0_")) || !isdigit(*p))
+		return false;
+	while (isdigit(*p))
+		p++;
+	return strcmp(p, suffix) == 0;
+}
+
+/* Deletes what an earlier run left in `dir` -- the files sonde-gen names,
+ * nothing else -- so that stale streams do not join the new trace. */
+static int remove_previous_trace(const char *dir, const char *sub,
+				 const char *suffix, struct sonde_error *err)
+{
+	char path[4096];
+	struct dirent *e;
+	DIR *d;
+	int rc = 0;
+
+	snprintf(path, sizeof(path), "%s%s", dir, sub);
+	d = opendir(path);
+	if (!d)
+		return errno == ENOENT
+			       ? 0
+			       : sonde_error_set(err, SONDE_EIO, "%s: %s", path,
+						 strerror(errno));
+	while (!rc && (e = readdir(d))) {
+		char file[8192];
+
+		if (!is_stream_name(e->d_name, suffix) &&
+		    !(!*sub && !strcmp(e->d_name, "metadata")))
+			continue;
+		snprintf(file, sizeof(file), "%s/%s", path, e->d_name);
+		if (unlink(file) != 0)
+			rc = sonde_error_set(err, SONDE_EIO, "%s: %s", file,
+					     strerror(errno));
+	}
+	closedir(d);
+	return rc;
+}
+
 /* Generation ------------------------------------------------------------------ */
 
 struct totals {
@@ -711,6 +759,7 @@ static int generate(const struct gen_opts *o, struct totals *t,
 	struct sonde_ctfw_writer_opts wopts = {
 		.plain_metadata = o->plain_metadata,
 		.no_index = o->no_index,
+		.allow_existing = o->force,
 	};
 	struct sonde_ctfw_trace_class *tc = NULL;
 	struct sonde_ctfw_writer *w = NULL;
@@ -737,6 +786,14 @@ static int generate(const struct gen_opts *o, struct totals *t,
 	topts.clock_offset = 1700000000000000000ll +
 			     (int64_t)(rng_next(&r) % 1000000000000ull);
 
+	if (o->force) {
+		rc = remove_previous_trace(o->output, "", "", err);
+		if (!rc)
+			rc = remove_previous_trace(o->output, "/index", ".idx",
+						   err);
+		if (rc)
+			return rc;
+	}
 	rc = sonde_ctfw_trace_class_create(&topts, &tc, err);
 	if (rc)
 		return rc;
@@ -874,6 +931,8 @@ static void usage(FILE *f)
 	      "                          (with --ust: vpid, vtid, procname[17])\n"
 	      "      --ust               an lttng-ust 2.13 per-UID trace: UST env,\n"
 	      "                          large headers, 'sonde_gen:' names, loglevels\n"
+	      "      --force             replace a trace sonde-gen wrote in DIR before\n"
+	      "                          (DIR must otherwise be new or empty)\n"
 	      "  -q, --quiet             print no summary\n"
 	      "  -h, --help              show this help\n"
 	      "\n"
@@ -912,6 +971,7 @@ enum {
 	OPT_APPEND_METADATA,
 	OPT_CONTEXT,
 	OPT_UST,
+	OPT_FORCE,
 };
 
 int main(int argc, char **argv)
@@ -931,6 +991,7 @@ int main(int argc, char **argv)
 		{ "append-metadata", no_argument, NULL, OPT_APPEND_METADATA },
 		{ "context", no_argument, NULL, OPT_CONTEXT },
 		{ "ust", no_argument, NULL, OPT_UST },
+		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -1011,6 +1072,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_UST:
 			o.ust = true;
+			break;
+		case OPT_FORCE:
+			o.force = true;
 			break;
 		case 'q':
 			o.quiet = true;

@@ -10,6 +10,7 @@
  */
 #include "sonde/ctf-writer.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -100,6 +101,23 @@ static int mkdir_p(const char *dir, struct sonde_error *err)
 	return 0;
 }
 
+static int check_empty(const char *dir, struct sonde_error *err)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int rc = 0;
+
+	if (!d)
+		return sonde_error_set(err, SONDE_EIO, "%s: %s", dir,
+				       strerror(errno));
+	while (!rc && (e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			rc = sonde_error_set(err, SONDE_EINVAL,
+					     "%s: directory is not empty", dir);
+	closedir(d);
+	return rc;
+}
+
 static char *join_path(const char *a, const char *b, const char *c)
 {
 	char *p;
@@ -121,6 +139,11 @@ int sonde_ctfw_writer_open(const char *dir, struct sonde_ctfw_trace_class *tc,
 	rc = mkdir_p(dir, err);
 	if (rc)
 		return rc;
+	if (!(opts && opts->allow_existing)) {
+		rc = check_empty(dir, err);
+		if (rc)
+			return rc;
+	}
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return sonde_error_set(err, SONDE_ENOMEM, "%s: out of memory",
