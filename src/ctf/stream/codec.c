@@ -253,6 +253,7 @@ static bool match_lttng_header(const struct sonde_ctf_type *t,
 		}
 	}
 	h->variant = v;
+	h->header = t;
 	fill_int_op(&h->id, f[0].type, int_of(f[0].type), f[0].name,
 		    f[0].slot, f[0].role);
 	return true;
@@ -366,6 +367,9 @@ static int try_fixed_struct(struct compiler *c, const struct sonde_ctf_type *t,
 		fx->off = (uint32_t)(cur / 8);
 		fx->len = len;
 		fx->kind = kind;
+		fx->is_signed = kind >= DEC_FX_S8 && kind <= DEC_FX_S64;
+		fx->is_text = kind == DEC_FX_TEXT;
+		fx->shift = kind <= DEC_FX_S64 ? (uint8_t)(64 - bits) : 0;
 		fx->type = f->type;
 		cur += bits;
 	}
@@ -754,12 +758,17 @@ static void link_fast_paths(struct dec_codec *codec)
 
 		dsc->lttng_header = single_op(codec, dsc->event_header,
 					      DEC_OP_LTTNG_HEADER);
+		if (dsc->lttng_header)
+			dsc->lttng = &codec->headers[dsc->lttng_header->target];
 		for (j = 0; j < dsc->entry_count; j++) {
 			struct dec_event_entry *e = &dsc->entries[j];
 
 			if (e->ec && dsc->event_context < 0 && e->context < 0)
 				e->fixed_payload = single_op(codec, e->fields,
 							     DEC_OP_STRUCT_FIXED);
+			if (e->fixed_payload)
+				e->fixed_members =
+					&codec->fixed[e->fixed_payload->target];
 		}
 	}
 }
@@ -840,16 +849,11 @@ const struct dec_stream_class *dec_codec_stream_class(const struct dec_codec *c,
 	return NULL;
 }
 
-const struct dec_event_entry *dec_find_event(const struct dec_stream_class *dsc,
-					     uint64_t id)
+const struct dec_event_entry *dec_find_event_sorted(const struct dec_stream_class *dsc,
+						    uint64_t id)
 {
 	size_t lo = 0, hi = dsc->entry_count;
 
-	if (dsc->dense) {
-		if (id >= dsc->entry_count || !dsc->entries[id].ec)
-			return NULL;
-		return &dsc->entries[id];
-	}
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 

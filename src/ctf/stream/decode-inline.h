@@ -78,10 +78,58 @@ static inline void int_side_effects(struct dec_state *st, const struct dec_op *o
 	}
 }
 
-/* A struct of byte-aligned scalars at fixed offsets, in one step. */
-static inline int dec_fixed_struct(struct dec_state *st, const struct dec_op *op)
+/* One member of a fixed struct, near the end of the readable bytes. */
+static inline void dec_fixed_member(struct sonde_ctf_value *w,
+				    const struct dec_fixed *fx, const uint8_t *q)
 {
-	const struct dec_fixed *fx = &st->codec->fixed[op->target];
+	switch (fx->kind) {
+	case DEC_FX_U8:
+		w->v.u = *q;
+		break;
+	case DEC_FX_U16:
+		w->v.u = read_fast(q, 16);
+		break;
+	case DEC_FX_U32:
+		w->v.u = read_fast(q, 32);
+		break;
+	case DEC_FX_U64:
+	case DEC_FX_S64:
+		w->v.u = read_fast(q, 64);
+		break;
+	case DEC_FX_S8:
+		w->v.s = (int8_t)*q;
+		break;
+	case DEC_FX_S16:
+		w->v.s = (int16_t)read_fast(q, 16);
+		break;
+	case DEC_FX_S32:
+		w->v.s = (int32_t)read_fast(q, 32);
+		break;
+	case DEC_FX_F32: {
+		uint32_t b = (uint32_t)read_fast(q, 32);
+		float f;
+
+		memcpy(&f, &b, sizeof(f));
+		w->v.d = f;
+		break;
+	}
+	case DEC_FX_F64: {
+		uint64_t b = read_fast(q, 64);
+
+		memcpy(&w->v.d, &b, sizeof(w->v.d));
+		break;
+	}
+	default:
+		w->v.str.ptr = (const char *)q;
+		w->v.str.len = fx->len;
+		break;
+	}
+}
+
+/* A struct of byte-aligned scalars at fixed offsets, in one step. */
+static inline int dec_fixed_struct(struct dec_state *st, const struct dec_op *op,
+				   const struct dec_fixed *fx)
+{
 	uint32_t n = op->count, i, base;
 	uint64_t pos = st->pos;
 	struct sonde_ctf_value *v;
@@ -102,53 +150,33 @@ static inline int dec_fixed_struct(struct dec_state *st, const struct dec_op *op
 	v->end = base + n + 1;
 	v->v.count = n;
 	p = st->buf + (pos >> 3);
-	for (i = 0; i < n; i++) {
-		struct sonde_ctf_value *w = &v[i + 1];
-		const uint8_t *q = p + fx[i].off;
+	if (likely(pos + op->size + 64 <= st->readable)) {
+		/* Branch-free: load a word per member, then mask, sign-extend
+		 * or keep the address (text) by selection. */
+		for (i = 0; i < n; i++) {
+			struct sonde_ctf_value *w = &v[i + 1];
+			const uint8_t *q = p + fx[i].off;
+			uint64_t raw, u, sx, x;
 
-		w->type = fx[i].type;
-		w->end = base + i + 2;
-		switch (fx[i].kind) {
-		case DEC_FX_U8:
-			w->v.u = *q;
-			break;
-		case DEC_FX_U16:
-			w->v.u = read_fast(q, 16);
-			break;
-		case DEC_FX_U32:
-			w->v.u = read_fast(q, 32);
-			break;
-		case DEC_FX_U64:
-		case DEC_FX_S64:
-			w->v.u = read_fast(q, 64);
-			break;
-		case DEC_FX_S8:
-			w->v.s = (int8_t)*q;
-			break;
-		case DEC_FX_S16:
-			w->v.s = (int16_t)read_fast(q, 16);
-			break;
-		case DEC_FX_S32:
-			w->v.s = (int32_t)read_fast(q, 32);
-			break;
-		case DEC_FX_F32: {
-			uint32_t b = (uint32_t)read_fast(q, 32);
-			float f;
-
-			memcpy(&f, &b, sizeof(f));
-			w->v.d = f;
-			break;
-		}
-		case DEC_FX_F64: {
-			uint64_t b = read_fast(q, 64);
-
-			memcpy(&w->v.d, &b, sizeof(w->v.d));
-			break;
-		}
-		default:
-			w->v.str.ptr = (const char *)q;
+			memcpy(&raw, q, 8);
+			u = (raw << fx[i].shift) >> fx[i].shift;
+			sx = (uint64_t)((int64_t)(raw << fx[i].shift) >> fx[i].shift);
+			x = fx[i].is_signed ? sx : u;
+			x = fx[i].is_text ? (uint64_t)(uintptr_t)q : x;
+			w->type = fx[i].type;
+			w->end = base + i + 2;
+			w->v.u = x;
 			w->v.str.len = fx[i].len;
-			break;
+			if (unlikely(fx[i].kind >= DEC_FX_F32 && !fx[i].is_text))
+				dec_fixed_member(w, &fx[i], q);
+		}
+	} else {
+		for (i = 0; i < n; i++) {
+			struct sonde_ctf_value *w = &v[i + 1];
+
+			w->type = fx[i].type;
+			w->end = base + i + 2;
+			dec_fixed_member(w, &fx[i], p + fx[i].off);
 		}
 	}
 	st->len = base + n + 1;
@@ -158,9 +186,9 @@ static inline int dec_fixed_struct(struct dec_state *st, const struct dec_op *op
 }
 
 /* The LTTng compact/large event header (struct dec_lttng_header). */
-static inline int dec_lttng_header(struct dec_state *st, const struct dec_op *op)
+static inline int dec_lttng_header(struct dec_state *st, const struct dec_op *op,
+				   const struct dec_lttng_header *h)
 {
-	const struct dec_lttng_header *h = &st->codec->headers[op->target];
 	uint64_t pos = (st->pos + 7) & ~(uint64_t)7, limit = st->limit;
 	struct sonde_ctf_value *v;
 	uint32_t base, n;
@@ -224,7 +252,7 @@ static inline int dec_lttng_header(struct dec_state *st, const struct dec_op *op
 		n = 6;
 		pos += (off + 12) * 8;
 	}
-	v[0].type = op->type;
+	v[0].type = h->header;
 	v[0].end = base + n;
 	v[0].v.count = 2;
 	v[2].end = base + n;

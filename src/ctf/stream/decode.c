@@ -393,7 +393,7 @@ L_list_next: {
 	}
 L_struct_fixed:
 	st->pos = pos;
-	ret = dec_fixed_struct(st, op);
+	ret = dec_fixed_struct(st, op, &st->codec->fixed[op->target]);
 	if (unlikely(ret))
 		return ret;
 	pos = st->pos;
@@ -401,7 +401,7 @@ L_struct_fixed:
 	NEXT();
 L_lttng_header:
 	st->pos = pos;
-	ret = dec_lttng_header(st, op);
+	ret = dec_lttng_header(st, op, &st->codec->headers[op->target]);
 	if (unlikely(ret))
 		return ret;
 	pos = st->pos;

@@ -80,6 +80,8 @@ struct dec_fixed {
 	uint32_t off;            /* bytes from the struct start */
 	uint32_t len;            /* DEC_FX_TEXT: bytes */
 	uint8_t kind;            /* enum dec_fixed_kind */
+	uint8_t shift;           /* 64 - integer size */
+	bool is_signed, is_text;
 	const struct sonde_ctf_type *type;
 };
 
@@ -92,6 +94,7 @@ struct dec_fixed {
 #define DEC_NO_OPTION 0xFF
 
 struct dec_lttng_header {
+	const struct sonde_ctf_type *header;
 	bool large;              /* 16-bit id + 32-bit ts, else 5 + 27 bits */
 	const struct sonde_ctf_type *variant;
 	const struct sonde_ctf_type *compact, *extended;  /* option structs */
@@ -111,12 +114,14 @@ struct dec_event_entry {
 	/* The payload is one fixed struct and there is no context: the
 	 * stream decodes it directly, without the interpreter. */
 	const struct dec_op *fixed_payload;
+	const struct dec_fixed *fixed_members;
 };
 
 struct dec_stream_class {
 	const struct sonde_ctf_stream_class *sc;
 	dec_prog packet_context, event_header, event_context;
 	const struct dec_op *lttng_header;  /* the header is exactly that op */
+	const struct dec_lttng_header *lttng;
 	/* event classes by id: dense table when ids are small, else sorted */
 	bool dense;
 	size_t entry_count;
@@ -149,8 +154,19 @@ void dec_codec_free(struct dec_codec *codec);
 
 const struct dec_stream_class *dec_codec_stream_class(const struct dec_codec *c,
 						      uint64_t id);
-const struct dec_event_entry *dec_find_event(const struct dec_stream_class *dsc,
-					     uint64_t id);
+const struct dec_event_entry *dec_find_event_sorted(const struct dec_stream_class *dsc,
+						    uint64_t id);
+
+static inline const struct dec_event_entry *
+dec_find_event(const struct dec_stream_class *dsc, uint64_t id)
+{
+	if (dsc->dense) {
+		if (id >= dsc->entry_count || !dsc->entries[id].ec)
+			return NULL;
+		return &dsc->entries[id];
+	}
+	return dec_find_event_sorted(dsc, id);
+}
 
 struct dec_frame {
 	uint32_t node;           /* tape index of the open node */
@@ -164,6 +180,8 @@ struct dec_state {
 	const uint8_t *buf;      /* packet start */
 	uint64_t pos;            /* bit offset from packet start */
 	uint64_t limit;          /* reads must end at or before this bit */
+	uint64_t readable;       /* bits of buf that exist (>= limit): fast
+	                            paths may load whole words up to here */
 
 	struct sonde_ctf_value *tape;
 	uint32_t len, cap;

@@ -22,7 +22,7 @@
  *   are returned as soon as a stream reveals them, as babeltrace 1.5 prints
  *   its warnings while reading.
  */
-#include "ctf/stream/stream.h"
+#include "ctf/stream/stream-inline.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -62,10 +62,10 @@ static inline bool entry_less(const struct heap_entry *a,
 	return a->ns < b->ns || (a->ns == b->ns && a->rank < b->rank);
 }
 
-static void sift_down(struct heap_entry *h, size_t len, size_t i)
+/* Places `x` at `i` and moves it down to its place. */
+static void sift_down(struct heap_entry *h, size_t len, size_t i,
+		      struct heap_entry x)
 {
-	struct heap_entry x = h[i];
-
 	for (;;) {
 		size_t c = 2 * i + 1;
 
@@ -81,24 +81,33 @@ static void sift_down(struct heap_entry *h, size_t len, size_t i)
 	h[i] = x;
 }
 
-/* babeltrace 1.5's heap: "a above b" when a->ns <= b->ns (distinct streams). */
-static void bt1_sift_down(struct heap_entry *h, size_t len, size_t i)
+/* babeltrace 1.5's heap: "a above b" when a->ns <= b->ns (distinct streams).
+ * The moving entry is kept aside (a hole moves down) instead of swapped,
+ * and the child is chosen with selects rather than branches: which stream
+ * comes next is data, and mispredicted branches dominated the merge. */
+static void bt1_sift_down(struct heap_entry *h, size_t len, size_t i,
+			  struct heap_entry x)
 {
 	for (;;) {
-		size_t l = 2 * i + 1, r = l + 1, top = i;
-		struct heap_entry tmp;
+		size_t l = 2 * i + 1, r = l + 1, top;
+		int64_t l_ns, r_ns, top_ns;
+		bool take_l, take_r;
 
-		if (l < len && h[l].ns <= h[i].ns)
-			top = l;
-		if (r < len && h[r].ns <= h[top].ns)
-			top = r;
+		if (l >= len)
+			break;
+		l_ns = h[l].ns;
+		r_ns = r < len ? h[r].ns : INT64_MAX;
+		take_l = l_ns <= x.ns;
+		top = take_l ? l : i;
+		top_ns = take_l ? l_ns : x.ns;
+		take_r = r < len && r_ns <= top_ns;
+		top = take_r ? r : top;
 		if (top == i)
 			break;
-		tmp = h[i];
 		h[i] = h[top];
-		h[top] = tmp;
 		i = top;
 	}
+	h[i] = x;
 }
 
 static void bt1_insert(struct heap_entry *h, size_t *len,
@@ -260,6 +269,7 @@ static int cmp_stream_bt1(const void *pa, const void *pb)
 	return a->ordinal < b->ordinal ? -1 : a->ordinal > b->ordinal;
 }
 
+__attribute__((noinline, cold))
 static int queue_notice(struct sonde_ctf_iter *it, const struct sonde_ctf_msg *m,
 			struct sonde_error *err)
 {
@@ -285,7 +295,7 @@ static int next_event(struct sonde_ctf_iter *it, struct sonde_ctf_stream *s,
 	int ret;
 
 	for (;;) {
-		ret = stream_next(s, msg, err);
+		ret = stream_next_inline(s, msg, err);
 		if (ret <= 0 || (*msg)->kind == SONDE_CTF_MSG_EVENT)
 			return ret;
 		ret = queue_notice(it, *msg, err);
@@ -296,6 +306,7 @@ static int next_event(struct sonde_ctf_iter *it, struct sonde_ctf_stream *s,
 
 /* Reads every stream's first message (which reveals its stream class and
  * instance id), orders the streams and builds the heap. */
+__attribute__((noinline, cold))
 static int prime(struct sonde_ctf_iter *it, struct sonde_error *err)
 {
 	bool bt1 = it->order == SONDE_CTF_ORDER_BABELTRACE1;
@@ -345,32 +356,33 @@ static int prime(struct sonde_ctf_iter *it, struct sonde_error *err)
 	}
 	if (!bt1)
 		for (i = it->heap_len / 2; i-- > 0;)
-			sift_down(it->heap, it->heap_len, i);
+			sift_down(it->heap, it->heap_len, i, it->heap[i]);
 	return 0;
 }
 
 static int advance_top(struct sonde_ctf_iter *it, struct sonde_error *err)
 {
 	bool bt1 = it->order == SONDE_CTF_ORDER_BABELTRACE1;
-	struct heap_entry *top = &it->heap[0];
-	const struct sonde_ctf_msg *m;
+	struct heap_entry x = it->heap[0];
+	const struct sonde_ctf_msg *m = NULL;
 	int ret;
 
-	ret = bt1 ? next_event(it, top->s, &m, err) : stream_next(top->s, &m, err);
+	ret = bt1 ? next_event(it, x.s, &m, err) :
+		    stream_next_inline(x.s, &m, err);
 	if (ret < 0)
 		return ret;
 	if (ret) {
-		top->msg = m;
-		top->ns = msg_key(&it->streams[top->rank], m);
+		/* The new entry is sifted from registers: writing it to the
+		 * top and reading it back stalls on store forwarding. */
+		x.msg = m;
+		x.ns = msg_key(&it->streams[x.rank], m);
 	} else {
-		it->heap[0] = it->heap[--it->heap_len];
+		x = it->heap[--it->heap_len];
 	}
-	if (it->heap_len > 1) {
-		if (bt1)
-			bt1_sift_down(it->heap, it->heap_len, 0);
-		else
-			sift_down(it->heap, it->heap_len, 0);
-	}
+	if (bt1)
+		bt1_sift_down(it->heap, it->heap_len, 0, x);
+	else
+		sift_down(it->heap, it->heap_len, 0, x);
 	return 0;
 }
 

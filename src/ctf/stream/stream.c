@@ -18,7 +18,6 @@
 
 #define CTF_PACKET_MAGIC UINT64_C(0xC1FC1FC1)
 
-#define ROLE_BIT(r) (1u << (r))
 
 static void setup_clock(struct sonde_ctf_stream *s,
 			const struct sonde_ctf_clock *clock)
@@ -46,6 +45,8 @@ static int cycles_to_ns(const struct sonde_ctf_stream *s, uint64_t cycles,
 		return 0;
 	return sonde_ctf_clock_to_ns(s->clock, cycles, ns);
 }
+
+#include "ctf/stream/stream-inline.h"
 
 int stream_create(struct sonde_ctf_trace *trace, const struct dec_codec *codec,
 		  const char *path, size_t ordinal, const uint8_t *data,
@@ -134,6 +135,7 @@ void stream_free(struct sonde_ctf_stream *s)
 }
 
 /* Prefixes a decoding failure with where it happened. */
+__attribute__((noinline, cold))
 static int packet_error(struct sonde_ctf_stream *s, struct sonde_error *err,
 			int status, const char *what)
 {
@@ -156,6 +158,7 @@ static void swap_tapes(struct sonde_ctf_stream *s)
 	s->pkt_cap = cap;
 }
 
+__attribute__((noinline, cold))
 static void push_notice(struct sonde_ctf_stream *s, enum sonde_ctf_msg_kind kind,
 			uint64_t count, bool count_known, bool has_range,
 			uint64_t begin, uint64_t end)
@@ -177,6 +180,7 @@ static void push_notice(struct sonde_ctf_stream *s, enum sonde_ctf_msg_kind kind
 }
 
 /* Lost-data rules of ctf.md §1.8, evaluated when a packet starts. */
+__attribute__((noinline, cold))
 static void derive_lost_data(struct sonde_ctf_stream *s)
 {
 	struct dec_state *st = &s->st;
@@ -221,6 +225,7 @@ static void derive_lost_data(struct sonde_ctf_stream *s)
 	}
 }
 
+__attribute__((noinline, cold))
 static int open_packet(struct sonde_ctf_stream *s, struct sonde_error *err)
 {
 	const struct dec_codec *codec = s->codec;
@@ -236,6 +241,7 @@ static int open_packet(struct sonde_ctf_stream *s, struct sonde_error *err)
 	st->buf = s->data + s->pkt_off;
 	st->pos = 0;
 	st->limit = avail_bits;
+	st->readable = avail_bits;
 	st->roles_seen = 0;
 	st->clock_updated = false;
 
@@ -373,88 +379,47 @@ static int open_packet(struct sonde_ctf_stream *s, struct sonde_error *err)
 	return 0;
 }
 
-static int decode_event(struct sonde_ctf_stream *s, struct sonde_error *err)
+int stream_event_error(struct sonde_ctf_stream *s, struct sonde_error *err,
+		       int status, uint64_t start)
 {
-	const struct dec_stream_class *dsc = s->dsc;
-	struct dec_state *st = &s->st;
-	struct sonde_ctf_event *ev = &s->event;
-	const struct dec_event_entry *e;
-	uint64_t start = st->pos;
-	char what[sizeof(st->what) + 64];
-	int ret;
+	char what[sizeof(s->st.what) + 64];
 
-	st->len = 0;
-	st->roles_seen &= ~ROLE_BIT(SONDE_CTF_ROLE_EVENT_ID);
-	ev->header = -1;
-	ev->stream_context = -1;
-	ev->event_context = -1;
-	ev->payload = -1;
-	if (dsc->event_header >= 0) {
-		ev->header = 0;
-		if (dsc->lttng_header)
-			ret = dec_lttng_header(st, dsc->lttng_header);
-		else
-			ret = dec_run(st, dsc->event_header);
-		if (unlikely(ret))
-			goto fail_what;
-	}
-	if (st->roles_seen & ROLE_BIT(SONDE_CTF_ROLE_EVENT_ID)) {
-		e = dec_find_event(dsc, st->roles[SONDE_CTF_ROLE_EVENT_ID]);
-	} else if (dsc->sc->event_class_count == 1) {
-		e = dec_find_event(dsc, dsc->sc->event_classes[0]->id);
-	} else {
-		e = dec_find_event(dsc, 0);
-	}
-	if (unlikely(!e)) {
-		snprintf(what, sizeof(what),
-			 "event at bit %llu: event class %llu is not declared in stream class %llu",
-			 (unsigned long long)start,
-			 (unsigned long long)st->roles[SONDE_CTF_ROLE_EVENT_ID],
-			 (unsigned long long)dsc->sc->id);
-		return packet_error(s, err, SONDE_EFORMAT, what);
-	}
-	if (e->fixed_payload) {
-		ev->payload = (int32_t)st->len;
-		ret = dec_fixed_struct(st, e->fixed_payload);
-		if (unlikely(ret))
-			goto fail_what;
-		goto decoded;
-	}
-	if (dsc->event_context >= 0) {
-		ev->stream_context = (int32_t)st->len;
-		ret = dec_run(st, dsc->event_context);
-		if (unlikely(ret))
-			goto fail_what;
-	}
-	if (e->context >= 0) {
-		ev->event_context = (int32_t)st->len;
-		ret = dec_run(st, e->context);
-		if (unlikely(ret))
-			goto fail_what;
-	}
-	if (e->fields >= 0) {
-		ev->payload = (int32_t)st->len;
-		ret = dec_run(st, e->fields);
-		if (unlikely(ret))
-			goto fail_what;
-	}
-decoded:
-	if (unlikely(st->pos == start)) {
+	snprintf(what, sizeof(what), "event at bit %llu: %s",
+		 (unsigned long long)start, s->st.what);
+	return packet_error(s, err, status, what);
+}
+
+int stream_unknown_event(struct sonde_ctf_stream *s, struct sonde_error *err,
+			 uint64_t start)
+{
+	char what[160];
+
+	snprintf(what, sizeof(what),
+		 "event at bit %llu: event class %llu is not declared in stream class %llu",
+		 (unsigned long long)start,
+		 (unsigned long long)s->st.roles[SONDE_CTF_ROLE_EVENT_ID],
+		 (unsigned long long)s->dsc->sc->id);
+	return packet_error(s, err, SONDE_EFORMAT, what);
+}
+
+int stream_event_end(struct sonde_ctf_stream *s, struct sonde_error *err,
+		     const struct dec_event_entry *e, uint64_t start)
+{
+	struct dec_state *st = &s->st;
+	char what[160];
+
+	if (st->pos == start) {
 		snprintf(what, sizeof(what),
 			 "event '%s' at bit %llu has zero length",
 			 e->ec->name ? e->ec->name : "",
 			 (unsigned long long)start);
 		return packet_error(s, err, SONDE_EFORMAT, what);
 	}
-	if (unlikely(!s->clock && st->clock_class))
+	if (!s->clock && st->clock_class)
 		setup_clock(s, st->clock_class);
-	ev->event_class = e->ec;
-	ev->values = st->tape;
-	ev->has_timestamp = st->clock_valid && s->clock;
-	ev->cycles = st->clock;
-	ev->ns = 0;
+	s->event.ns = 0;
 	if (st->clock_valid && s->clock &&
-	    unlikely(cycles_to_ns(s, st->clock, &ev->ns))) {
+	    sonde_ctf_clock_to_ns(s->clock, st->clock, &s->event.ns)) {
 		snprintf(what, sizeof(what),
 			 "event at bit %llu: clock value %llu does not fit in ns since the epoch",
 			 (unsigned long long)start,
@@ -462,49 +427,25 @@ decoded:
 		return packet_error(s, err, SONDE_EFORMAT, what);
 	}
 	return 0;
-fail_what:
-	snprintf(what, sizeof(what), "event at bit %llu: %s",
-		 (unsigned long long)start, st->what);
-	return packet_error(s, err, ret, what);
+}
+
+int stream_next_packet(struct sonde_ctf_stream *s, struct sonde_error *err)
+{
+	if (s->next_off >= s->size) {
+		s->done = true;
+		return 0;
+	}
+	if (s->have_prev)
+		s->pkt_index++;
+	int ret = open_packet(s, err);
+
+	return ret ? ret : 1;
 }
 
 int stream_next(struct sonde_ctf_stream *s, const struct sonde_ctf_msg **msg,
 		struct sonde_error *err)
 {
-	int ret;
-
-	for (;;) {
-		if (s->pending_next < s->pending_count) {
-			*msg = &s->pending[s->pending_next++];
-			return 1;
-		}
-		if (unlikely(s->done))
-			return 0;
-		if (!s->in_packet) {
-			if (s->next_off >= s->size) {
-				s->done = true;
-				return 0;
-			}
-			if (s->have_prev)
-				s->pkt_index++;
-			ret = open_packet(s, err);
-			if (ret)
-				return ret;
-			continue;
-		}
-		if (s->st.pos >= s->content_bits) {
-			s->in_packet = false;
-			continue;
-		}
-		ret = decode_event(s, err);
-		if (unlikely(ret))
-			return ret;
-		s->msg.kind = SONDE_CTF_MSG_EVENT;
-		s->msg.event = &s->event;
-		s->msg.stream = s;
-		*msg = &s->msg;
-		return 1;
-	}
+	return stream_next_inline(s, msg, err);
 }
 
 /* Public accessors ---------------------------------------------------------- */
