@@ -625,6 +625,150 @@ static void test_file_writer(void)
 	rmdir(dir);
 }
 
+/* The TSDL text of a packetized little-endian LTTng metadata file. */
+static char *lttng_metadata_text(const char *rel)
+{
+	const char *shared = getenv("SONDE_SHARED_DIR");
+	char path[4096];
+	uint8_t *data;
+	char *text;
+	size_t len, off = 0, n = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", shared ? shared : "../shared",
+		 rel);
+	data = read_file(path, &len);
+	if (!data)
+		return NULL;
+	text = malloc(len + 1);
+	while (text && off + 37 <= len) {
+		uint32_t content, packet;
+
+		memcpy(&content, data + off + 24, 4);
+		memcpy(&packet, data + off + 28, 4);
+		if (content / 8 < 37 || content > packet || packet / 8 > len - off)
+			break;
+		memcpy(text + n, data + off + 37, content / 8 - 37);
+		n += content / 8 - 37;
+		off += packet / 8;
+	}
+	if (text)
+		text[n] = '\0';
+	free(data);
+	return text;
+}
+
+/* The part of `text` from `from` to the next `to` (excluded), or "". */
+static const char *slice(const char *text, const char *from, const char *to,
+			 size_t *len)
+{
+	const char *a = text ? strstr(text, from) : NULL;
+	const char *b = a ? strstr(a + strlen(from), to) : NULL;
+
+	*len = b ? (size_t)(b - a) : 0;
+	return b ? a : "";
+}
+
+/*
+ * Our TSDL against real LTTng output: the whole preamble of an
+ * lttng-modules 2.11 trace (babeltrace's multi-domains/kernel) given the
+ * same uuids, env and clock offset, and the field lists of sched_switch and
+ * sched_process_fork of lttng-modules 2.8 (many-threads).
+ */
+static void test_against_lttng(void)
+{
+	static const uint8_t uuid[16] = { 0x83, 0x0f, 0x21, 0x29, 0x77, 0xd5,
+					  0xcb, 0x4e, 0x90, 0xcf, 0xb0, 0x75,
+					  0x4d, 0x8c, 0xe8, 0x89 };
+	static const uint8_t clock_uuid[16] = { 0x88, 0xcb, 0xa0, 0x16, 0x36,
+						0xe2, 0x48, 0xc2, 0xaf, 0xf8,
+						0x3e, 0x4b, 0x9a, 0xef, 0xb0,
+						0x5c };
+	static const struct sonde_ctfw_field sched_switch[] = {
+		SONDE_CTFW_ARRAY_TEXT("prev_comm", 16),
+		SONDE_CTFW_INTEGER("prev_tid", 32, true),
+		SONDE_CTFW_INTEGER("prev_prio", 32, true),
+		SONDE_CTFW_INTEGER("prev_state", 64, true),
+		SONDE_CTFW_ARRAY_TEXT("next_comm", 16),
+		SONDE_CTFW_INTEGER("next_tid", 32, true),
+		SONDE_CTFW_INTEGER("next_prio", 32, true),
+	};
+	static const struct sonde_ctfw_field fork[] = {
+		SONDE_CTFW_ARRAY_TEXT("parent_comm", 16),
+		SONDE_CTFW_INTEGER("parent_tid", 32, true),
+		SONDE_CTFW_INTEGER("parent_pid", 32, true),
+		SONDE_CTFW_INTEGER("parent_ns_inum", 32, false),
+		SONDE_CTFW_ARRAY_TEXT("child_comm", 16),
+		SONDE_CTFW_INTEGER("child_tid", 32, true),
+		SONDE_CTFW_SEQUENCE("vtids", 32, true, 8),
+		SONDE_CTFW_INTEGER("child_pid", 32, true),
+		SONDE_CTFW_INTEGER("child_ns_inum", 32, false),
+	};
+	struct sonde_ctfw_trace_opts opts = {
+		.byte_order = SONDE_CTF_LE, .uuid = uuid,
+		.clock_uuid = clock_uuid, .has_clock_offset = true,
+		.clock_offset = 1564079206484157378ll,
+	};
+	struct sonde_ctfw_trace_class *tc;
+	struct sonde_error err = { 0 };
+	char *kernel = lttng_metadata_text(
+		"data/ctf/babeltrace-ctf-traces/succeed/multi-domains/kernel/metadata");
+	char *many = lttng_metadata_text("data/traces/many-threads/metadata");
+	const char *text, *want, *got;
+	size_t len, want_len, got_len;
+	int rc;
+
+	if (!kernel || !many) {
+		printf("ok %d - LTTng comparison # SKIP corpus not found "
+		       "(SONDE_SHARED_DIR)\n", ++tap_count);
+		goto out;
+	}
+	rc = sonde_ctfw_trace_class_create(&opts, &tc, &err);
+	rc = rc ? rc : sonde_ctfw_env_add_string(tc, "hostname", "joraj-alpa", &err);
+	rc = rc ? rc : sonde_ctfw_env_add_string(tc, "domain", "kernel", &err);
+	rc = rc ? rc : sonde_ctfw_env_add_string(tc, "sysname", "Linux", &err);
+	rc = rc ? rc : sonde_ctfw_env_add_string(tc, "kernel_release",
+						 "4.15.0-43-generic", &err);
+	rc = rc ? rc : sonde_ctfw_env_add_string(tc, "kernel_version",
+						 "#46-Ubuntu SMP Thu Dec 6 14:45:28 UTC 2018", &err);
+	rc = rc ? rc : sonde_ctfw_env_add_string(tc, "tracer_name", "lttng-modules", &err);
+	rc = rc ? rc : sonde_ctfw_env_add_int(tc, "tracer_major", 2, &err);
+	rc = rc ? rc : sonde_ctfw_env_add_int(tc, "tracer_minor", 11, &err);
+	rc = rc ? rc : sonde_ctfw_env_add_int(tc, "tracer_patchlevel", 0, &err);
+	rc = rc ? rc : sonde_ctfw_env_add_string(tc, "trace_buffering_scheme", "global", &err);
+	rc = rc ? rc : sonde_ctfw_env_add_string(tc, "trace_name", "", &err);
+	rc = rc ? rc : sonde_ctfw_env_add_string(tc, "trace_creation_datetime", "", &err);
+	rc = rc ? rc : sonde_ctfw_stream_class_add(tc, SONDE_CTFW_HEADER_COMPACT,
+						   NULL, 0, NULL, &err);
+	rc = rc ? rc : sonde_ctfw_event_class_add(tc, 0, "sched_switch", -1,
+						  sched_switch, 7, NULL, &err);
+	rc = rc ? rc : sonde_ctfw_event_class_add(tc, 0, "sched_process_fork", -1,
+						  fork, 9, NULL, &err);
+	is_int(rc, 0, "trace class like multi-domains/kernel");
+	if (rc)
+		goto out;
+	text = sonde_ctfw_metadata_text(tc, &len);
+	want = slice(kernel, "typealias", "event {", &want_len);
+	got = slice(text, "typealias", "event {", &got_len);
+	ok(want_len > 2000 && want_len == got_len && !memcmp(want, got, got_len),
+	   "preamble byte-identical to lttng-modules 2.11's");
+	want = slice(many, "name = \"sched_switch\"", "\n};\n", &want_len);
+	want = slice(want, "fields := struct", "\n};\n", &want_len);
+	got = slice(text, "name = \"sched_switch\"", "\n};\n", &got_len);
+	got = slice(got, "fields := struct", "\n};\n", &got_len);
+	ok(want_len > 100 && want_len == got_len && !memcmp(want, got, got_len),
+	   "sched_switch fields byte-identical to lttng-modules 2.8's");
+	want = slice(many, "name = \"sched_process_fork\"", "\n};\n", &want_len);
+	want = slice(want, "fields := struct", "\n};\n", &want_len);
+	got = slice(text, "name = \"sched_process_fork\"", "\n};\n", &got_len);
+	got = slice(got, "fields := struct", "\n};\n", &got_len);
+	ok(want_len > 100 && want_len == got_len && !memcmp(want, got, got_len),
+	   "sched_process_fork fields (with a sequence) identical too");
+	sonde_ctfw_trace_class_free(tc);
+out:
+	free(kernel);
+	free(many);
+}
+
 int main(void)
 {
 	test_event_headers();
@@ -634,5 +778,6 @@ int main(void)
 	test_packet();
 	test_metadata();
 	test_file_writer();
+	test_against_lttng();
 	return tap_done();
 }
