@@ -142,6 +142,7 @@ run_case many-streams -n 2000 -s 64 --seed 7 --lost
 run_case no-events -n 0 -s 3 --seed 8
 run_case kernel-context -n 10000 -s 3 --seed 11 --context
 run_case ust-context-lost -n 20000 -s 4 --seed 12 --ust --context --lost --packet-size 8
+run_case channels -n 20000 -s 3 --seed 13 --channels 3 --context --lost --append-metadata --packet-size 8
 run_case append-metadata -n 10000 -s 2 --seed 9 --append-metadata
 run_case append-metadata-plain -n 10000 -s 2 --seed 10 --append-metadata --plain-metadata --big-endian
 

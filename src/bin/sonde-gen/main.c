@@ -26,6 +26,7 @@ struct gen_opts {
 	const char *output;
 	uint64_t events;
 	uint32_t streams;
+	uint32_t channels;
 	uint64_t seed;
 	bool big_endian;
 	bool plain_metadata;
@@ -551,19 +552,20 @@ static void build_mix(struct mix *m)
 
 /* UST event names carry their provider; UST events have a log level
  * (13 = TRACE_DEBUG_LINE, the default). */
-static int add_class(struct sonde_ctfw_trace_class *tc, bool ust,
+static int add_class(struct sonde_ctfw_trace_class *tc, uint32_t sc, bool ust,
 		     const char *name, const struct sonde_ctfw_field *fields,
 		     size_t count, struct sonde_error *err)
 {
 	char full[96];
 
 	snprintf(full, sizeof(full), "%s%s", ust ? "sonde_gen:" : "", name);
-	return sonde_ctfw_event_class_add(tc, 0, full, ust ? 13 : -1, fields,
+	return sonde_ctfw_event_class_add(tc, sc, full, ust ? 13 : -1, fields,
 					  count, NULL, err);
 }
 
-static int add_event_classes(struct sonde_ctfw_trace_class *tc, bool ust,
-			     struct sonde_error *err)
+/* Every event class but the test event, in id order, on stream class sc. */
+static int add_event_classes(struct sonde_ctfw_trace_class *tc, uint32_t sc,
+			     bool ust, struct sonde_error *err)
 {
 	static const struct {
 		const char *name;
@@ -591,7 +593,7 @@ static int add_event_classes(struct sonde_ctfw_trace_class *tc, bool ust,
 	int rc;
 
 	for (i = 0; i < ARRAY_LEN(fixed); i++) {
-		rc = add_class(tc, ust, fixed[i].name, fixed[i].fields,
+		rc = add_class(tc, sc, ust, fixed[i].name, fixed[i].fields,
 			       fixed[i].count, err);
 		if (rc)
 			return rc;
@@ -599,13 +601,13 @@ static int add_event_classes(struct sonde_ctfw_trace_class *tc, bool ust,
 	for (i = 0; i < SYSCALL_COUNT; i++) {
 		snprintf(name, sizeof(name), "syscall_entry_%s",
 			 syscalls[i].name);
-		rc = add_class(tc, ust, name, syscalls[i].in,
+		rc = add_class(tc, sc, ust, name, syscalls[i].in,
 			       syscalls[i].in_count, err);
 		if (rc)
 			return rc;
 		snprintf(name, sizeof(name), "syscall_exit_%s",
 			 syscalls[i].name);
-		rc = add_class(tc, ust, name, syscalls[i].out,
+		rc = add_class(tc, sc, ust, name, syscalls[i].out,
 			       syscalls[i].out_count, err);
 		if (rc)
 			return rc;
@@ -613,10 +615,10 @@ static int add_event_classes(struct sonde_ctfw_trace_class *tc, bool ust,
 	return 0;
 }
 
-static int add_test_event_class(struct sonde_ctfw_trace_class *tc, bool ust,
-				struct sonde_error *err)
+static int add_test_event_class(struct sonde_ctfw_trace_class *tc, uint32_t sc,
+				bool ust, struct sonde_error *err)
 {
-	return add_class(tc, ust, "lttng_test_filter_event", f_test_event,
+	return add_class(tc, sc, ust, "lttng_test_filter_event", f_test_event,
 			 ARRAY_LEN(f_test_event), err);
 }
 
@@ -681,6 +683,7 @@ static int define_classes(const struct gen_opts *o,
 					  : SONDE_CTFW_HEADER_COMPACT;
 	const struct sonde_ctfw_field *context = NULL;
 	size_t context_count = 0;
+	uint32_t sc;
 	int rc;
 
 	if (o->context) {
@@ -688,27 +691,34 @@ static int define_classes(const struct gen_opts *o,
 		context_count = 3;
 	}
 	rc = add_env(tc, o->ust, err);
-	if (rc)
-		return rc;
-	rc = sonde_ctfw_stream_class_add(tc, header, context, context_count,
-					 NULL, err);
-	if (rc)
-		return rc;
-	rc = add_event_classes(tc, o->ust, err);
-	if (rc || o->append_metadata)
-		return rc;
-	return add_test_event_class(tc, o->ust, err);
+	/* One stream class per channel, all with the same events. */
+	for (sc = 0; !rc && sc < o->channels; sc++)
+		rc = sonde_ctfw_stream_class_add(tc, header, context,
+						 context_count, NULL, err);
+	for (sc = 0; !rc && sc < o->channels; sc++) {
+		rc = add_event_classes(tc, sc, o->ust, err);
+		if (!rc && !o->append_metadata)
+			rc = add_test_event_class(tc, sc, o->ust, err);
+	}
+	return rc;
 }
 
-/* `channel0_<digits>` (or with `suffix` after the digits). */
+/* `channel<digits>_<digits>` (then `suffix`): a stream file sonde-gen names. */
 static bool is_stream_name(const char *name, const char *suffix)
 {
-	const char *p = name + strlen("channel0_");
+	const char *p = name + strlen("channel");
+	int part;
 
-	if (strncmp(name, "channel0_", strlen("channel0_")) || !isdigit(*p))
+	if (strncmp(name, "channel", strlen("channel")))
 		return false;
-	while (isdigit(*p))
-		p++;
+	for (part = 0; part < 2; part++) {
+		if (!isdigit((unsigned char)*p))
+			return false;
+		while (isdigit((unsigned char)*p))
+			p++;
+		if (part == 0 && *p++ != '_')
+			return false;
+	}
 	return strcmp(p, suffix) == 0;
 }
 
@@ -770,7 +780,7 @@ static int generate(const struct gen_opts *o, struct totals *t,
 	struct mix *mix = NULL;
 	uint64_t ts = 1000000000ull + rng_below(&r, 1u << 30);
 	uint64_t i;
-	uint32_t s;
+	uint32_t s, nstreams = 0;
 	int rc = 0, rc2;
 
 	/* Deterministic ids: same seed, same bytes (offset too). */
@@ -802,19 +812,25 @@ static int generate(const struct gen_opts *o, struct totals *t,
 	rc = rc ? rc : sonde_ctfw_writer_flush_metadata(w, err);
 	if (rc)
 		goto out;
-	streams = calloc(o->streams, sizeof(*streams));
+	nstreams = o->channels * o->streams;
+	streams = calloc(nstreams, sizeof(*streams));
 	mix = malloc(sizeof(*mix));
 	if (!streams || !mix) {
 		rc = sonde_error_set(err, SONDE_ENOMEM, "out of memory");
 		goto out;
 	}
 	build_mix(mix);
-	for (s = 0; s < o->streams; s++) {
+	for (s = 0; s < nstreams; s++) {
+		char channel[32];
 		struct sonde_ctfw_stream_opts sopts = {
-			.cpu_id = s,
+			.stream_class_id = s / o->streams,
+			.cpu_id = s % o->streams,
 			.packet_size = o->packet_kib * 1024,
+			.channel_name = channel,
 		};
 
+		snprintf(channel, sizeof(channel), "channel%" PRIu32,
+			 s / o->streams);
 		rc = sonde_ctfw_stream_open(w, &sopts, &streams[s], err);
 		if (rc)
 			goto out;
@@ -824,12 +840,14 @@ static int generate(const struct gen_opts *o, struct totals *t,
 		uint64_t x = rng_next(&r);
 		uint32_t cpu = (uint32_t)(((x >> 32) * o->streams) >> 32);
 		uint32_t id = mix->slot[x & 1023];
-		struct sonde_ctfw_stream *st = streams[cpu];
+		uint32_t ch = o->channels > 1 ? rng_below(&r, o->channels) : 0;
+		struct sonde_ctfw_stream *st = streams[ch * o->streams + cpu];
 
 		/* Like an event enabled while tracing: its class is appended
 		 * to the metadata halfway. */
 		if (o->append_metadata && i == o->events / 2) {
-			rc = add_test_event_class(tc, o->ust, err);
+			for (s = 0; !rc && s < o->channels; s++)
+				rc = add_test_event_class(tc, s, o->ust, err);
 			rc = rc ? rc : sonde_ctfw_writer_flush_metadata(w, err);
 			if (rc)
 				goto out;
@@ -884,7 +902,7 @@ static int generate(const struct gen_opts *o, struct totals *t,
 	}
 	t->events = o->events;
 out:
-	for (s = 0; streams && s < o->streams; s++) {
+	for (s = 0; streams && s < nstreams; s++) {
 		struct sonde_ctfw_stream_stats stats;
 
 		if (!streams[s])
@@ -915,6 +933,8 @@ static void usage(FILE *f)
 	      "  -o, --output DIR        trace directory (created if needed)\n"
 	      "  -n, --events N          number of events (default 10000)\n"
 	      "  -s, --streams K         number of streams/CPUs, 1-1024 (default 4)\n"
+	      "      --channels C        channels (stream classes), 1-16, each with\n"
+	      "                          K stream files channel<c>_<cpu> (default 1)\n"
 	      "      --seed S            random seed; same seed, same trace (default 1)\n"
 	      "      --big-endian        big-endian trace (default little-endian)\n"
 	      "      --plain-metadata    plain-text metadata (default packetized)\n"
@@ -972,6 +992,7 @@ enum {
 	OPT_CONTEXT,
 	OPT_UST,
 	OPT_FORCE,
+	OPT_CHANNELS,
 };
 
 int main(int argc, char **argv)
@@ -992,6 +1013,7 @@ int main(int argc, char **argv)
 		{ "context", no_argument, NULL, OPT_CONTEXT },
 		{ "ust", no_argument, NULL, OPT_UST },
 		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "channels", required_argument, NULL, OPT_CHANNELS },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -999,6 +1021,7 @@ int main(int argc, char **argv)
 	struct gen_opts o = {
 		.events = 10000,
 		.streams = 4,
+		.channels = 1,
 		.seed = 1,
 		.packet_kib = 64,
 		.big_gap_every = 5000,
@@ -1075,6 +1098,11 @@ int main(int argc, char **argv)
 			break;
 		case OPT_FORCE:
 			o.force = true;
+			break;
+		case OPT_CHANNELS:
+			if (parse_u64("--channels", optarg, 1, 16, &v))
+				return 2;
+			o.channels = (uint32_t)v;
 			break;
 		case 'q':
 			o.quiet = true;
