@@ -12,7 +12,7 @@
 
 #define NS_PER_S 1000000000LL
 
-static const char digit_pairs[201] =
+const char sonde_view_digit_pairs[201] =
 	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
 	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
 	"8081828384858687888990919293949596979899";
@@ -36,11 +36,11 @@ size_t sonde_view_fmt_u64(char *dst, uint64_t v)
 
 		v /= 100;
 		p -= 2;
-		memcpy(p, digit_pairs + 2 * r, 2);
+		memcpy(p, sonde_view_digit_pairs + 2 * r, 2);
 	}
 	if (v >= 10) {
 		p -= 2;
-		memcpy(p, digit_pairs + 2 * v, 2);
+		memcpy(p, sonde_view_digit_pairs + 2 * v, 2);
 	} else {
 		*--p = (char)('0' + v);
 	}
@@ -140,8 +140,8 @@ void sonde_view_time_cache_init(struct sonde_view_time_cache *c)
  * right (the cache never spans two seconds).  Returns 0 if the C library
  * cannot represent the time.
  */
-static size_t clock_text(struct sonde_view_time_cache *c, int64_t sec,
-			 const struct sonde_view_opts *opts, char *dst)
+bool sonde_view_time_cache_fill(struct sonde_view_time_cache *c, int64_t sec,
+				 const struct sonde_view_opts *opts)
 {
 	if (!c->valid || c->sec != sec) {
 		struct tm tm;
@@ -149,11 +149,11 @@ static size_t clock_text(struct sonde_view_time_cache *c, int64_t sec,
 		size_t n = 0;
 
 		if (opts->clock_gmt ? !gmtime_r(&t, &tm) : !localtime_r(&t, &tm))
-			return 0;
+			return false;
 		if (opts->clock_date) {
 			n = strftime(c->text, sizeof(c->text), "%F ", &tm);
 			if (!n)
-				return 0;
+				return false;
 		}
 		n += sonde_view_fmt_u64_pad(c->text + n, (uint64_t)tm.tm_hour, 2);
 		c->text[n++] = ':';
@@ -163,8 +163,17 @@ static size_t clock_text(struct sonde_view_time_cache *c, int64_t sec,
 		c->text[n++] = '.';
 		c->len = n;
 		c->sec = sec;
+		c->base_ns = (uint64_t)sec * NS_PER_S;
 		c->valid = true;
 	}
+	return true;
+}
+
+static size_t clock_text(struct sonde_view_time_cache *c, int64_t sec,
+			 const struct sonde_view_opts *opts, char *dst)
+{
+	if (!sonde_view_time_cache_fill(c, sec, opts))
+		return 0;
 	memcpy(dst, c->text, c->len);
 	return c->len;
 }

@@ -29,15 +29,19 @@ struct member_names {
 	const struct sonde_ctf_type *type;
 	size_t count;
 	struct member_name {
-		const char *text;    /* "name = " */
+		const char *text;    /* ", name = " */
 		uint32_t len;
 		bool hidden;         /* packet-context field babeltrace hides */
 	} m[];
 };
 
+#define NAME_CACHE_SIZE 256
+
 struct name_table {
 	struct member_names **slots;
 	size_t cap, used;        /* open addressing, cap a power of two */
+	/* Direct-mapped cache in front of the table: one compare per hit. */
+	const struct member_names *recent[NAME_CACHE_SIZE];
 };
 
 /* What babeltrace derives from each trace once. */
@@ -52,13 +56,43 @@ struct trace_info {
 	const char *hostname;    /* env, or NULL */
 };
 
+/*
+ * The packet context prints the same text for every event of a packet:
+ * the text is kept per stream and reused while the decoded nodes of the
+ * scope are byte-identical (fields whose text could differ for equal
+ * nodes, or that warn, are not cached: strings, text arrays, enums).
+ */
+#define PKT_CACHE_SIZE 64
+#define PKT_CACHE_NODES 24
+#define PKT_CACHE_TEXT 224
+
+struct pkt_cache_entry {
+	const struct sonde_ctf_stream *stream;
+	uint32_t nodes;
+	uint32_t len;
+	struct sonde_ctf_value vals[PKT_CACHE_NODES];
+	char text[PKT_CACHE_TEXT + 32];  /* padded: copied 32 bytes at a time */
+};
+
+/* "host event_name:" per event class, for the default header fields. */
+#define HEAD_CACHE_SIZE 256
+#define HEAD_CACHE_TEXT 96
+
+struct head_cache_entry {
+	const struct sonde_ctf_event_class *ec;
+	const struct trace_info *ti;
+	uint32_t len;
+	char text[HEAD_CACHE_TEXT + 32];
+};
+
 struct sonde_view_printer {
 	struct sonde_view_opts opts;
 	struct sonde_ctf_trace_set *set;
 	int out_fd, warn_fd;
-	char *buf;
+	char *buf, *end;         /* end = buf + cap */
 	size_t len, cap;
 	int write_errno;
+	bool fast_clock;         /* plain local/UTC time of day, no offsets */
 
 	bool names_payload, names_context, names_header, names_scope;
 	bool print_delta;
@@ -72,6 +106,9 @@ struct sonde_view_printer {
 	struct trace_info *last_info;
 
 	struct name_table names;
+	bool simple_head;        /* header fields cacheable per event class */
+	struct pkt_cache_entry *pkt_cache;    /* PKT_CACHE_SIZE entries */
+	struct head_cache_entry *head_cache;  /* HEAD_CACHE_SIZE entries */
 };
 
 /* Output buffer ------------------------------------------------------------ */
@@ -115,6 +152,7 @@ static char *out_room_slow(struct sonde_view_printer *p, size_t n)
 		}
 		p->buf = nb;
 		p->cap = n;
+		p->end = nb + n;
 	}
 	return p->buf + p->len;
 }
@@ -224,8 +262,9 @@ static struct member_names *build_member_names(const struct sonde_ctf_type *t)
 
 	for (size_t i = 0; i < count; i++)
 		bytes += strlen(sonde_ctf_display_name(
-			t->u.structure.fields[i].name)) + 4;
-	mn = malloc(sizeof(*mn) + count * sizeof(mn->m[0]) + bytes);
+			t->u.structure.fields[i].name)) + 6;
+	/* Padding: the printer copies short names 32 bytes at a time. */
+	mn = calloc(1, sizeof(*mn) + count * sizeof(mn->m[0]) + bytes + 32);
 	if (!mn)
 		return NULL;
 	mn->type = t;
@@ -236,12 +275,13 @@ static struct member_names *build_member_names(const struct sonde_ctf_type *t)
 		const char *name = sonde_ctf_display_name(raw);
 		size_t len = strlen(name);
 
-		memcpy(text, name, len);
-		memcpy(text + len, " = ", 4);
+		memcpy(text, ", ", 2);
+		memcpy(text + 2, name, len);
+		memcpy(text + 2 + len, " = ", 4);
 		mn->m[i].text = text;
-		mn->m[i].len = (uint32_t)(len + 3);
+		mn->m[i].len = (uint32_t)(len + 5);
 		mn->m[i].hidden = is_hidden_packet_field(raw);
-		text += len + 4;
+		text += len + 6;
 	}
 	return mn;
 }
@@ -275,14 +315,19 @@ static const struct member_names *member_names(struct sonde_view_printer *p,
 						const struct sonde_ctf_type *t)
 {
 	struct name_table *nt = &p->names;
+	size_t r = ((uintptr_t)t >> 5) & (NAME_CACHE_SIZE - 1);
 	struct member_names *mn;
 	size_t h;
 
+	if (nt->recent[r] && nt->recent[r]->type == t)
+		return nt->recent[r];
 	if (nt->cap) {
 		for (h = ptr_hash(t) & (nt->cap - 1); nt->slots[h];
 		     h = (h + 1) & (nt->cap - 1))
-			if (nt->slots[h]->type == t)
+			if (nt->slots[h]->type == t) {
+				nt->recent[r] = nt->slots[h];
 				return nt->slots[h];
+			}
 	}
 	if ((nt->used + 1) * 2 > nt->cap && name_table_grow(nt))
 		return NULL;
@@ -294,6 +339,7 @@ static const struct member_names *member_names(struct sonde_view_printer *p,
 		;
 	nt->slots[h] = mn;
 	nt->used++;
+	nt->recent[r] = mn;
 	return mn;
 }
 
@@ -665,203 +711,257 @@ bool sonde_view_event_time(struct sonde_view_printer *p,
 
 /* Text values ------------------------------------------------------------------ */
 
-static uint32_t text_value(struct sonde_view_printer *p,
-			   const struct sonde_ctf_value *tape, uint32_t i,
-			   bool names);
+/*
+ * The text printer writes through a local cursor `d` (stores through a
+ * char pointer would otherwise make the compiler reload the printer's
+ * fields after every byte).  ROOM(n) makes room for n more bytes, n small
+ * and bounded; longer pieces go through put_mem().
+ */
+#define ROOM(n)								\
+	do {								\
+		if (__builtin_expect((size_t)(p->end - d) < (size_t)(n), 0)) \
+			d = flush_at(p, d);				\
+	} while (0)
 
-static void text_enum(struct sonde_view_printer *p,
-		      const struct sonde_ctf_value *v, bool names)
+static char *flush_at(struct sonde_view_printer *p, char *d)
+{
+	p->len = (size_t)(d - p->buf);
+	out_flush(p);
+	return p->buf;
+}
+
+static char *put_mem(struct sonde_view_printer *p, char *d, const void *s,
+		     size_t n)
+{
+	if ((size_t)(p->end - d) < n) {
+		d = flush_at(p, d);
+		if (n > p->cap) {
+			/* Longer than the whole buffer: write it directly. */
+			if (!p->write_errno)
+				p->write_errno = out_write_all(p->out_fd, s, n);
+			return d;
+		}
+	}
+	memcpy(d, s, n);
+	return d + n;
+}
+
+#define PUT_LIT(s) (memcpy(d, (s), sizeof(s) - 1), d += sizeof(s) - 1)
+
+static char *text_value(struct sonde_view_printer *p, char *d,
+			const struct sonde_ctf_value *tape, uint32_t i,
+			bool names);
+
+static char *text_enum(struct sonde_view_printer *p, char *d,
+		       const struct sonde_ctf_value *v, bool names)
 {
 	const struct sonde_ctf_type *t = v->type;
 	const struct sonde_ctf_type *ct = t->u.enumeration.container;
 	const char *labels[16];
 	size_t n, shown;
-	char *d;
 
 	n = sonde_ctf_enum_labels(t, v, labels, 16);
 	shown = n < 16 ? n : 16;
-	out_lit(p, "(");
+	ROOM(16);
+	*d++ = '(';
 	if (n == 0) {
+		p->len = (size_t)(d - p->buf);
 		if (ct->u.integer.is_signed)
 			warn(p, "[warning] Unknown value %" PRId64 " in enum.\n",
 			     v->v.s);
 		else
 			warn(p, "[warning] Unknown value %" PRIu64 " in enum.\n",
 			     v->v.u);
-		out_lit(p, " <unknown>");
+		d = p->buf + p->len;
+		ROOM(16);
+		PUT_LIT(" <unknown>");
 	} else {
 		if (n > 1)
-			out_lit(p, " {");
+			PUT_LIT(" {");
 		for (size_t k = 0; k < shown; k++) {
+			ROOM(4);
 			if (k)
-				out_lit(p, ", \"");
-			else
-				out_lit(p, " \"");
-			out_str(p, labels[k]);
-			out_char(p, '"');
+				*d++ = ',';
+			*d++ = ' ';
+			*d++ = '"';
+			d = put_mem(p, d, labels[k], strlen(labels[k]));
+			ROOM(1);
+			*d++ = '"';
 		}
+		ROOM(4);
 		if (n > 1)
-			out_lit(p, " }");
+			PUT_LIT(" }");
 	}
-	out_lit(p, " :");
-	out_char(p, ' ');
+	ROOM(32 + SONDE_VIEW_NUM_MAX);
+	PUT_LIT(" : ");
 	if (names)
-		out_lit(p, "container = ");
-	d = out_room(p, SONDE_VIEW_NUM_MAX);
-	if (d)
-		p->len += sonde_view_fmt_int(d, v->v.u, ct->u.integer.is_signed,
-					     ct->u.integer.size,
-					     ct->u.integer.base);
-	out_lit(p, " )");
+		PUT_LIT("container = ");
+	d += sonde_view_fmt_int(d, v->v.u, ct->u.integer.is_signed,
+				ct->u.integer.size, ct->u.integer.base);
+	PUT_LIT(" )");
+	return d;
 }
 
-static void text_chars(struct sonde_view_printer *p,
-		       const struct sonde_ctf_value *v)
+/* A string between quotes; text arrays stop at the first NUL. */
+static char *text_quoted(struct sonde_view_printer *p, char *d,
+			 const char *s, size_t len, bool stop_at_nul)
 {
-	const char *nul = memchr(v->v.str.ptr, '\0', v->v.str.len);
-	size_t len = nul ? (size_t)(nul - v->v.str.ptr) : v->v.str.len;
-	char *d = out_room(p, len + 2);
+	if (stop_at_nul) {
+		size_t k = 0;
 
-	if (!d)
-		return;
-	d[0] = '"';
-	memcpy(d + 1, v->v.str.ptr, len);
-	d[len + 1] = '"';
-	p->len += len + 2;
+		while (k < len && s[k])
+			k++;
+		len = k;
+	}
+	if (__builtin_expect((size_t)(p->end - d) >= len + 2, 1)) {
+		*d++ = '"';
+		memcpy(d, s, len);
+		d += len;
+		*d++ = '"';
+		return d;
+	}
+	ROOM(1);
+	*d++ = '"';
+	d = put_mem(p, d, s, len);
+	ROOM(1);
+	*d++ = '"';
+	return d;
 }
 
-static uint32_t text_struct(struct sonde_view_printer *p,
-			    const struct sonde_ctf_value *tape, uint32_t i,
-			    bool names, bool hide_special)
+static char *text_struct(struct sonde_view_printer *p, char *d,
+			 const struct sonde_ctf_value *tape, uint32_t i,
+			 bool names, bool hide_special)
 {
 	const struct sonde_ctf_value *v = &tape[i];
-	const struct member_names *mn = member_names(p, v->type);
+	const struct member_names *mn = names || hide_special ?
+		member_names(p, v->type) : NULL;
+	uint64_t count = v->v.count;
 	uint32_t j = i + 1;
-	uint64_t printed = 0;
+	bool first = true;
 
-	out_char(p, '{');
-	for (uint64_t k = 0; k < v->v.count; k++) {
-		if (hide_special && mn && k < mn->count && mn->m[k].hidden) {
+	if (mn && mn->count < count)
+		count = mn->count;
+	ROOM(2);
+	*d++ = '{';
+	for (uint64_t k = 0; k < count; k++) {
+		if (hide_special && mn->m[k].hidden) {
 			j = tape[j].end;
 			continue;
 		}
-		if (printed++)
-			out_char(p, ',');
-		out_char(p, ' ');
 		if (names) {
-			if (mn && k < mn->count)
-				out_mem(p, mn->m[k].text, mn->m[k].len);
-			else
-				out_lit(p, "? = ");
+			const char *text = mn->m[k].text + (first ? 1 : 0);
+			size_t len = mn->m[k].len - (first ? 1 : 0);
+
+			if (__builtin_expect(len <= 32, 1)) {
+				ROOM(32);
+				memcpy(d, text, 32);  /* padded source */
+				d += len;
+			} else {
+				d = put_mem(p, d, text, len);
+			}
+		} else {
+			ROOM(2);
+			if (!first)
+				*d++ = ',';
+			*d++ = ' ';
 		}
-		j = text_value(p, tape, j, names);
+		first = false;
+		d = text_value(p, d, tape, j, names);
+		j = tape[j].end;
 	}
-	out_lit(p, " }");
-	return v->end;
+	ROOM(2);
+	PUT_LIT(" }");
+	return d;
 }
 
-static uint32_t text_elements(struct sonde_view_printer *p,
-			      const struct sonde_ctf_value *tape, uint32_t i,
-			      bool names)
-{
-	const struct sonde_ctf_value *v = &tape[i];
-	uint32_t j = i + 1;
-
-	out_char(p, '[');
-	for (uint64_t k = 0; k < v->v.count; k++) {
-		if (k)
-			out_char(p, ',');
-		out_char(p, ' ');
-		if (names) {
-			out_char(p, '[');
-			out_u64(p, k);
-			out_lit(p, "] = ");
-		}
-		j = text_value(p, tape, j, names);
-	}
-	out_lit(p, " ]");
-	return v->end;
-}
-
-static uint32_t text_value(struct sonde_view_printer *p,
+static char *text_elements(struct sonde_view_printer *p, char *d,
 			   const struct sonde_ctf_value *tape, uint32_t i,
 			   bool names)
 {
 	const struct sonde_ctf_value *v = &tape[i];
+	uint32_t j = i + 1;
+
+	ROOM(1);
+	*d++ = '[';
+	for (uint64_t k = 0; k < v->v.count; k++) {
+		ROOM(32);
+		if (k)
+			*d++ = ',';
+		*d++ = ' ';
+		if (names) {
+			*d++ = '[';
+			d = sonde_view_put_u64(d, k);
+			PUT_LIT("] = ");
+		}
+		d = text_value(p, d, tape, j, names);
+		j = tape[j].end;
+	}
+	ROOM(2);
+	PUT_LIT(" ]");
+	return d;
+}
+
+static char *text_value(struct sonde_view_printer *p, char *d,
+			const struct sonde_ctf_value *tape, uint32_t i,
+			bool names)
+{
+	const struct sonde_ctf_value *v = &tape[i];
 	const struct sonde_ctf_type *t = v->type;
-	char *d;
 
 	switch (t->kind) {
 	case SONDE_CTF_INT:
-		d = out_room(p, SONDE_VIEW_NUM_MAX);
-		if (!d)
-			break;
-		if (t->u.integer.base == 16 && !t->u.integer.is_signed) {
-			/* The common hex case (addresses), inline. */
-			p->len += sonde_view_fmt_int(d, v->v.u, false,
-						     t->u.integer.size, 16);
-		} else if (t->u.integer.base == 10 || t->u.integer.base == 0) {
-			p->len += t->u.integer.is_signed ?
-				  sonde_view_fmt_s64(d, v->v.s) :
-				  sonde_view_fmt_u64(d, v->v.u);
-		} else {
-			p->len += sonde_view_fmt_int(d, v->v.u,
-						     t->u.integer.is_signed,
-						     t->u.integer.size,
-						     t->u.integer.base);
-		}
-		break;
-	case SONDE_CTF_FLOAT:
-		d = out_room(p, 40);
-		if (d) {
-			int n = snprintf(d, 40, "%g", v->v.d);
+		ROOM(SONDE_VIEW_NUM_MAX);
+		if (t->u.integer.base == 10 || t->u.integer.base == 0)
+			return t->u.integer.is_signed ?
+			       sonde_view_put_s64(d, v->v.s) :
+			       sonde_view_put_u64(d, v->v.u);
+		return d + sonde_view_fmt_int(d, v->v.u, t->u.integer.is_signed,
+					      t->u.integer.size,
+					      t->u.integer.base);
+	case SONDE_CTF_FLOAT: {
+		int n;
 
-			if (n > 0)
-				p->len += (size_t)(n < 40 ? n : 39);
-		}
-		break;
+		ROOM(40);
+		n = snprintf(d, 40, "%g", v->v.d);
+		return n > 0 ? d + (n < 40 ? n : 39) : d;
+	}
 	case SONDE_CTF_STRING:
-		d = out_room(p, v->v.str.len + 2);
-		if (d) {
-			d[0] = '"';
-			memcpy(d + 1, v->v.str.ptr, v->v.str.len);
-			d[v->v.str.len + 1] = '"';
-			p->len += v->v.str.len + 2;
-		}
-		break;
+		return text_quoted(p, d, v->v.str.ptr, v->v.str.len, false);
 	case SONDE_CTF_ENUM:
-		text_enum(p, v, names);
-		break;
+		return text_enum(p, d, v, names);
 	case SONDE_CTF_STRUCT:
-		return text_struct(p, tape, i, names, false);
+		return text_struct(p, d, tape, i, names, false);
 	case SONDE_CTF_VARIANT: {
 		uint32_t opt = v->v.option;
 
-		out_lit(p, "{ ");
+		ROOM(2);
+		PUT_LIT("{ ");
 		if (names && opt < t->u.variant.count) {
-			out_str(p, sonde_ctf_display_name(
-				t->u.variant.options[opt].name));
-			out_lit(p, " = ");
+			const char *name = sonde_ctf_display_name(
+				t->u.variant.options[opt].name);
+
+			d = put_mem(p, d, name, strlen(name));
+			ROOM(3);
+			PUT_LIT(" = ");
 		}
 		if (i + 1 < v->end)
-			text_value(p, tape, i + 1, names);
-		out_lit(p, " }");
-		return v->end;
+			d = text_value(p, d, tape, i + 1, names);
+		ROOM(2);
+		PUT_LIT(" }");
+		return d;
 	}
 	case SONDE_CTF_ARRAY:
-		if (t->u.array.is_text) {
-			text_chars(p, v);
-			break;
-		}
-		return text_elements(p, tape, i, names);
+		if (t->u.array.is_text)
+			return text_quoted(p, d, v->v.str.ptr, v->v.str.len,
+					   true);
+		return text_elements(p, d, tape, i, names);
 	case SONDE_CTF_SEQUENCE:
-		if (t->u.sequence.is_text) {
-			text_chars(p, v);
-			break;
-		}
-		return text_elements(p, tape, i, names);
+		if (t->u.sequence.is_text)
+			return text_quoted(p, d, v->v.str.ptr, v->v.str.len,
+					   true);
+		return text_elements(p, d, tape, i, names);
 	}
-	return v->end;
+	return d;
 }
 
 static const char *loglevel_name(int64_t v)
@@ -880,23 +980,165 @@ static const char *loglevel_name(int64_t v)
 }
 
 /* One scope: ", " separator logic, optional scope name, the struct. */
-static void text_scope(struct sonde_view_printer *p,
-		       const struct sonde_ctf_value *tape, int32_t at,
-		       const char *scope_name, bool names, bool hide_special,
-		       unsigned *field_nr)
+static char *text_scope(struct sonde_view_printer *p, char *d,
+			const struct sonde_ctf_value *tape, int32_t at,
+			const char *scope_name, bool names, bool hide_special,
+			unsigned *field_nr)
 {
+	ROOM(48);
 	if ((*field_nr)++)
-		out_char(p, ',');
+		*d++ = ',';
 	if (p->names_scope) {
-		out_char(p, ' ');
-		out_str(p, scope_name);
-		out_lit(p, " =");
+		*d++ = ' ';
+		d = put_mem(p, d, scope_name, strlen(scope_name));
+		ROOM(3);
+		PUT_LIT(" =");
 	}
-	out_char(p, ' ');
+	*d++ = ' ';
 	if (tape[at].type->kind == SONDE_CTF_STRUCT)
-		text_struct(p, tape, (uint32_t)at, names, hide_special);
+		return text_struct(p, d, tape, (uint32_t)at, names,
+				   hide_special);
+	return text_value(p, d, tape, (uint32_t)at, names);
+}
+
+/* "[time] (+delta) " or its named form. */
+static char *text_stamp(struct sonde_view_printer *p, char *d,
+			const struct sonde_ctf_event *ev, uint64_t real)
+{
+	bool hn = p->names_header;
+
+	ROOM(SONDE_VIEW_TIME_MAX + 96);
+	if (hn)
+		PUT_LIT("timestamp = ");
 	else
-		text_value(p, tape, (uint32_t)at, names);
+		*d++ = '[';
+	if (p->fast_clock && (int64_t)real >= 0) {
+		/* The common case, inline: time of day, cached per second. */
+		struct sonde_view_time_cache *c = &p->tcache;
+
+		if (c->valid && real - c->base_ns < NS_PER_S) {
+			memcpy(d, c->text, sizeof(c->text));
+			d = sonde_view_put_pad9(d + c->len,
+						(uint32_t)(real - c->base_ns));
+		} else if (sonde_view_time_cache_fill(c, (int64_t)(real / NS_PER_S),
+						      &p->opts)) {
+			memcpy(d, c->text, sizeof(c->text));
+			d = sonde_view_put_pad9(d + c->len,
+						(uint32_t)(real - c->base_ns));
+		} else {
+			d += fmt_stamp(p, d, ev->cycles, real);
+		}
+	} else {
+		d += fmt_stamp(p, d, ev->cycles, real);
+	}
+	if (hn)
+		PUT_LIT(", ");
+	else
+		PUT_LIT("] ");
+	if (p->print_delta) {
+		if (hn)
+			PUT_LIT("delta = ");
+		else
+			*d++ = '(';
+		if (p->have_last) {
+			uint64_t delta = real - p->last_real;
+
+			if (delta < NS_PER_S) {
+				PUT_LIT("+0.");
+				d = sonde_view_put_pad9(d, (uint32_t)delta);
+			} else {
+				uint64_t dsec = delta / NS_PER_S;
+
+				*d++ = '+';
+				d = sonde_view_put_u64(d, dsec);
+				*d++ = '.';
+				d = sonde_view_put_pad9(d, (uint32_t)(delta -
+								      dsec * NS_PER_S));
+			}
+		} else {
+			PUT_LIT("+?.?????????");
+		}
+		if (hn)
+			PUT_LIT(", ");
+		else
+			PUT_LIT(") ");
+		p->have_last = true;
+		p->last_real = real;
+	}
+	return d;
+}
+
+static bool cacheable_scope(const struct sonde_ctf_value *v, uint32_t n)
+{
+	for (uint32_t k = 0; k < n; k++) {
+		const struct sonde_ctf_type *t = v[k].type;
+
+		if (t->kind == SONDE_CTF_STRING || t->kind == SONDE_CTF_ENUM ||
+		    t->kind == SONDE_CTF_FLOAT ||
+		    (t->kind == SONDE_CTF_ARRAY && t->u.array.is_text) ||
+		    (t->kind == SONDE_CTF_SEQUENCE && t->u.sequence.is_text))
+			return false;
+	}
+	return true;
+}
+
+static char *text_packet_scope(struct sonde_view_printer *p, char *d,
+			       const struct sonde_ctf_stream *s,
+			       const struct sonde_ctf_value *pkt, int32_t at,
+			       unsigned *field_nr)
+{
+	struct pkt_cache_entry *e = &p->pkt_cache[
+		((uintptr_t)s >> 6) & (PKT_CACHE_SIZE - 1)];
+	uint32_t n = pkt[at].end - (uint32_t)at;
+	size_t bytes = n * sizeof(*pkt);
+	char *start;
+
+	if (n <= PKT_CACHE_NODES && e->stream == s && e->nodes == n &&
+	    !memcmp(e->vals, pkt + at, bytes)) {
+		ROOM(PKT_CACHE_TEXT + 32);
+		memcpy(d, e->text, PKT_CACHE_TEXT + 32);
+		(*field_nr)++;
+		return d + e->len;
+	}
+	/* Render with room reserved, so that no flush moves the text. */
+	ROOM(PKT_CACHE_TEXT + 64);
+	start = d;
+	d = text_scope(p, d, pkt, at, "stream.packet.context",
+		       p->names_context, !p->opts.verbose, field_nr);
+	if (n <= PKT_CACHE_NODES && d >= start &&
+	    (size_t)(d - start) <= PKT_CACHE_TEXT &&
+	    cacheable_scope(pkt + at, n)) {
+		e->stream = s;
+		e->nodes = n;
+		memcpy(e->vals, pkt + at, bytes);
+		e->len = (uint32_t)(d - start);
+		memcpy(e->text, start, e->len);
+	} else if (e->stream == s) {
+		e->stream = NULL;
+	}
+	return d;
+}
+
+/* prefix, then "event_name:" (default header fields, names off). */
+static void fill_head(struct head_cache_entry *h,
+		      const struct sonde_ctf_event_class *ec,
+		      const struct trace_info *ti)
+{
+	size_t name_len = strlen(ec->name);
+	size_t len = ti->prefix_len + (ti->prefix_has_dom ? 1 : 0) +
+		     name_len + 1;
+
+	h->ec = ec;
+	h->ti = ti;
+	h->len = (uint32_t)len;
+	if (len > HEAD_CACHE_TEXT)
+		return;   /* too long: printed the slow way */
+	memcpy(h->text, ti->prefix, ti->prefix_len);
+	len = ti->prefix_len;
+	if (ti->prefix_has_dom)
+		h->text[len++] = ' ';
+	memcpy(h->text + len, ec->name, name_len);
+	h->text[len + name_len] = ':';
 }
 
 static void text_event(struct sonde_view_printer *p,
@@ -915,115 +1157,89 @@ static void text_event(struct sonde_view_printer *p,
 
 	if (p->len >= OUT_FLUSH_AT)
 		out_flush(p);
-	if (ev->has_timestamp) {
-		uint64_t real = bt1_real(ti, ev->stream, ev->cycles);
+	d = p->buf + p->len;
+	if (ev->has_timestamp)
+		d = text_stamp(p, d, ev, bt1_real(ti, ev->stream, ev->cycles));
+	if (p->simple_head && ti) {
+		struct head_cache_entry *h = &p->head_cache[
+			((uintptr_t)ec >> 4) & (HEAD_CACHE_SIZE - 1)];
 
-		d = out_room(p, SONDE_VIEW_TIME_MAX + 64);
-		if (d) {
-			size_t n = 0;
-
-			if (hn) {
-				memcpy(d, "timestamp = ", 12);
-				n = 12;
-			} else {
-				d[n++] = '[';
-			}
-			n += fmt_stamp(p, d + n, ev->cycles, real);
-			if (hn) {
-				d[n++] = ',';
-				d[n++] = ' ';
-			} else {
-				d[n++] = ']';
-				d[n++] = ' ';
-			}
-			if (p->print_delta) {
-				if (hn) {
-					memcpy(d + n, "delta = ", 8);
-					n += 8;
-				} else {
-					d[n++] = '(';
-				}
-				if (p->have_last) {
-					uint64_t delta = real - p->last_real;
-
-					d[n++] = '+';
-					n += sonde_view_fmt_u64(d + n, delta / NS_PER_S);
-					d[n++] = '.';
-					n += sonde_view_fmt_u64_pad(d + n, delta % NS_PER_S, 9);
-				} else {
-					memcpy(d + n, "+?.?????????", 12);
-					n += 12;
-				}
-				if (!hn)
-					d[n++] = ')';
-				d[n++] = hn ? ',' : ' ';
-				if (hn)
-					d[n++] = ' ';
-				p->have_last = true;
-				p->last_real = real;
-			}
-			p->len += n;
+		if (h->ec != ec || h->ti != ti)
+			fill_head(h, ec, ti);
+		if (h->len <= HEAD_CACHE_TEXT) {
+			ROOM(HEAD_CACHE_TEXT + 32);
+			memcpy(d, h->text, HEAD_CACHE_TEXT + 32);
+			d += h->len;
+			goto scopes;
 		}
 	}
 	dom = false;
 	if (ti) {
-		out_mem(p, ti->prefix, ti->prefix_len);
+		d = put_mem(p, d, ti->prefix, ti->prefix_len);
 		dom = ti->prefix_has_dom;
 	}
 	if ((f & SONDE_VIEW_FIELD_LOGLEVEL || all) && ec->has_loglevel) {
-		char num[32];
+		const char *name = loglevel_name(ec->loglevel);
 
+		ROOM(64);
 		if (hn)
-			out_lit(p, "loglevel = ");
+			PUT_LIT("loglevel = ");
 		else if (dom)
-			out_char(p, ':');
-		out_str(p, loglevel_name(ec->loglevel));
-		snprintf(num, sizeof(num), " (%d)", (int)ec->loglevel);
-		out_str(p, num);
+			*d++ = ':';
+		memcpy(d, name, strlen(name));
+		d += strlen(name);
+		d += snprintf(d, 32, " (%d)", (int)ec->loglevel);
 		if (hn)
-			out_lit(p, ", ");
+			PUT_LIT(", ");
 		dom = true;
 	}
 	if ((f & SONDE_VIEW_FIELD_EMF || all) && ec->emf_uri) {
+		ROOM(20);
 		if (hn)
-			out_lit(p, "model.emf.uri = ");
+			PUT_LIT("model.emf.uri = ");
 		else if (dom)
-			out_char(p, ':');
-		out_char(p, '"');
-		out_str(p, ec->emf_uri);
-		out_char(p, '"');
+			*d++ = ':';
+		d = text_quoted(p, d, ec->emf_uri, strlen(ec->emf_uri), false);
+		ROOM(2);
 		if (hn)
-			out_lit(p, ", ");
+			PUT_LIT(", ");
 		dom = true;
 	}
+	ROOM(8);
 	if (dom && !hn)
-		out_char(p, ' ');
+		*d++ = ' ';
 	if (hn)
-		out_lit(p, "name = ");
-	out_str(p, ec->name);
-	if (hn)
+		PUT_LIT("name = ");
+	d = put_mem(p, d, ec->name, strlen(ec->name));
+	if (hn) {
 		field_nr++;
-	else
-		out_char(p, ':');
+	} else {
+		ROOM(1);
+		*d++ = ':';
+	}
 
+scopes:
 	pkt = sonde_ctf_stream_packet_values(ev->stream, &pkt_header, &pkt_ctx);
 	if (pkt && pkt_ctx >= 0)
-		text_scope(p, pkt, pkt_ctx, "stream.packet.context",
-			   p->names_context, !p->opts.verbose, &field_nr);
+		d = text_packet_scope(p, d, ev->stream, pkt, pkt_ctx, &field_nr);
 	if (p->opts.verbose && ev->header >= 0)
-		text_scope(p, ev->values, ev->header, "stream.event.header",
-			   p->names_context, false, &field_nr);
+		d = text_scope(p, d, ev->values, ev->header,
+			       "stream.event.header", p->names_context, false,
+			       &field_nr);
 	if (ev->stream_context >= 0)
-		text_scope(p, ev->values, ev->stream_context,
-			   "stream.event.context", p->names_context, false,
-			   &field_nr);
+		d = text_scope(p, d, ev->values, ev->stream_context,
+			       "stream.event.context", p->names_context, false,
+			       &field_nr);
 	if (ev->event_context >= 0)
-		text_scope(p, ev->values, ev->event_context, "event.context",
-			   p->names_context, false, &field_nr);
+		d = text_scope(p, d, ev->values, ev->event_context,
+			       "event.context", p->names_context, false,
+			       &field_nr);
 	if (ev->payload >= 0)
-		text_scope(p, ev->values, ev->payload, "event.fields",
-			   p->names_payload, false, &field_nr);
-	out_char(p, '\n');
+		d = text_scope(p, d, ev->values, ev->payload, "event.fields",
+			       p->names_payload, false, &field_nr);
+	ROOM(1);
+	*d++ = '\n';
+	p->len = (size_t)(d - p->buf);
 }
 
 /* Discarded events and packets ---------------------------------------------- */
@@ -1361,6 +1577,17 @@ int sonde_view_printer_create(const struct sonde_view_opts *opts,
 	p->buf = malloc(p->cap);
 	if (!p->buf)
 		goto nomem;
+	p->end = p->buf + p->cap;
+	p->fast_clock = !opts->clock_cycles && !opts->clock_seconds &&
+			!opts->clock_offset_s && !opts->clock_offset_ns;
+	p->simple_head = !(opts->names & SONDE_VIEW_NAMES_HEADER) &&
+			 !(opts->fields & (SONDE_VIEW_FIELD_LOGLEVEL |
+					   SONDE_VIEW_FIELD_EMF |
+					   SONDE_VIEW_FIELD_ALL));
+	p->pkt_cache = calloc(PKT_CACHE_SIZE, sizeof(*p->pkt_cache));
+	p->head_cache = calloc(HEAD_CACHE_SIZE, sizeof(*p->head_cache));
+	if (!p->pkt_cache || !p->head_cache)
+		goto nomem;
 	p->names_payload = opts->names & SONDE_VIEW_NAMES_PAYLOAD;
 	p->names_context = opts->names & SONDE_VIEW_NAMES_CONTEXT;
 	p->names_header = opts->names & SONDE_VIEW_NAMES_HEADER;
@@ -1443,6 +1670,8 @@ void sonde_view_printer_free(struct sonde_view_printer *p)
 	for (size_t i = 0; i < p->names.cap; i++)
 		free(p->names.slots[i]);
 	free(p->names.slots);
+	free(p->pkt_cache);
+	free(p->head_cache);
 	free(p->buf);
 	free(p);
 }
