@@ -1,0 +1,92 @@
+/*
+ * libsonde-kernel: kernel tracing through a private ftrace instance.
+ *
+ * One `sonde_kernel_session` owns one ftrace instance under tracefs
+ * (instances/sonde-<name>-<pid>), never the top-level buffer nor another
+ * tool's instance.  Events are enabled by their lttng-modules names
+ * (sched_switch, syscall_entry_read...) or ftrace names (sched:sched_switch),
+ * consumed per CPU from trace_pipe_raw without a text step, decoded with the
+ * instance's format files and written as an LTTng-kernel-shaped CTF trace
+ * (`<output>/kernel/`, one stream per CPU, index files) on CLOCK_MONOTONIC,
+ * the clock the user-space tracer uses too.
+ *
+ * Used by sonde-sessiond (one thread of control per session); not thread-safe
+ * per session, but the consumer runs on threads of its own between start and
+ * stop.
+ */
+#ifndef SONDE_KERNEL_H
+#define SONDE_KERNEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sonde/error.h"
+
+struct sonde_kernel_session;
+
+struct sonde_kernel_channel_config {
+	uint64_t subbuf_size;      /* bytes, power of two; 0 = default */
+	uint64_t num_subbuf;       /* 0 = default */
+	bool overwrite;            /* flight recorder; default discard */
+	uint64_t switch_timer_us;  /* close partial packets; 0 = off */
+};
+
+struct sonde_kernel_config {
+	const char *session_name;  /* [A-Za-z0-9_.-]+ */
+	const char *output_dir;    /* trace written to output_dir/kernel/;
+	                              NULL for snapshot-only sessions */
+	bool snapshot_mode;        /* keep data in memory until snapshot */
+	struct sonde_kernel_channel_config channel;
+	const char *tracefs;       /* NULL = find or mount it */
+};
+
+struct sonde_kernel_stats {
+	uint64_t events_recorded;   /* written as CTF events */
+	uint64_t events_discarded;  /* dropped or overwritten by the kernel */
+	uint64_t packets_lost;      /* overwrite mode */
+	uint64_t bytes_written;
+};
+
+int sonde_kernel_session_create(const struct sonde_kernel_config *cfg,
+				struct sonde_kernel_session **out,
+				struct sonde_error *err);
+
+/* Removes the ftrace instance and frees everything; safe on NULL.  Stops
+ * first if started (flushing the trace). */
+void sonde_kernel_session_destroy(struct sonde_kernel_session *s);
+
+/* `name`: an lttng-modules event name, an ftrace "sys:event", or a glob of
+ * either ("sched_*"); unknown names fail with SONDE_ENOENT naming them. */
+int sonde_kernel_enable_event(struct sonde_kernel_session *s, const char *name,
+			      struct sonde_error *err);
+
+/* Syscalls: `name` NULL = all (like `--syscall -a`), else one syscall
+ * ("read"); recorded as syscall_entry_<name>/syscall_exit_<name>. */
+int sonde_kernel_enable_syscall(struct sonde_kernel_session *s,
+				const char *name, struct sonde_error *err);
+
+int sonde_kernel_disable_event(struct sonde_kernel_session *s,
+			       const char *name, struct sonde_error *err);
+
+/* Start: statedump burst (lttng_statedump_*), then live capture. */
+int sonde_kernel_start(struct sonde_kernel_session *s, struct sonde_error *err);
+
+/* Stop: drain every CPU buffer, close packets, write index files. */
+int sonde_kernel_stop(struct sonde_kernel_session *s, struct sonde_error *err);
+
+/* Snapshot sessions: writes the newest in-memory data as a complete trace
+ * in `dir`/kernel/ while tracing goes on. */
+int sonde_kernel_snapshot_record(struct sonde_kernel_session *s,
+				 const char *dir, struct sonde_error *err);
+
+void sonde_kernel_get_stats(const struct sonde_kernel_session *s,
+			    struct sonde_kernel_stats *st);
+
+/* Lists the kernel events available (lttng-modules names where mapped),
+ * one callback per event; stops early if the callback returns non-zero. */
+int sonde_kernel_list_events(const char *tracefs,
+			     int (*cb)(const char *name, void *arg), void *arg,
+			     struct sonde_error *err);
+
+#endif /* SONDE_KERNEL_H */
