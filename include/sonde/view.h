@@ -71,6 +71,11 @@ struct sonde_view_opts {
 	bool verbose;            /* full packet context + event header scopes */
 	int64_t clock_offset_s;  /* added to every printed time */
 	int64_t clock_offset_ns;
+	/* The paths the traces were opened from, in command-line order, or
+	 * none: babeltrace 1.5's clock-offset average depends on the order in
+	 * which it found the traces.  Must outlive the printer. */
+	const char *const *paths;
+	size_t path_count;
 };
 
 /* Defaults of `babeltrace TRACE`. */

@@ -432,6 +432,31 @@ static int bt1_walk_cmp(const char *a, const char *b)
 	return strcmp(a, b);
 }
 
+/* Index of the given path that holds `trace_path`, or path_count. */
+static size_t root_rank(const struct sonde_view_opts *o, const char *trace_path)
+{
+	for (size_t i = 0; i < o->path_count; i++) {
+		size_t len = strlen(o->paths[i]);
+
+		while (len > 1 && o->paths[i][len - 1] == '/')
+			len--;
+		if (!strncmp(trace_path, o->paths[i], len) &&
+		    (trace_path[len] == '/' || trace_path[len] == '\0'))
+			return i;
+	}
+	return o->path_count;
+}
+
+static int bt1_order_cmp(const struct sonde_view_printer *p, const char *a,
+			 const char *b)
+{
+	size_t ra = root_rank(&p->opts, a), rb = root_rank(&p->opts, b);
+
+	if (ra != rb)
+		return ra < rb ? -1 : 1;
+	return bt1_walk_cmp(a, b);
+}
+
 /*
  * babeltrace 1.5 keys clocks by UUID (by name when `absolute`); when two
  * traces of one run share a clock it uses, for every trace, the average of
@@ -464,8 +489,8 @@ static void compute_offsets(struct sonde_view_printer *p)
 	for (size_t i = 1; order && i < p->trace_count; i++) {
 		size_t v = order[i], j = i;
 
-		while (j > 0 && bt1_walk_cmp(p->traces[order[j - 1]].path,
-					     p->traces[v].path) > 0) {
+		while (j > 0 && bt1_order_cmp(p, p->traces[order[j - 1]].path,
+					      p->traces[v].path) > 0) {
 			order[j] = order[j - 1];
 			j--;
 		}
@@ -493,6 +518,8 @@ static void compute_offsets(struct sonde_view_printer *p)
 			if (!found) {
 				if (!keys)
 					continue;
+				if (nkeys)
+					warn(p, "[error] Only CTF traces with a single clock description are supported by this babeltrace version.\n");
 				keys[nkeys].absolute = ck->absolute;
 				keys[nkeys].name = ck->name;
 				keys[nkeys].uuid = ck->uuid;

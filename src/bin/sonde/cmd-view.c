@@ -373,6 +373,8 @@ static int run(struct view_cmd *cmd, char **paths, size_t npaths)
 		status = 0;
 		goto out;
 	}
+	cmd->opts.paths = (const char *const *)paths;
+	cmd->opts.path_count = npaths;
 	r = sonde_view_printer_create(&cmd->opts, set, out_fd, STDERR_FILENO,
 				      &p, &err);
 	if (r)
