@@ -705,6 +705,8 @@ int sonde_ctfw_writer_flush_metadata(struct sonde_ctfw_writer *w,
 int sonde_ctfw_writer_close(struct sonde_ctfw_writer *w,
 			    struct sonde_error *err);
 
+/* A stream is not thread-safe: one writer thread per stream (per CPU), as
+ * with per-CPU ring buffers. */
 struct sonde_ctfw_stream_opts {
 	uint32_t stream_class_id;
 	uint32_t cpu_id;	  /* also stream_instance_id */

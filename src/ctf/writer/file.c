@@ -408,6 +408,13 @@ int sonde_ctfw_stream_event_begin(struct sonde_ctfw_stream *s, uint32_t id,
 				       "%s: timestamp %" PRIu64
 				       " before the previous event's %" PRIu64,
 				       s->path, ts, s->last_event_ts);
+	/* A packet opened for an event that was then refused begins at
+	 * that event's time. */
+	if (s->packet_open && ts < s->info.timestamp_begin)
+		return sonde_error_set(err, SONDE_EINVAL,
+				       "%s: timestamp %" PRIu64
+				       " before its packet's begin %" PRIu64,
+				       s->path, ts, s->info.timestamp_begin);
 	if (!s->packet_open)
 		packet_open(s, ts);
 	s->event_start = s->cursor.pos;
