@@ -44,6 +44,25 @@ struct name_table {
 	const struct member_names *recent[NAME_CACHE_SIZE];
 };
 
+/*
+ * babeltrace 1.5's debug-info: UST statedump/dlopen events tell which
+ * binary is mapped where in each process; an event whose stream context
+ * has `vpid` and `ip` then shows `debug_info = { bin = "lib.so+0x12" }`
+ * after `ip`.  (babeltrace also adds func and src from the binaries' ELF
+ * and DWARF when they exist on the reading machine; we do not read them.)
+ */
+struct dbg_bin {
+	uint64_t baddr, memsz;
+	char *name;              /* basename of the path */
+	bool is_pic;
+};
+
+struct dbg_proc {
+	int64_t vpid;
+	struct dbg_bin *bins;
+	size_t count, cap;
+};
+
 /* What babeltrace derives from each trace once. */
 struct trace_info {
 	const struct sonde_ctf_trace *trace;
@@ -54,6 +73,9 @@ struct trace_info {
 	size_t prefix_len;
 	bool prefix_has_dom;     /* babeltrace's dom_print after that part */
 	const char *hostname;    /* env, or NULL */
+	struct dbg_proc *procs;  /* debug-info state, per vpid */
+	size_t proc_count;
+	bool is_ust;             /* env domain "ust": debug-info applies */
 };
 
 /*
@@ -106,6 +128,12 @@ struct sonde_view_printer {
 	struct trace_info *last_info;
 
 	struct name_table names;
+	/* debug_info text to print after the `ip` node `dbg_ip` of the
+	 * current event's tape `dbg_tape` (none when dbg_tape is NULL). */
+	const struct sonde_ctf_value *dbg_tape;
+	uint32_t dbg_ip;
+	char dbg_text[512];
+	size_t dbg_len;
 	bool simple_head;        /* header fields cacheable per event class */
 	struct pkt_cache_entry *pkt_cache;    /* PKT_CACHE_SIZE entries */
 	struct head_cache_entry *head_cache;  /* HEAD_CACHE_SIZE entries */
@@ -620,6 +648,7 @@ static int build_prefix(struct sonde_view_printer *p, struct trace_info *ti)
 	char num[32];
 
 	ti->hostname = env_str(tc, "hostname");
+	ti->is_ust = domain && !strcmp(domain, "ust");
 	sb_add(&sb, "", 0);
 	if ((f & SONDE_VIEW_FIELD_TRACE || all) && ti->path[0]) {
 		if (hn)
@@ -894,6 +923,8 @@ static char *text_struct(struct sonde_view_printer *p, char *d,
 		}
 		first = false;
 		d = text_value(p, d, tape, j, names);
+		if (__builtin_expect(tape == p->dbg_tape && j == p->dbg_ip, 0))
+			d = put_mem(p, d, p->dbg_text, p->dbg_len);
 		j = tape[j].end;
 	}
 	ROOM(2);
@@ -1095,6 +1126,148 @@ static char *text_stamp(struct sonde_view_printer *p, char *d,
 	return d;
 }
 
+static bool member_u64(const struct sonde_ctf_value *v, int32_t at,
+		       const char *name, uint64_t *out)
+{
+	int32_t m = sonde_ctf_value_struct_member(v, at, name);
+
+	if (m < 0 || (v[m].type->kind != SONDE_CTF_INT &&
+		      v[m].type->kind != SONDE_CTF_ENUM))
+		return false;
+	*out = v[m].v.u;
+	return true;
+}
+
+static struct dbg_proc *dbg_proc(struct trace_info *ti, int64_t vpid,
+				 bool create)
+{
+	struct dbg_proc *np;
+
+	for (size_t i = 0; i < ti->proc_count; i++)
+		if (ti->procs[i].vpid == vpid)
+			return &ti->procs[i];
+	if (!create)
+		return NULL;
+	np = realloc(ti->procs, (ti->proc_count + 1) * sizeof(*np));
+	if (!np)
+		return NULL;
+	ti->procs = np;
+	np = &ti->procs[ti->proc_count++];
+	memset(np, 0, sizeof(*np));
+	np->vpid = vpid;
+	return np;
+}
+
+static void dbg_add_bin(struct dbg_proc *pr, uint64_t baddr, uint64_t memsz,
+			const char *path, size_t path_len, bool is_pic)
+{
+	const char *base = path;
+	struct dbg_bin *b;
+
+	for (size_t k = 0; k < path_len; k++)
+		if (path[k] == '/')
+			base = path + k + 1;
+	if (pr->count == pr->cap) {
+		size_t ncap = pr->cap ? pr->cap * 2 : 8;
+		struct dbg_bin *nb = realloc(pr->bins, ncap * sizeof(*nb));
+
+		if (!nb)
+			return;
+		pr->bins = nb;
+		pr->cap = ncap;
+	}
+	b = &pr->bins[pr->count];
+	b->name = strndup(base, path_len - (size_t)(base - path));
+	if (!b->name)
+		return;
+	b->baddr = baddr;
+	b->memsz = memsz;
+	b->is_pic = is_pic;
+	pr->count++;
+}
+
+static void dbg_free_proc(struct dbg_proc *pr)
+{
+	for (size_t k = 0; k < pr->count; k++)
+		free(pr->bins[k].name);
+	free(pr->bins);
+	pr->bins = NULL;
+	pr->count = pr->cap = 0;
+}
+
+/* Updates the process maps from this event, then resolves its `ip`. */
+static void dbg_event(struct sonde_view_printer *p, struct trace_info *ti,
+		      const struct sonde_ctf_event *ev)
+{
+	const char *name = ev->event_class->name;
+	const struct sonde_ctf_value *v = ev->values;
+	uint64_t vpid, ip, baddr, memsz, is_pic;
+	int32_t m;
+	struct dbg_proc *pr;
+
+	p->dbg_tape = NULL;
+	if (ev->stream_context < 0 ||
+	    !member_u64(v, ev->stream_context, "vpid", &vpid))
+		return;
+	if (!strncmp(name, "lttng_ust_", 10)) {
+		bool bin_info = !strcmp(name, "lttng_ust_statedump:bin_info");
+		bool dlopen = !strcmp(name, "lttng_ust_dl:dlopen");
+
+		if ((bin_info || dlopen) && ev->payload >= 0 &&
+		    member_u64(v, ev->payload, "baddr", &baddr) &&
+		    member_u64(v, ev->payload, "memsz", &memsz) &&
+		    (m = sonde_ctf_value_struct_member(v, ev->payload,
+						       "path")) >= 0 &&
+		    v[m].type->kind == SONDE_CTF_STRING) {
+			if (!member_u64(v, ev->payload, "is_pic", &is_pic))
+				is_pic = 1;
+			pr = dbg_proc(ti, (int64_t)vpid, true);
+			if (pr)
+				dbg_add_bin(pr, baddr, memsz, v[m].v.str.ptr,
+					    v[m].v.str.len, is_pic != 0);
+		} else if (!strcmp(name, "lttng_ust_statedump:start")) {
+			pr = dbg_proc(ti, (int64_t)vpid, false);
+			if (pr)
+				dbg_free_proc(pr);
+		} else if (!strcmp(name, "lttng_ust_dl:dlclose") &&
+			   ev->payload >= 0 &&
+			   member_u64(v, ev->payload, "baddr", &baddr) &&
+			   (pr = dbg_proc(ti, (int64_t)vpid, false))) {
+			for (size_t k = 0; k < pr->count; k++) {
+				if (pr->bins[k].baddr != baddr)
+					continue;
+				free(pr->bins[k].name);
+				pr->bins[k] = pr->bins[--pr->count];
+				break;
+			}
+		}
+	}
+	m = sonde_ctf_value_struct_member(v, ev->stream_context, "ip");
+	if (m < 0 || v[m].type->kind != SONDE_CTF_INT)
+		return;
+	ip = v[m].v.u;
+	pr = dbg_proc(ti, (int64_t)vpid, false);
+	if (!pr)
+		return;
+	for (size_t k = 0; k < pr->count; k++) {
+		const struct dbg_bin *b = &pr->bins[k];
+		int n;
+
+		if (ip < b->baddr || ip - b->baddr >= b->memsz)
+			continue;
+		n = snprintf(p->dbg_text, sizeof(p->dbg_text),
+			     ", debug_info = { bin = \"%s%s0x%" PRIx64 "\" }",
+			     b->name, b->is_pic ? "+" : "@",
+			     b->is_pic ? ip - b->baddr : ip);
+		if (n <= 0 || (size_t)n >= sizeof(p->dbg_text))
+			return;
+		p->dbg_len = (size_t)n;
+		p->dbg_tape = v;
+		p->dbg_ip = (uint32_t)m;
+		return;
+	}
+}
+
 static bool cacheable_scope(const struct sonde_ctf_value *v, uint32_t n)
 {
 	for (uint32_t k = 0; k < n; k++) {
@@ -1184,6 +1357,12 @@ static void text_event(struct sonde_view_printer *p,
 
 	if (p->len >= OUT_FLUSH_AT)
 		out_flush(p);
+	if (ti && (ti->is_ust || p->dbg_tape)) {
+		if (ti->is_ust)
+			dbg_event(p, ti, ev);
+		else
+			p->dbg_tape = NULL;
+	}
 	d = p->buf + p->len;
 	if (ev->has_timestamp)
 		d = text_stamp(p, d, ev, bt1_real(ti, ev->stream, ev->cycles));
@@ -1691,8 +1870,12 @@ void sonde_view_printer_free(struct sonde_view_printer *p)
 		return;
 	if (p->buf)
 		out_flush(p);
-	for (size_t i = 0; i < p->trace_count; i++)
+	for (size_t i = 0; i < p->trace_count; i++) {
 		free(p->traces[i].prefix);
+		for (size_t k = 0; k < p->traces[i].proc_count; k++)
+			dbg_free_proc(&p->traces[i].procs[k]);
+		free(p->traces[i].procs);
+	}
 	free(p->traces);
 	for (size_t i = 0; i < p->names.cap; i++)
 		free(p->names.slots[i]);
