@@ -5,16 +5,18 @@
 # generated number of events, and the same text from both tools.
 #
 # With VIEWER (a program printing a trace like `babeltrace TRACE`, e.g.
-# writer-roundtrip-view), also checks the round trip: our reader and printer
-# give babeltrace 1.5's stdout and stderr byte for byte.
+# writer-roundtrip-view) and/or SONDE (the CLI, run as `sonde view TRACE`),
+# also checks the round trip: our reader and printer give babeltrace 1.5's
+# stdout and stderr byte for byte.
 #
-# usage: writer-babeltrace.sh SONDE_GEN [WORKDIR [VIEWER]]
+# usage: writer-babeltrace.sh SONDE_GEN [WORKDIR [VIEWER [SONDE]]]
 # Exit 77 (skipped) when either babeltrace is missing.
 set -u
 
 gen=$1
 work=${2:-$(mktemp -d)}
 viewer=${3:-}
+sonde=${4:-}
 if ! command -v babeltrace2 >/dev/null || ! command -v babeltrace >/dev/null; then
 	echo "1..0 # SKIP babeltrace2 or babeltrace not installed"
 	exit 77
@@ -37,6 +39,27 @@ check() {
 # Sums the N of "<prefix> N <word>" in a file.
 sum_of() {
 	grep -o "$2 [0-9]* $3" "$1" | awk '{ s += $(NF - 1) } END { print s + 0 }'
+}
+
+# roundtrip NAME DIR WHAT COMMAND...: COMMAND's stdout and stderr must be
+# babeltrace 1.5's.
+roundtrip() {
+	local name=$1 dir=$2 what=$3
+	shift 3
+	"$@" >"$dir.sonde.out" 2>"$dir.sonde.err"
+	local rc=$?
+	[ $rc = 0 ] && check ok "$name: $what exit 0" ||
+		check fail "$name: $what exit $rc ($(head -c 300 "$dir.sonde.err"))"
+	if cmp -s "$dir.bt1.out" "$dir.sonde.out"; then
+		check ok "$name: $what prints babeltrace's text"
+	else
+		check fail "$name: $what text differs: $(diff "$dir.bt1.out" "$dir.sonde.out" | head -3 | cut -c 1-300)"
+	fi
+	if cmp -s "$dir.bt1.err" "$dir.sonde.err"; then
+		check ok "$name: $what warns like babeltrace"
+	else
+		check fail "$name: $what warnings differ: $(diff "$dir.bt1.err" "$dir.sonde.err" | head -3 | cut -c 1-300)"
+	fi
 }
 
 run_case() {
@@ -114,20 +137,10 @@ run_case() {
 	fi
 
 	if [ -n "$viewer" ]; then
-		"$viewer" "$dir" >"$dir.sonde.out" 2>"$dir.sonde.err"
-		local rcs=$?
-		[ $rcs = 0 ] && check ok "$name: sonde reader exit 0" ||
-			check fail "$name: sonde reader exit $rcs ($(head -c 300 "$dir.sonde.err"))"
-		if cmp -s "$dir.bt1.out" "$dir.sonde.out"; then
-			check ok "$name: sonde prints babeltrace's text"
-		else
-			check fail "$name: sonde text differs: $(diff "$dir.bt1.out" "$dir.sonde.out" | head -3 | cut -c 1-300)"
-		fi
-		if cmp -s "$dir.bt1.err" "$dir.sonde.err"; then
-			check ok "$name: sonde warns like babeltrace"
-		else
-			check fail "$name: sonde warnings differ: $(diff "$dir.bt1.err" "$dir.sonde.err" | head -3 | cut -c 1-300)"
-		fi
+		roundtrip "$name" "$dir" "reader API" "$viewer" "$dir"
+	fi
+	if [ -n "$sonde" ]; then
+		roundtrip "$name" "$dir" "sonde view" "$sonde" view "$dir"
 	fi
 	rm -rf "$dir" "$dir".bt* "$dir".sonde*
 }
