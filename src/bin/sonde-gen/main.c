@@ -32,6 +32,7 @@ struct gen_opts {
 	bool plain_metadata;
 	bool no_index;
 	bool lost;
+	bool lost_mixed;
 	bool large_header;
 	bool append_metadata;
 	bool context;
@@ -873,7 +874,9 @@ static int generate(const struct gen_opts *o, struct totals *t,
 			 * closed: the count would be unknown to readers.
 			 */
 			sonde_ctfw_stream_stats(st, &stats);
-			if (stats.packets && cpu % 2 == 0) {
+			if (stats.packets &&
+			    (o->lost_mixed ? ((x >> 40) & 3) != 0
+					   : cpu % 2 == 0)) {
 				sonde_ctfw_stream_discard_events(
 					st, 1 + ((x >> 44) & 127));
 			} else if (stats.packets && ((x >> 40) & 3) == 0) {
@@ -941,6 +944,9 @@ static void usage(FILE *f)
 	      "      --no-index          do not write index/*.idx\n"
 	      "      --lost              discarded events (even CPUs) and lost packets\n"
 	      "                          (odd CPUs), as discard/overwrite channels\n"
+	      "      --lost-mixed        both kinds of loss on every CPU, so that a\n"
+	      "                          packet can show both (babeltrace 1.5 then\n"
+	      "                          reports only its discarded events)\n"
 	      "      --packet-size KIB   packet size in KiB, 4-65536 (default 64)\n"
 	      "      --header TYPE       event header: compact (default) or large\n"
 	      "      --big-gap-every N   one gap > 2^27 ns every ~N events, 0 = never\n"
@@ -993,6 +999,7 @@ enum {
 	OPT_UST,
 	OPT_FORCE,
 	OPT_CHANNELS,
+	OPT_LOST_MIXED,
 };
 
 int main(int argc, char **argv)
@@ -1014,6 +1021,7 @@ int main(int argc, char **argv)
 		{ "ust", no_argument, NULL, OPT_UST },
 		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "channels", required_argument, NULL, OPT_CHANNELS },
+		{ "lost-mixed", no_argument, NULL, OPT_LOST_MIXED },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -1098,6 +1106,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_FORCE:
 			o.force = true;
+			break;
+		case OPT_LOST_MIXED:
+			o.lost = o.lost_mixed = true;
 			break;
 		case OPT_CHANNELS:
 			if (parse_u64("--channels", optarg, 1, 16, &v))
