@@ -256,6 +256,13 @@ static bool match_lttng_header(const struct sonde_ctf_type *t,
 	h->header = t;
 	fill_int_op(&h->id, f[0].type, int_of(f[0].type), f[0].name,
 		    f[0].slot, f[0].role);
+	h->plain = h->id.flags == (DEC_F_SLOT | DEC_F_ROLE) &&
+		   h->id.role == SONDE_CTF_ROLE_EVENT_ID &&
+		   h->ext_id.flags == DEC_F_ROLE &&
+		   h->ext_id.role == SONDE_CTF_ROLE_EVENT_ID &&
+		   h->compact_ts.flags == DEC_F_CLOCK &&
+		   h->ext_ts.flags == DEC_F_CLOCK &&
+		   h->compact_ts.clock == h->ext_ts.clock;
 	return true;
 }
 

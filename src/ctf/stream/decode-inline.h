@@ -214,10 +214,10 @@ static inline int dec_lttng_header(struct dec_state *st, const struct dec_op *op
 	v[1].type = h->id.type;
 	v[1].end = base + 2;
 	v[1].v.u = id;
-	int_side_effects(st, &h->id, id);
 	v[2].type = h->variant;
 	v[2].v.option = option;
 	if (option == h->compact_option) {
+		unsigned bits = h->large ? 32 : 27;
 		uint64_t ts;
 
 		if (unlikely(pos + (h->large ? 48 : 32) > limit))
@@ -228,7 +228,18 @@ static inline int dec_lttng_header(struct dec_state *st, const struct dec_op *op
 		v[4].type = h->compact_ts.type;
 		v[4].end = base + 5;
 		v[4].v.u = ts;
-		int_side_effects(st, &h->compact_ts, ts);
+		if (likely(h->plain)) {
+			uint64_t mask = (UINT64_C(1) << bits) - 1;
+
+			st->slots[h->id.slot] = id;
+			st->roles[SONDE_CTF_ROLE_EVENT_ID] = id;
+			if (ts < (st->clock & mask))
+				st->clock += UINT64_C(1) << bits;
+			st->clock = (st->clock & ~mask) | ts;
+		} else {
+			int_side_effects(st, &h->id, id);
+			int_side_effects(st, &h->compact_ts, ts);
+		}
 		n = 5;
 		pos += h->large ? 48 : 32;
 	} else {
@@ -244,13 +255,27 @@ static inline int dec_lttng_header(struct dec_state *st, const struct dec_op *op
 		v[4].type = h->ext_id.type;
 		v[4].end = base + 5;
 		v[4].v.u = eid;
-		int_side_effects(st, &h->ext_id, eid);
 		v[5].type = h->ext_ts.type;
 		v[5].end = base + 6;
 		v[5].v.u = ts;
-		int_side_effects(st, &h->ext_ts, ts);
+		if (likely(h->plain)) {
+			st->slots[h->id.slot] = id;
+			st->roles[SONDE_CTF_ROLE_EVENT_ID] = eid;
+			st->clock = ts;
+		} else {
+			int_side_effects(st, &h->id, id);
+			int_side_effects(st, &h->ext_id, eid);
+			int_side_effects(st, &h->ext_ts, ts);
+		}
 		n = 6;
 		pos += (off + 12) * 8;
+	}
+	if (likely(h->plain)) {
+		st->roles_seen |= 1u << SONDE_CTF_ROLE_EVENT_ID;
+		st->role_size[SONDE_CTF_ROLE_EVENT_ID] = 32;
+		st->clock_class = h->compact_ts.clock;
+		st->clock_valid = true;
+		st->clock_updated = true;
 	}
 	v[0].type = h->header;
 	v[0].end = base + n;

@@ -101,6 +101,9 @@ struct dec_lttng_header {
 	uint32_t compact_option, extended_option;
 	uint8_t *option_of;      /* id -> option (DEC_NO_OPTION), 2^5 or 2^16 */
 	struct dec_op id, compact_ts, ext_id, ext_ts;     /* the int fields */
+	/* LTTng's exact roles: id -> slot + event id, ts -> one clock; the
+	 * side effects are then done inline instead of generically. */
+	bool plain;
 };
 
 /* A compiled program: index of its first op in codec->ops. */

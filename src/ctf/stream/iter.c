@@ -27,16 +27,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* 16 bytes: the stream and its message are found through `rank`. */
 struct heap_entry {
 	int64_t ns;
-	uint32_t rank;
-	struct sonde_ctf_stream *s;
-	const struct sonde_ctf_msg *msg;
+	uint32_t rank;           /* index in sonde_ctf_iter.streams */
 };
 
 struct iter_stream {
 	struct sonde_ctf_stream *s;
 	const struct sonde_ctf_msg *first;
+	const struct sonde_ctf_msg *msg;     /* current message */
 	int64_t last_ns;             /* key of the stream's previous message */
 	bool has_last;
 };
@@ -289,7 +289,8 @@ static int queue_notice(struct sonde_ctf_iter *it, const struct sonde_ctf_msg *m
 }
 
 /* BABELTRACE1: the stream's next event, queueing the notices before it. */
-static int next_event(struct sonde_ctf_iter *it, struct sonde_ctf_stream *s,
+static inline __attribute__((always_inline))
+int next_event(struct sonde_ctf_iter *it, struct sonde_ctf_stream *s,
 		      const struct sonde_ctf_msg **msg, struct sonde_error *err)
 {
 	int ret;
@@ -345,9 +346,8 @@ static int prime(struct sonde_ctf_iter *it, struct sonde_error *err)
 
 		if (!is->first)
 			continue; /* nothing in this stream */
-		e.s = is->s;
 		e.rank = (uint32_t)i;
-		e.msg = is->first;
+		is->msg = is->first;
 		e.ns = msg_key(is, is->first);
 		if (bt1)
 			bt1_insert(it->heap, &it->heap_len, &e);
@@ -360,22 +360,24 @@ static int prime(struct sonde_ctf_iter *it, struct sonde_error *err)
 	return 0;
 }
 
-static int advance_top(struct sonde_ctf_iter *it, struct sonde_error *err)
+static inline __attribute__((always_inline))
+int advance_top(struct sonde_ctf_iter *it, struct sonde_error *err)
 {
 	bool bt1 = it->order == SONDE_CTF_ORDER_BABELTRACE1;
 	struct heap_entry x = it->heap[0];
+	struct iter_stream *is = &it->streams[x.rank];
 	const struct sonde_ctf_msg *m = NULL;
 	int ret;
 
-	ret = bt1 ? next_event(it, x.s, &m, err) :
-		    stream_next_inline(x.s, &m, err);
+	ret = bt1 ? next_event(it, is->s, &m, err) :
+		    stream_next_inline(is->s, &m, err);
 	if (ret < 0)
 		return ret;
 	if (ret) {
 		/* The new entry is sifted from registers: writing it to the
 		 * top and reading it back stalls on store forwarding. */
-		x.msg = m;
-		x.ns = msg_key(&it->streams[x.rank], m);
+		is->msg = m;
+		x.ns = msg_key(is, m);
 	} else {
 		x = it->heap[--it->heap_len];
 	}
@@ -412,7 +414,7 @@ int sonde_ctf_iter_next(struct sonde_ctf_iter *it,
 		it->finished = true;
 		return 0;
 	}
-	*msg = it->heap[0].msg;
+	*msg = it->streams[it->heap[0].rank].msg;
 	it->advance_top = true;
 	return 1;
 fail:
