@@ -11,6 +11,7 @@
 #include "sonde/view.h"
 #include "view/fmt.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -113,6 +114,7 @@ struct sonde_view_printer {
 	int out_fd, warn_fd;
 	char *buf, *end;         /* end = buf + cap */
 	size_t len, cap;
+	size_t line_start;       /* where the line being built starts */
 	int write_errno;
 	bool fast_clock;         /* plain local/UTC time of day, no offsets */
 
@@ -162,6 +164,7 @@ static void out_flush(struct sonde_view_printer *p)
 	if (p->len && !p->write_errno)
 		p->write_errno = out_write_all(p->out_fd, p->buf, p->len);
 	p->len = 0;
+	p->line_start = 0;
 }
 
 /* Room for n more bytes; may flush (never mid-way through a line for
@@ -236,17 +239,26 @@ static inline void out_s64(struct sonde_view_printer *p, int64_t v)
 		p->len += sonde_view_fmt_s64(d, v);
 }
 
-/* Warnings go to their own descriptor, after the output written so far. */
+/*
+ * Warnings go to their own descriptor after the output of the previous
+ * lines, before the line being built (babeltrace warns while reading an
+ * event, before printing it), so that a terminal shows them in order.
+ */
 static void warn(struct sonde_view_printer *p, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 static void warn(struct sonde_view_printer *p, const char *fmt, ...)
 {
 	char msg[2048];
+	size_t done = p->line_start <= p->len ? p->line_start : p->len;
 	va_list ap;
 	int n;
 
-	out_flush(p);
+	if (done && !p->write_errno)
+		p->write_errno = out_write_all(p->out_fd, p->buf, done);
+	memmove(p->buf, p->buf + done, p->len - done);
+	p->len -= done;
+	p->line_start = 0;
 	va_start(ap, fmt);
 	n = vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
@@ -628,6 +640,41 @@ static void sb_str(struct strbuf *sb, const char *s)
 	sb_add(sb, s, strlen(s));
 }
 
+/* Whether TSDL text declares an `env` block (comments and strings skipped). */
+static bool metadata_has_env_block(const char *t, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		if (t[i] == '/' && i + 1 < len && t[i + 1] == '*') {
+			const char *e = memmem(t + i + 2, len - i - 2, "*/", 2);
+
+			i = e ? (size_t)(e - t) + 2 : len;
+		} else if (t[i] == '/' && i + 1 < len && t[i + 1] == '/') {
+			while (i < len && t[i] != '\n')
+				i++;
+		} else if (t[i] == '"') {
+			for (i++; i < len && t[i] != '"'; i++)
+				if (t[i] == '\\')
+					i++;
+			i++;
+		} else if (!strncmp(t + i, "env", 3) && i + 3 <= len &&
+			   (i == 0 || !(isalnum((unsigned char)t[i - 1]) ||
+					t[i - 1] == '_'))) {
+			size_t k = i + 3;
+
+			while (k < len && isspace((unsigned char)t[k]))
+				k++;
+			if (k < len && t[k] == '{')
+				return true;
+			i += 3;
+		} else {
+			i++;
+		}
+	}
+	return false;
+}
+
 /*
  * The part of the line babeltrace prints between the delta and the event
  * name that depends only on the trace: trace path, hostname, domain,
@@ -644,9 +691,15 @@ static int build_prefix(struct sonde_view_printer *p, struct trace_info *ti)
 	const struct sonde_ctf_env_entry *vpid = sonde_ctf_trace_class_env(tc,
 									 "vpid");
 	struct strbuf sb = { 0 };
-	bool dom = false;
+	bool dom = false, has_env = false;
 	char num[32];
 
+	if (tc->env_count == 0) {
+		size_t mlen = 0;
+		const char *mtext = sonde_ctf_trace_metadata_text(ti->trace, &mlen);
+
+		has_env = mtext && metadata_has_env_block(mtext, mlen);
+	}
 	ti->hostname = env_str(tc, "hostname");
 	ti->is_ust = domain && !strcmp(domain, "ust");
 	sb_add(&sb, "", 0);
@@ -689,7 +742,7 @@ static int build_prefix(struct sonde_view_printer *p, struct trace_info *ti)
 	 * 0 when the metadata has no env block at all (its default).
 	 */
 	if ((f & SONDE_VIEW_FIELD_VPID || all) &&
-	    ((vpid && vpid->is_int) || tc->env_count == 0)) {
+	    ((vpid && vpid->is_int) || (tc->env_count == 0 && !has_env))) {
 		if (hn)
 			sb_str(&sb, "trace:vpid = ");
 		else if (dom)
@@ -808,16 +861,49 @@ static char *text_value(struct sonde_view_printer *p, char *d,
 			const struct sonde_ctf_value *tape, uint32_t i,
 			bool names);
 
+/*
+ * The labels of an enum value in babeltrace 1.5's order: mappings of a
+ * single value in declaration order, then ranges in reverse declaration
+ * order (its range list is built by prepending).
+ */
+static size_t bt1_enum_labels(const struct sonde_ctf_type *t,
+			      const struct sonde_ctf_value *v,
+			      const char **labels, size_t max)
+{
+	const struct sonde_ctf_type *ct = t->u.enumeration.container;
+	bool sgn = ct->u.integer.is_signed;
+	size_t count = t->u.enumeration.count, n = 0;
+
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t k = 0; k < count; k++) {
+			const struct sonde_ctf_enum_mapping *m =
+				&t->u.enumeration.mappings[pass ? count - 1 - k : k];
+			bool single = sgn ? m->lo.s == m->hi.s : m->lo.u == m->hi.u;
+			bool in = sgn ? v->v.s >= m->lo.s && v->v.s <= m->hi.s :
+				  v->v.u >= m->lo.u && v->v.u <= m->hi.u;
+
+			if (single != !pass || !in)
+				continue;
+			if (n < max)
+				labels[n] = m->label;
+			n++;
+		}
+	}
+	return n;
+}
+
+/* ( "A" : container = 1 ), ( "A", "B" : container = 1 ) (no braces in
+ * babeltrace 1.5), ( <unknown> : container = 9 ) with a warning. */
 static char *text_enum(struct sonde_view_printer *p, char *d,
 		       const struct sonde_ctf_value *v, bool names)
 {
 	const struct sonde_ctf_type *t = v->type;
 	const struct sonde_ctf_type *ct = t->u.enumeration.container;
-	const char *labels[16];
+	const char *labels[32];
 	size_t n, shown;
 
-	n = sonde_ctf_enum_labels(t, v, labels, 16);
-	shown = n < 16 ? n : 16;
+	n = bt1_enum_labels(t, v, labels, 32);
+	shown = n < 32 ? n : 32;
 	ROOM(16);
 	*d++ = '(';
 	if (n == 0) {
@@ -832,8 +918,6 @@ static char *text_enum(struct sonde_view_printer *p, char *d,
 		ROOM(16);
 		PUT_LIT(" <unknown>");
 	} else {
-		if (n > 1)
-			PUT_LIT(" {");
 		for (size_t k = 0; k < shown; k++) {
 			ROOM(4);
 			if (k)
@@ -844,9 +928,6 @@ static char *text_enum(struct sonde_view_printer *p, char *d,
 			ROOM(1);
 			*d++ = '"';
 		}
-		ROOM(4);
-		if (n > 1)
-			PUT_LIT(" }");
 	}
 	ROOM(32 + SONDE_VIEW_NUM_MAX);
 	PUT_LIT(" : ");
@@ -1357,6 +1438,7 @@ static void text_event(struct sonde_view_printer *p,
 
 	if (p->len >= OUT_FLUSH_AT)
 		out_flush(p);
+	p->line_start = p->len;
 	if (ti && (ti->is_ust || p->dbg_tape)) {
 		if (ti->is_ust)
 			dbg_event(p, ti, ev);
@@ -1446,6 +1528,7 @@ scopes:
 	ROOM(1);
 	*d++ = '\n';
 	p->len = (size_t)(d - p->buf);
+	p->line_start = p->len;
 }
 
 /* Discarded events and packets ---------------------------------------------- */

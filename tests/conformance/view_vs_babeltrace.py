@@ -21,6 +21,9 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
+
+import gen_traces
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -198,9 +201,12 @@ def main():
         print("1..0 # SKIP corpora not found in %s" % shared)
         return 77
     rules = load_exceptions()
+    gen_dir = tempfile.mkdtemp(prefix="sonde-view-gen-")
+    generated = [os.path.join(gen_dir, t) for t in gen_traces.write_all(gen_dir)]
+    FULL_MATRIX.update(generated)
     n = 0
     failed = 0
-    for trace in corpus_traces(shared):
+    for trace in corpus_traces(shared) + generated:
         targs = trace.split(" ")
         bt_rc, bt_out, bt_err = run([babeltrace] + targs, shared, "UTC")
         if bt_rc != 0:
@@ -274,6 +280,7 @@ def main():
                 for p in problems:
                     print("# " + p.replace("\n", "\n"))
             sys.stdout.flush()
+    shutil.rmtree(gen_dir, ignore_errors=True)
     print("1..%d" % n)
     return 1 if failed else 0
 
