@@ -161,7 +161,9 @@ static inline void sonde_ctfw_store_u64(uint8_t *p, uint64_t v, unsigned int bo)
  */
 static inline void sonde_ctfw_store_text(uint8_t *p, const char *s, size_t n)
 {
-	size_t len = strnlen(s, n);
+	/* memchr, not strnlen: this header must not need POSIX. */
+	const char *nul = (const char *)memchr(s, 0, n);
+	size_t len = nul ? (size_t)(nul - s) : n;
 
 	memcpy(p, s, len);
 	memset(p + len, 0, n - len);
