@@ -636,6 +636,14 @@ int sonde_ctfw_env_add_lttng_kernel(struct sonde_ctfw_trace_class *tc,
 int sonde_ctfw_env_add_lttng_ust(struct sonde_ctfw_trace_class *tc,
 				 const char *trace_name,
 				 struct sonde_error *err);
+/* Per-PID buffers: the process's trace.  Readers show `procname` and
+ * `vpid` after the hostname.  `vpid_datetime` (the app's registration time,
+ * ISO 8601 basic) may be NULL: now. */
+int sonde_ctfw_env_add_lttng_ust_pid(struct sonde_ctfw_trace_class *tc,
+				     const char *trace_name, int64_t pid,
+				     const char *procname,
+				     const char *vpid_datetime,
+				     struct sonde_error *err);
 
 /* Adds `stream { id = N; ... }`, ids 0, 1, ... in call order. `context` is
  * the stream event context (NULL/0 for none). */

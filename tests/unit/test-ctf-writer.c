@@ -461,6 +461,17 @@ static void test_metadata(void)
 	is_int(rc, 0, "another trace class");
 	if (rc)
 		return;
+	is_int(sonde_ctfw_env_add_lttng_ust_pid(tc, "s", 42, "app", "20261122T010203+0000", &err),
+	       0, "UST per-PID env");
+	text = sonde_ctfw_metadata_text(tc, &len);
+	ok(strstr(text, "\ttracer_buffering_scheme = \"pid\";\n\ttracer_buffering_id = 42;\n") &&
+	   strstr(text, "\ttracer_patchlevel = 5;\n\tvpid = 42;\n\tprocname = \"app\";\n"
+		  "\tvpid_datetime = \"20261122T010203+0000\";\n"),
+	   "per-PID env names the process");
+	sonde_ctfw_trace_class_free(tc);
+	rc = sonde_ctfw_trace_class_create(&opts, &tc, &err);
+	if (rc)
+		return;
 	is_int(sonde_ctfw_env_add_lttng_kernel(tc, NULL, &err), 0, "kernel env");
 	text = sonde_ctfw_metadata_text(tc, &len);
 	ok(strstr(text, "\tdomain = \"kernel\";\n\tsysname = \"Linux\";\n") != NULL &&

@@ -37,6 +37,7 @@ struct gen_opts {
 	bool append_metadata;
 	bool context;
 	bool ust;
+	bool ust_pid;
 	bool force;
 	uint64_t packet_kib;
 	uint64_t big_gap_every;
@@ -659,13 +660,38 @@ static const struct env_entry ust_env[] = {
 	{ "hostname", "sonde-gen", 0 },
 };
 
-static int add_env(struct sonde_ctfw_trace_class *tc, bool ust,
+/* Per-PID buffers add the process to the env (readers print it). */
+static const struct env_entry ust_pid_env[] = {
+	{ "domain", "ust", 0 },
+	{ "tracer_name", "lttng-ust", 0 },
+	{ "tracer_major", NULL, 2 },
+	{ "tracer_minor", NULL, 13 },
+	{ "tracer_buffering_scheme", "pid", 0 },
+	{ "tracer_buffering_id", NULL, 4242 },
+	{ "architecture_bit_width", NULL, 64 },
+	{ "trace_name", "sonde-gen", 0 },
+	{ "trace_creation_datetime", "20261122T030000+0000", 0 },
+	{ "hostname", "sonde-gen", 0 },
+	{ "tracer_patchlevel", NULL, 5 },
+	{ "vpid", NULL, 4242 },
+	{ "procname", "sonde-app", 0 },
+	{ "vpid_datetime", "20261122T030001+0000", 0 },
+};
+
+static int add_env(struct sonde_ctfw_trace_class *tc, bool ust, bool per_pid,
 		   struct sonde_error *err)
 {
-	const struct env_entry *e = ust ? ust_env : kernel_env;
-	size_t n = ust ? ARRAY_LEN(ust_env) : ARRAY_LEN(kernel_env), i;
+	const struct env_entry *e = kernel_env;
+	size_t n = ARRAY_LEN(kernel_env), i;
 	int rc = 0;
 
+	if (per_pid) {
+		e = ust_pid_env;
+		n = ARRAY_LEN(ust_pid_env);
+	} else if (ust) {
+		e = ust_env;
+		n = ARRAY_LEN(ust_env);
+	}
 	for (i = 0; i < n && !rc; i++)
 		rc = e[i].str ? sonde_ctfw_env_add_string(tc, e[i].key,
 							  e[i].str, err)
@@ -691,7 +717,7 @@ static int define_classes(const struct gen_opts *o,
 		context = o->ust ? ust_context : kernel_context;
 		context_count = 3;
 	}
-	rc = add_env(tc, o->ust, err);
+	rc = add_env(tc, o->ust, o->ust_pid, err);
 	/* One stream class per channel, all with the same events. */
 	for (sc = 0; !rc && sc < o->channels; sc++)
 		rc = sonde_ctfw_stream_class_add(tc, header, context,
@@ -959,6 +985,8 @@ static void usage(FILE *f)
 	      "                          large headers, 'sonde_gen:' names, loglevels\n"
 	      "      --force             replace a trace sonde-gen wrote in DIR before\n"
 	      "                          (DIR must otherwise be new or empty)\n"
+	      "      --ust-pid           --ust with per-PID buffers (env procname,\n"
+	      "                          vpid: printed after the hostname)\n"
 	      "  -q, --quiet             print no summary\n"
 	      "  -h, --help              show this help\n"
 	      "\n"
@@ -1000,6 +1028,7 @@ enum {
 	OPT_FORCE,
 	OPT_CHANNELS,
 	OPT_LOST_MIXED,
+	OPT_UST_PID,
 };
 
 int main(int argc, char **argv)
@@ -1022,6 +1051,7 @@ int main(int argc, char **argv)
 		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "channels", required_argument, NULL, OPT_CHANNELS },
 		{ "lost-mixed", no_argument, NULL, OPT_LOST_MIXED },
+		{ "ust-pid", no_argument, NULL, OPT_UST_PID },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -1106,6 +1136,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_FORCE:
 			o.force = true;
+			break;
+		case OPT_UST_PID:
+			o.ust = o.ust_pid = true;
 			break;
 		case OPT_LOST_MIXED:
 			o.lost = o.lost_mixed = true;

@@ -510,6 +510,43 @@ int sonde_ctfw_env_add_lttng_ust(struct sonde_ctfw_trace_class *tc,
 	}
 }
 
+int sonde_ctfw_env_add_lttng_ust_pid(struct sonde_ctfw_trace_class *tc,
+				     const char *trace_name, int64_t pid,
+				     const char *procname,
+				     const char *vpid_datetime,
+				     struct sonde_error *err)
+{
+	struct utsname u;
+	char datetime[32];
+	int rc = host_facts(&u, datetime, err);
+
+	if (rc)
+		return rc;
+	{
+		const struct env_entry env[] = {
+			{ "domain", "ust", 0 },
+			{ "tracer_name", "lttng-ust", 0 },
+			{ "tracer_major", NULL, 2 },
+			{ "tracer_minor", NULL, 13 },
+			{ "tracer_buffering_scheme", "pid", 0 },
+			{ "tracer_buffering_id", NULL, pid },
+			{ "architecture_bit_width", NULL,
+			  (int64_t)(8 * sizeof(void *)) },
+			{ "trace_name", trace_name ? trace_name : "", 0 },
+			{ "trace_creation_datetime", datetime, 0 },
+			{ "hostname", u.nodename, 0 },
+			{ "tracer_patchlevel", NULL, 5 },
+			{ "vpid", NULL, pid },
+			{ "procname", procname ? procname : "", 0 },
+			{ "vpid_datetime",
+			  vpid_datetime ? vpid_datetime : datetime, 0 },
+		};
+
+		return add_env_entries(tc, env, sizeof(env) / sizeof(env[0]),
+				       err);
+	}
+}
+
 /* Field TSDL ------------------------------------------------------------- */
 
 static int check_int(const struct sonde_ctfw_int_type *it, const char *name,
