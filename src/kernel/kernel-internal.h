@@ -1,0 +1,213 @@
+/*
+ * libsonde-kernel internals: the pieces below the session API, each
+ * testable alone on synthetic input.
+ *
+ *   format  parses tracefs `format` files (one event's binary layout)
+ *   page    walks one ring-buffer sub-buffer read from trace_pipe_raw
+ *   map     turns an ftrace event into an lttng-modules-shaped CTF event
+ *   sink    builds CTF packets per CPU and hands them to a file or a ring
+ */
+#ifndef SONDE_KERNEL_INTERNAL_H
+#define SONDE_KERNEL_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sonde/ctf-writer.h"
+#include "sonde/error.h"
+
+/* ------------------------------------------------------------------------ */
+/* format files                                                             */
+
+enum kfmt_loc {
+	KFMT_PLAIN = 0,	  /* the value is at offset, size bytes */
+	KFMT_DATA_LOC,	  /* u32: offset (from payload start) | length << 16 */
+	KFMT_REL_LOC,	  /* same, offset relative to the end of the field */
+};
+
+#define KFMT_NAME_MAX 64
+#define KFMT_TYPE_MAX 64
+
+struct kfmt_field {
+	char name[KFMT_NAME_MAX];
+	char type[KFMT_TYPE_MAX]; /* C type without the name or [N] */
+	uint32_t offset, size;
+	uint32_t array_len; /* [N]; 0 if not a fixed array */
+	bool is_signed;
+	bool is_pointer;
+	bool is_char;	    /* char elements (text) */
+	enum kfmt_loc loc;
+};
+
+struct kfmt_event {
+	char system[KFMT_NAME_MAX];
+	char name[KFMT_NAME_MAX];
+	uint32_t id;
+	uint32_t nr_fields; /* excluding common_* */
+	uint32_t common_pid_offset;
+	struct kfmt_field *fields;
+};
+
+/* Parses a `format` file's text; `system` names the subsystem (the format
+ * file does not).  `what` prefixes errors (the file's path). */
+int kfmt_parse(const char *text, size_t len, const char *system,
+	       const char *what, struct kfmt_event *ev,
+	       struct sonde_error *err);
+void kfmt_event_release(struct kfmt_event *ev);
+const struct kfmt_field *kfmt_find(const struct kfmt_event *ev,
+				   const char *name);
+
+/* Reads an integer field of `payload` (len bytes), sign-extended as the
+ * format says; 0 if out of bounds (the payload was validated at compile
+ * time, so that only happens on malformed input). */
+uint64_t kfmt_read_int(const struct kfmt_field *f, const uint8_t *payload,
+		       uint32_t len);
+/* Bytes of a text or dynamic field (char[N], __data_loc, __rel_loc),
+ * bounded by the payload; NULL/0 if out of bounds. */
+const uint8_t *kfmt_bytes(const struct kfmt_field *f, const uint8_t *payload,
+			  uint32_t len, uint32_t *n);
+
+/* ------------------------------------------------------------------------ */
+/* ring-buffer pages                                                        */
+
+#define KPAGE_HEADER_SIZE 16u
+#define KPAGE_MISSED_EVENTS (1ull << 31)
+#define KPAGE_MISSED_STORED (1ull << 30)
+#define KPAGE_COMMIT_MASK ((1ull << 27) - 1)
+
+struct kpage_iter {
+	const uint8_t *page;
+	uint32_t commit; /* bytes of event data after the header */
+	uint32_t off;	 /* next record, relative to the data start */
+	uint64_t ts;
+	bool missed;	       /* events were lost before this page */
+	int64_t missed_count; /* -1 unknown */
+};
+
+struct kpage_event {
+	uint64_t ts;
+	const uint8_t *payload;
+	uint32_t len;
+};
+
+/* Validates the page header of `len` bytes read from trace_pipe_raw. */
+int kpage_iter_init(struct kpage_iter *it, const uint8_t *page, size_t len,
+		    struct sonde_error *err);
+/* 1: *ev is the next event; 0: end of page; <0: malformed record. */
+int kpage_iter_next(struct kpage_iter *it, struct kpage_event *ev,
+		    struct sonde_error *err);
+
+/* ------------------------------------------------------------------------ */
+/* event mapping                                                            */
+
+struct kmap_event; /* one ftrace event compiled to a CTF event class */
+
+/* Compiles the conversion of `ev` (an ftrace event) into an lttng-modules
+ * event: name and fields (table for the events LTTng knows, typed syscall
+ * events as syscall_entry_ / syscall_exit_, everything else passed through
+ * with its ftrace name and fields). */
+int kmap_compile(const struct kfmt_event *ev, struct kmap_event **out,
+		 struct sonde_error *err);
+void kmap_free(struct kmap_event *m);
+const char *kmap_name(const struct kmap_event *m);
+/* Renames (the ftrace name collided with another system's event). */
+int kmap_rename(struct kmap_event *m, const char *name);
+const struct sonde_ctfw_field *kmap_fields(const struct kmap_event *m,
+					   size_t *count);
+/* Upper bound of the encoding of a `len`-byte ftrace payload. */
+size_t kmap_payload_max(const struct kmap_event *m, uint32_t len);
+/* true for syscall entry/exit events (dropped for our own threads). */
+bool kmap_is_syscall(const struct kmap_event *m);
+/* The lttng-modules name for an ftrace event "system:event" (without
+ * compiling it): writes it into out; used by list_events and globs. */
+void kmap_lttng_name(const char *system, const char *event, char *out,
+		     size_t size);
+
+/* Serializes one payload at the cursor (after the event header). */
+void kmap_encode(const struct kmap_event *m, const uint8_t *payload,
+		 uint32_t len, struct sonde_ctfw_cursor *c);
+
+/* ------------------------------------------------------------------------ */
+/* packet building                                                          */
+
+struct ksink;
+
+/* Where finished packets go: a stream file (+ index) or a memory ring. */
+struct ksink_packet {
+	uint8_t *data;
+	size_t size; /* packet_size */
+	struct sonde_ctfw_packet_info info;
+};
+
+struct ksink_opts {
+	const uint8_t *uuid;
+	enum sonde_ctf_byte_order bo;
+	enum sonde_ctfw_header_type header;
+	uint32_t cpu;
+	size_t packet_size;
+	/* file mode: the stream and index files (owned by the sink) */
+	int stream_fd, index_fd;
+	/* ring mode (stream_fd < 0): packets kept at most */
+	size_t ring_packets;
+};
+
+int ksink_create(const struct ksink_opts *o, struct ksink **out,
+		 struct sonde_error *err);
+/* Closes the current packet (if any event), then the files; frees. */
+int ksink_close(struct ksink *k, uint64_t ts_end, struct sonde_error *err);
+void ksink_free(struct ksink *k);
+/* Starts an event of `payload_max` bytes at most; returns the cursor. */
+struct sonde_ctfw_cursor *ksink_event_begin(struct ksink *k, uint32_t id,
+					    uint64_t ts, size_t payload_max,
+					    struct sonde_error *err);
+int ksink_event_commit(struct ksink *k, struct sonde_error *err);
+/* Closes the current packet now (switch timer, snapshot). */
+int ksink_flush(struct ksink *k, uint64_t ts, struct sonde_error *err);
+void ksink_discard(struct ksink *k, uint64_t n);
+void ksink_lose_packets(struct ksink *k, uint64_t n, uint64_t ts);
+uint64_t ksink_last_ts(const struct ksink *k);
+
+struct ksink_stats {
+	uint64_t events, packets, bytes, discarded, packets_lost;
+};
+void ksink_get_stats(const struct ksink *k, struct ksink_stats *st);
+
+/* Ring mode: writes the kept packets to `fd` and their index to `index_fd`
+ * (may be -1).  Holds no lock: the caller serializes with the producer. */
+int ksink_ring_write(const struct ksink *k, int fd, int index_fd,
+		     struct sonde_error *err);
+
+/* ------------------------------------------------------------------------ */
+/* statedump                                                                */
+
+struct kstatedump_class {
+	const char *name;
+	const struct sonde_ctfw_field *fields;
+	size_t count;
+};
+
+/* The lttng_statedump_* event classes, in the order they are declared. */
+const struct kstatedump_class *kstatedump_classes(size_t *count);
+
+/* One field value: integers in `i`, strings and text arrays in `s`. */
+struct kstatedump_value {
+	int64_t i;
+	const char *s;
+};
+
+/* Called for each statedump event in order (`cls` indexes the classes). */
+typedef int (*kstatedump_emit_fn)(void *arg, size_t cls,
+				  const struct kstatedump_value *v);
+
+/* Reads /proc and /sys and emits lttng_statedump_start, the state events
+ * and lttng_statedump_end. */
+int kstatedump_run(kstatedump_emit_fn emit, void *arg,
+		   struct sonde_error *err);
+/* Largest encoding of an event of class `cls` with these values. */
+size_t kstatedump_size(size_t cls, const struct kstatedump_value *v);
+void kstatedump_encode(size_t cls, const struct kstatedump_value *v,
+		       struct sonde_ctfw_cursor *c);
+
+#endif /* SONDE_KERNEL_INTERNAL_H */

@@ -1,0 +1,1315 @@
+/*
+ * A kernel tracing session on a private ftrace instance (see kernel.h and
+ * docs/internals/kernel.md).
+ *
+ * Threads: the caller's (create, enable, start, stop, snapshot, destroy)
+ * and, between start and stop, one consumer per CPU.  They share:
+ *   - the event table, indexed by ftrace event id: an entry is filled in
+ *     completely (compiled map, CTF id) before its pointer is published
+ *     with a release store, and consumers load it with acquire;
+ *   - per consumer, a request word (stop, snapshot flush) and an eventfd
+ *     that wakes it from poll(); snapshot requests are acknowledged under
+ *     the session mutex.
+ * Everything else belongs to one thread at a time.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kernel/kernel-internal.h"
+#include "kernel/kernel.h"
+
+#define KERNEL_MAX_EVENT_ID 65536u
+#define DEFAULT_SUBBUF_SIZE (256u * 1024u)
+#define DEFAULT_NUM_SUBBUF 8u
+#define FTRACE_SUBBUF_MAX (64u * 1024u)
+#define POLL_MS_MAX 200
+
+struct kevent {
+	struct kmap_event *map;
+	uint32_t ctf_id;
+	char system[KFMT_NAME_MAX];
+	char name[KFMT_NAME_MAX];
+};
+
+struct consumer {
+	struct sonde_kernel_session *s;
+	unsigned int cpu;
+	pthread_t thread;
+	bool started;
+	int pipe_fd, stats_fd, wake_fd;
+	_Atomic int tid; /* its thread id, for dropping our own syscalls */
+	struct ksink *sink;
+	uint8_t *page;
+	uint64_t kernel_lost; /* overrun + dropped seen so far */
+	_Atomic unsigned int stop;
+	_Atomic uint64_t flush_req; /* snapshot generation asked */
+	uint64_t flush_done;	    /* under s->lock */
+	int error;
+	struct sonde_error err;
+};
+
+struct sonde_kernel_session {
+	char *name;
+	char *output_dir;
+	bool snapshot_mode;
+	struct sonde_kernel_channel_config ch;
+	char tracefs[256];
+	char instance[512];
+	int free_buffer_fd;
+	unsigned int ncpus;
+	size_t ftrace_subbuf;
+
+	_Atomic(struct kevent *) *events; /* [KERNEL_MAX_EVENT_ID] */
+	struct kevent **declared;	  /* in CTF id order */
+	size_t ndeclared, cap_declared;
+
+	struct sonde_ctfw_trace_class *tc;
+	size_t metadata_written;
+	int metadata_fd;
+	char kernel_dir[600];
+	uint32_t sd_first_id;
+
+	struct consumer *consumers;
+	bool started;
+	bool stopped;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	uint64_t flush_gen;
+};
+
+static uint64_t now_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* tracefs files ------------------------------------------------------------ */
+
+static int io_error(struct sonde_error *err, const char *path, const char *op,
+		    int e)
+{
+	if (e == EACCES || e == EPERM)
+		return sonde_error_set(err, SONDE_EIO,
+				       "%s: %s: permission denied (kernel "
+				       "tracing needs root)", path, op);
+	return sonde_error_set(err, SONDE_EIO, "%s: %s: %s", path, op,
+			       strerror(e));
+}
+
+static int write_file(const char *path, const char *value,
+		      struct sonde_error *err)
+{
+	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	size_t n = strlen(value);
+	ssize_t w;
+	int e;
+
+	if (fd < 0)
+		return io_error(err, path, "open", errno);
+	w = write(fd, value, n);
+	e = errno;
+	close(fd);
+	if (w != (ssize_t)n)
+		return io_error(err, path, "write", w < 0 ? e : EIO);
+	return 0;
+}
+
+static int writef(struct sonde_kernel_session *s, const char *rel,
+		  const char *value, struct sonde_error *err)
+{
+	char path[1024];
+
+	snprintf(path, sizeof(path), "%s/%s", s->instance, rel);
+	return write_file(path, value, err);
+}
+
+/* Whole file into a malloc'd NUL-terminated buffer. */
+static int read_file(const char *path, char **out, size_t *len,
+		     struct sonde_error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t cap = 4096, n = 0;
+	char *buf;
+
+	*out = NULL;
+	if (fd < 0)
+		return io_error(err, path, "open", errno);
+	buf = malloc(cap);
+	while (buf) {
+		ssize_t r;
+
+		if (n + 1 >= cap) {
+			char *nb = cap > (64u << 20) ? NULL :
+						       realloc(buf, cap * 2);
+
+			if (!nb) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		r = read(fd, buf + n, cap - n - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int e = errno;
+
+			free(buf);
+			close(fd);
+			return io_error(err, path, "read", e);
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	if (!buf)
+		return sonde_error_set(err, SONDE_ENOMEM, "%s: out of memory",
+				       path);
+	buf[n] = '\0';
+	*out = buf;
+	if (len)
+		*len = n;
+	return 0;
+}
+
+static bool is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* The tracefs mount point, mounting it on /sys/kernel/tracing if needed. */
+static int find_tracefs(const char *hint, char *out, size_t size,
+			struct sonde_error *err)
+{
+	static const char *const candidates[] = {
+		"/sys/kernel/tracing",
+		"/sys/kernel/debug/tracing",
+	};
+	char probe[512];
+	size_t i;
+
+	if (hint) {
+		snprintf(probe, sizeof(probe), "%s/instances", hint);
+		if (!is_dir(probe))
+			return sonde_error_set(err, SONDE_ENOENT,
+					       "%s: not a tracefs mount (no "
+					       "instances/)", hint);
+		snprintf(out, size, "%s", hint);
+		return 0;
+	}
+	for (i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {
+		snprintf(probe, sizeof(probe), "%s/instances", candidates[i]);
+		if (is_dir(probe)) {
+			snprintf(out, size, "%s", candidates[i]);
+			return 0;
+		}
+	}
+	if (mount("nodev", candidates[0], "tracefs", 0, NULL) < 0) {
+		int e = errno;
+
+		return sonde_error_set(err, SONDE_EIO,
+				       "tracefs is not mounted and mounting "
+				       "it on %s failed: %s%s", candidates[0],
+				       strerror(e),
+				       e == EPERM || e == EACCES ?
+					       " (kernel tracing needs root)" :
+					       "");
+	}
+	snprintf(out, size, "%s", candidates[0]);
+	return 0;
+}
+
+/* Removes instances/sonde-*-<pid> left by sessions whose process died. */
+static void remove_stale_instances(const char *tracefs)
+{
+	char dir[512], path[1024];
+	DIR *d;
+	struct dirent *de;
+
+	snprintf(dir, sizeof(dir), "%s/instances", tracefs);
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		const char *dash = strrchr(de->d_name, '-');
+		char *end;
+		long pid;
+
+		if (strncmp(de->d_name, "sonde-", 6) != 0 || !dash)
+			continue;
+		pid = strtol(dash + 1, &end, 10);
+		if (*end || pid <= 0 || (kill((pid_t)pid, 0) < 0 &&
+					 errno != ESRCH) ||
+		    kill((pid_t)pid, 0) == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/tracing_on", dir,
+			 de->d_name);
+		write_file(path, "0", NULL);
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		rmdir(path);
+	}
+	closedir(d);
+}
+
+static bool valid_name(const char *n)
+{
+	if (!n || !*n || strlen(n) > 100)
+		return false;
+	for (; *n; n++)
+		if (!((*n >= 'a' && *n <= 'z') || (*n >= 'A' && *n <= 'Z') ||
+		      (*n >= '0' && *n <= '9') || *n == '_' || *n == '.' ||
+		      *n == '-'))
+			return false;
+	return true;
+}
+
+static unsigned int count_cpus(const char *instance)
+{
+	char path[1024];
+	unsigned int n = 0;
+
+	for (;;) {
+		snprintf(path, sizeof(path), "%s/per_cpu/cpu%u", instance, n);
+		if (!is_dir(path))
+			return n;
+		n++;
+	}
+}
+
+/* Session lifecycle --------------------------------------------------------- */
+
+int sonde_kernel_session_create(const struct sonde_kernel_config *cfg,
+				struct sonde_kernel_session **out,
+				struct sonde_error *err)
+{
+	struct sonde_kernel_session *s;
+	char value[64];
+	int ret;
+
+	*out = NULL;
+	if (!cfg || !valid_name(cfg->session_name))
+		return sonde_error_set(err, SONDE_EINVAL,
+				       "session name '%s': use letters, "
+				       "digits, '_', '.' and '-'",
+				       cfg && cfg->session_name ?
+					       cfg->session_name :
+					       "");
+	if (!cfg->output_dir && !cfg->snapshot_mode)
+		return sonde_error_set(err, SONDE_EINVAL,
+				       "session %s: no output directory",
+				       cfg->session_name);
+	if (cfg->channel.subbuf_size &&
+	    (cfg->channel.subbuf_size & (cfg->channel.subbuf_size - 1) ||
+	     cfg->channel.subbuf_size < 4096 ||
+	     cfg->channel.subbuf_size > (64u << 20)))
+		return sonde_error_set(err, SONDE_EINVAL,
+				       "sub-buffer size %llu: a power of two "
+				       "from 4 KiB to 64 MiB",
+				       (unsigned long long)
+					       cfg->channel.subbuf_size);
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return sonde_error_set(err, SONDE_ENOMEM, "out of memory");
+	s->free_buffer_fd = -1;
+	s->metadata_fd = -1;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->cond, NULL);
+	s->name = strdup(cfg->session_name);
+	s->output_dir = cfg->output_dir ? strdup(cfg->output_dir) : NULL;
+	s->snapshot_mode = cfg->snapshot_mode;
+	s->ch = cfg->channel;
+	if (!s->ch.subbuf_size)
+		s->ch.subbuf_size = DEFAULT_SUBBUF_SIZE;
+	if (!s->ch.num_subbuf)
+		s->ch.num_subbuf = DEFAULT_NUM_SUBBUF;
+	s->events = calloc(KERNEL_MAX_EVENT_ID, sizeof(*s->events));
+	if (!s->name || (cfg->output_dir && !s->output_dir) || !s->events) {
+		ret = sonde_error_set(err, SONDE_ENOMEM, "out of memory");
+		goto fail;
+	}
+	ret = find_tracefs(cfg->tracefs, s->tracefs, sizeof(s->tracefs), err);
+	if (ret)
+		goto fail;
+	remove_stale_instances(s->tracefs);
+	snprintf(s->instance, sizeof(s->instance), "%s/instances/sonde-%s-%d",
+		 s->tracefs, s->name, (int)getpid());
+	if (mkdir(s->instance, 0700) < 0) {
+		ret = io_error(err, s->instance, "mkdir", errno);
+		s->instance[0] = '\0';
+		goto fail;
+	}
+	s->ncpus = count_cpus(s->instance);
+	if (!s->ncpus) {
+		ret = sonde_error_set(err, SONDE_EIO, "%s: no per_cpu buffers",
+				      s->instance);
+		goto fail;
+	}
+	/* A new instance records at once; nothing until start. */
+	ret = writef(s, "tracing_on", "0", err);
+	if (!ret)
+		ret = writef(s, "trace_clock", "mono", err);
+	if (ret)
+		goto fail;
+	s->ftrace_subbuf = s->ch.subbuf_size < FTRACE_SUBBUF_MAX ?
+				   s->ch.subbuf_size :
+				   FTRACE_SUBBUF_MAX;
+	snprintf(value, sizeof(value), "%zu", s->ftrace_subbuf / 1024);
+	if (writef(s, "buffer_subbuf_size_kb", value, NULL))
+		s->ftrace_subbuf = 4096; /* before Linux 6.8: pages */
+	snprintf(value, sizeof(value), "%llu",
+		 (unsigned long long)(s->ch.subbuf_size * s->ch.num_subbuf /
+				      1024));
+	ret = writef(s, "buffer_size_kb", value, err);
+	if (!ret)
+		ret = writef(s, "options/overwrite",
+			     s->ch.overwrite || s->snapshot_mode ? "1" : "0",
+			     err);
+	if (!ret)
+		ret = writef(s, "buffer_percent", "25", err);
+	if (ret)
+		goto fail;
+	/* Crash safety: if this process dies, closing free_buffer stops
+	 * tracing and frees the buffer; the next create removes the dir. */
+	if (!writef(s, "options/disable_on_free", "1", NULL)) {
+		char path[1024];
+
+		snprintf(path, sizeof(path), "%s/free_buffer", s->instance);
+		s->free_buffer_fd = open(path, O_WRONLY | O_CLOEXEC);
+	}
+	*out = s;
+	return 0;
+fail:
+	sonde_kernel_session_destroy(s);
+	return ret;
+}
+
+static void free_event(struct kevent *e)
+{
+	if (e) {
+		kmap_free(e->map);
+		free(e);
+	}
+}
+
+void sonde_kernel_session_destroy(struct sonde_kernel_session *s)
+{
+	unsigned int i;
+
+	if (!s)
+		return;
+	if (s->started && !s->stopped)
+		sonde_kernel_stop(s, NULL);
+	if (s->consumers) {
+		for (i = 0; i < s->ncpus; i++)
+			ksink_free(s->consumers[i].sink);
+		free(s->consumers);
+	}
+	if (s->free_buffer_fd >= 0)
+		close(s->free_buffer_fd);
+	if (s->instance[0]) {
+		writef(s, "tracing_on", "0", NULL);
+		writef(s, "events/enable", "0", NULL);
+		if (rmdir(s->instance) < 0) {
+			/* EBUSY while a reader still closes; retry briefly */
+			for (i = 0; i < 50 && errno == EBUSY &&
+				    rmdir(s->instance) < 0;
+			     i++)
+				usleep(10000);
+		}
+	}
+	if (s->metadata_fd >= 0)
+		close(s->metadata_fd);
+	if (s->events) {
+		for (i = 0; i < KERNEL_MAX_EVENT_ID; i++)
+			free_event(atomic_load(&s->events[i]));
+		free(s->events);
+	}
+	free(s->declared);
+	sonde_ctfw_trace_class_free(s->tc);
+	pthread_mutex_destroy(&s->lock);
+	pthread_cond_destroy(&s->cond);
+	free(s->name);
+	free(s->output_dir);
+	free(s);
+}
+
+/* Metadata ------------------------------------------------------------------ */
+
+static int declare_event(struct sonde_kernel_session *s, struct kevent *e,
+			 struct sonde_error *err)
+{
+	const struct sonde_ctfw_field *fields;
+	size_t count;
+	int ret;
+
+	fields = kmap_fields(e->map, &count);
+	ret = sonde_ctfw_event_class_add(s->tc, 0, kmap_name(e->map), -1,
+					 fields, count, &e->ctf_id, err);
+	if (ret)
+		return sonde_error_prefix(err, "event %s:%s", e->system,
+					  e->name);
+	return 0;
+}
+
+/* Appends the metadata text not yet in the file, in 4 KiB packets. */
+static int flush_metadata_fd(struct sonde_kernel_session *s, int fd,
+			     size_t *written, struct sonde_error *err)
+{
+	uint8_t pkt[SONDE_CTFW_METADATA_PACKET_SIZE];
+	size_t len, taken;
+
+	sonde_ctfw_metadata_text(s->tc, &len);
+	while (*written < len &&
+	       (taken = sonde_ctfw_metadata_packet(s->tc, *written, pkt))) {
+		if (write(fd, pkt, sizeof(pkt)) != (ssize_t)sizeof(pkt))
+			return io_error(err, "metadata", "write", errno);
+		*written += taken;
+	}
+	return 0;
+}
+
+static bool name_taken(const struct sonde_kernel_session *s, const char *n)
+{
+	size_t i;
+
+	for (i = 0; i < s->ndeclared; i++)
+		if (strcmp(kmap_name(s->declared[i]->map), n) == 0)
+			return true;
+	return false;
+}
+
+/* Event enabling ------------------------------------------------------------ */
+
+static int load_event(struct sonde_kernel_session *s, const char *system,
+		      const char *event, struct kevent **out,
+		      struct sonde_error *err)
+{
+	char path[1024], *text;
+	size_t len;
+	struct kfmt_event fmt;
+	struct kevent *e;
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/events/%s/%s/format", s->instance,
+		 system, event);
+	ret = read_file(path, &text, &len, err);
+	if (ret)
+		return ret;
+	ret = kfmt_parse(text, len, system, path, &fmt, err);
+	free(text);
+	if (ret)
+		return ret;
+	if (fmt.id >= KERNEL_MAX_EVENT_ID) {
+		kfmt_event_release(&fmt);
+		return sonde_error_set(err, SONDE_EFORMAT, "%s: id too large",
+				       path);
+	}
+	e = calloc(1, sizeof(*e));
+	if (!e) {
+		kfmt_event_release(&fmt);
+		return sonde_error_set(err, SONDE_ENOMEM, "out of memory");
+	}
+	snprintf(e->system, sizeof(e->system), "%s", system);
+	snprintf(e->name, sizeof(e->name), "%s", event);
+	ret = kmap_compile(&fmt, &e->map, err);
+	if (!ret && name_taken(s, kmap_name(e->map))) {
+		char alt[160];
+
+		snprintf(alt, sizeof(alt), "%s_%s", system, kmap_name(e->map));
+		kmap_rename(e->map, alt);
+	}
+	*out = e;
+	ret = ret ? ret : (int)fmt.id;
+	kfmt_event_release(&fmt);
+	if (ret < 0) {
+		free(e);
+		*out = NULL;
+	}
+	return ret;
+}
+
+/* Enables one ftrace event (declaring it if tracing already started). */
+static int enable_one(struct sonde_kernel_session *s, const char *system,
+		      const char *event, struct sonde_error *err)
+{
+	char rel[512];
+	struct kevent *e = NULL;
+	int id, ret;
+	size_t i;
+
+	for (i = 0; i < s->ndeclared; i++)
+		if (strcmp(s->declared[i]->system, system) == 0 &&
+		    strcmp(s->declared[i]->name, event) == 0)
+			goto enable;
+	id = load_event(s, system, event, &e, err);
+	if (id < 0)
+		return id;
+	if (atomic_load(&s->events[id])) { /* same id, already known */
+		free_event(e);
+		goto enable;
+	}
+	if (s->ndeclared == s->cap_declared) {
+		size_t ncap = s->cap_declared ? s->cap_declared * 2 : 64;
+		struct kevent **nd = realloc(s->declared, ncap * sizeof(*nd));
+
+		if (!nd) {
+			free_event(e);
+			return sonde_error_set(err, SONDE_ENOMEM,
+					       "out of memory");
+		}
+		s->declared = nd;
+		s->cap_declared = ncap;
+	}
+	if (s->tc) {
+		ret = declare_event(s, e, err);
+		if (!ret && s->metadata_fd >= 0)
+			ret = flush_metadata_fd(s, s->metadata_fd,
+						&s->metadata_written, err);
+		if (ret) {
+			free_event(e);
+			return ret;
+		}
+	}
+	s->declared[s->ndeclared++] = e;
+	atomic_store_explicit(&s->events[id], e, memory_order_release);
+enable:
+	snprintf(rel, sizeof(rel), "events/%s/%s/enable", system, event);
+	return writef(s, rel, "1", err);
+}
+
+typedef int (*event_visit_fn)(struct sonde_kernel_session *s,
+			      const char *system, const char *event,
+			      void *arg, struct sonde_error *err);
+
+/* Calls `fn` for every "system:event" of available_events under `root`. */
+static int for_each_available(const char *root,
+			      int (*fn)(const char *system, const char *event,
+					void *arg),
+			      void *arg, struct sonde_error *err)
+{
+	char path[1024], *text, *line, *save = NULL;
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/available_events", root);
+	ret = read_file(path, &text, NULL, err);
+	if (ret)
+		return ret;
+	for (line = strtok_r(text, "\n", &save); line && !ret;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *colon = strchr(line, ':');
+
+		if (!colon)
+			continue;
+		*colon = '\0';
+		ret = fn(line, colon + 1, arg);
+	}
+	free(text);
+	return ret;
+}
+
+struct match_ctx {
+	struct sonde_kernel_session *s;
+	const char *pattern;
+	bool enable; /* else disable */
+	unsigned int matched;
+	int error;
+	struct sonde_error *err;
+};
+
+static bool pattern_matches(const char *pattern, const char *system,
+			    const char *event)
+{
+	const char *colon = strchr(pattern, ':');
+	char lttng[160];
+
+	if (colon) {
+		char sys[KFMT_NAME_MAX];
+		size_t n = (size_t)(colon - pattern);
+
+		if (n >= sizeof(sys))
+			return false;
+		memcpy(sys, pattern, n);
+		sys[n] = '\0';
+		return fnmatch(sys, system, 0) == 0 &&
+		       fnmatch(colon + 1, event, 0) == 0;
+	}
+	if (fnmatch(pattern, event, 0) == 0)
+		return true;
+	kmap_lttng_name(system, event, lttng, sizeof(lttng));
+	return fnmatch(pattern, lttng, 0) == 0;
+}
+
+static int match_visit(const char *system, const char *event, void *arg)
+{
+	struct match_ctx *m = arg;
+
+	if (!pattern_matches(m->pattern, system, event))
+		return 0;
+	m->matched++;
+	if (m->enable) {
+		m->error = enable_one(m->s, system, event, m->err);
+	} else {
+		char rel[512];
+
+		snprintf(rel, sizeof(rel), "events/%s/%s/enable", system,
+			 event);
+		m->error = writef(m->s, rel, "0", m->err);
+	}
+	return m->error;
+}
+
+static int apply_pattern(struct sonde_kernel_session *s, const char *name,
+			 bool enable, struct sonde_error *err)
+{
+	struct match_ctx m = { s, name, enable, 0, 0, err };
+	int ret;
+
+	if (!name || !*name || strlen(name) > 200)
+		return sonde_error_set(err, SONDE_EINVAL, "empty event name");
+	ret = for_each_available(s->tracefs, match_visit, &m, err);
+	if (ret)
+		return m.error ? m.error : ret;
+	if (!m.matched)
+		return sonde_error_set(err, SONDE_ENOENT,
+				       "%s: no such kernel event", name);
+	return 0;
+}
+
+int sonde_kernel_enable_event(struct sonde_kernel_session *s, const char *name,
+			      struct sonde_error *err)
+{
+	return apply_pattern(s, name, true, err);
+}
+
+int sonde_kernel_disable_event(struct sonde_kernel_session *s,
+			       const char *name, struct sonde_error *err)
+{
+	return apply_pattern(s, name, false, err);
+}
+
+int sonde_kernel_enable_syscall(struct sonde_kernel_session *s,
+				const char *name, struct sonde_error *err)
+{
+	char pattern[160];
+	int ret;
+
+	if (!name)
+		return apply_pattern(s, "syscalls:sys_*", true, err);
+	if (!valid_name(name))
+		return sonde_error_set(err, SONDE_EINVAL,
+				       "syscall name '%s'", name);
+	snprintf(pattern, sizeof(pattern), "syscalls:sys_enter_%s", name);
+	ret = apply_pattern(s, pattern, true, err);
+	if (ret == SONDE_ENOENT)
+		return sonde_error_set(err, SONDE_ENOENT,
+				       "%s: no such system call", name);
+	if (ret)
+		return ret;
+	snprintf(pattern, sizeof(pattern), "syscalls:sys_exit_%s", name);
+	return apply_pattern(s, pattern, true, err);
+}
+
+/* Consumer ------------------------------------------------------------------- */
+
+static bool own_thread(const struct sonde_kernel_session *s, int32_t pid)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->ncpus; i++)
+		if (atomic_load_explicit(&s->consumers[i].tid,
+					 memory_order_relaxed) == pid)
+			return true;
+	return false;
+}
+
+/* Kernel-side losses from per_cpu/cpuN/stats: overrun + dropped events. */
+static void account_kernel_losses(struct consumer *c)
+{
+	char buf[1024];
+	ssize_t n;
+	uint64_t total = 0;
+	char *p;
+
+	if (c->stats_fd < 0)
+		return;
+	n = pread(c->stats_fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	if ((p = strstr(buf, "overrun:")))
+		total += strtoull(p + 8, NULL, 10);
+	if ((p = strstr(buf, "dropped events:")))
+		total += strtoull(p + 15, NULL, 10);
+	if (total > c->kernel_lost) {
+		ksink_discard(c->sink, total - c->kernel_lost);
+		c->kernel_lost = total;
+	}
+}
+
+static int consume_page(struct consumer *c, size_t len)
+{
+	struct sonde_kernel_session *s = c->s;
+	struct kpage_iter it;
+	struct kpage_event ev;
+	int r;
+
+	if (kpage_iter_init(&it, c->page, len, &c->err))
+		return -1;
+	if (it.missed && (s->ch.overwrite || s->snapshot_mode))
+		ksink_lose_packets(c->sink, 1, it.ts);
+	while ((r = kpage_iter_next(&it, &ev, &c->err)) == 1) {
+		struct sonde_ctfw_cursor *cur;
+		const struct kevent *e;
+		uint16_t type;
+		int32_t pid;
+
+		if (ev.len < 8)
+			continue;
+		memcpy(&type, ev.payload, 2);
+		e = atomic_load_explicit(&s->events[type],
+					 memory_order_acquire);
+		if (!e)
+			continue;
+		if (kmap_is_syscall(e->map)) {
+			memcpy(&pid, ev.payload + 4, 4);
+			if (own_thread(s, pid))
+				continue;
+		}
+		cur = ksink_event_begin(c->sink, e->ctf_id, ev.ts,
+					kmap_payload_max(e->map, ev.len),
+					&c->err);
+		if (!cur) {
+			ksink_discard(c->sink, 1);
+			continue;
+		}
+		kmap_encode(e->map, ev.payload, ev.len, cur);
+		ksink_event_commit(c->sink, &c->err);
+	}
+	return r < 0 ? -1 : 0;
+}
+
+/* Reads pages until EAGAIN (or `max_pages`); 0 or -1 on a fatal error. */
+static int drain(struct consumer *c, unsigned int max_pages)
+{
+	unsigned int n;
+
+	for (n = 0; !max_pages || n < max_pages; n++) {
+		ssize_t r = read(c->pipe_fd, c->page, c->s->ftrace_subbuf);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && errno == EAGAIN)
+			break;
+		if (r < 0) {
+			io_error(&c->err, "trace_pipe_raw", "read", errno);
+			return -1;
+		}
+		if (r == 0)
+			break;
+		if (consume_page(c, (size_t)r) < 0) {
+			/* a malformed page: counted, not fatal */
+			ksink_discard(c->sink, 1);
+		}
+	}
+	account_kernel_losses(c);
+	return 0;
+}
+
+static void *consumer_main(void *arg)
+{
+	struct consumer *c = arg;
+	struct sonde_kernel_session *s = c->s;
+	uint64_t last_flush = now_mono();
+	int timeout = POLL_MS_MAX;
+
+	atomic_store(&c->tid, (int)syscall(SYS_gettid));
+
+	if (s->ch.switch_timer_us &&
+	    s->ch.switch_timer_us / 1000 < (uint64_t)timeout)
+		timeout = (int)(s->ch.switch_timer_us / 1000) ?
+				  (int)(s->ch.switch_timer_us / 1000) :
+				  1;
+	for (;;) {
+		struct pollfd p[2] = {
+			{ .fd = c->pipe_fd, .events = POLLIN },
+			{ .fd = c->wake_fd, .events = POLLIN },
+		};
+		uint64_t req;
+
+		if (poll(p, 2, timeout) < 0 && errno != EINTR)
+			break;
+		if (p[1].revents & POLLIN) {
+			uint64_t v;
+
+			if (read(c->wake_fd, &v, sizeof(v)) < 0)
+				v = 0;
+		}
+		if (atomic_load(&c->stop)) {
+			c->error = drain(c, 0);
+			break;
+		}
+		if (drain(c, 1024) < 0) {
+			c->error = -1;
+			break;
+		}
+		req = atomic_load(&c->flush_req);
+		if (s->ch.switch_timer_us &&
+		    now_mono() - last_flush >= s->ch.switch_timer_us * 1000) {
+			ksink_flush(c->sink, now_mono(), &c->err);
+			last_flush = now_mono();
+		}
+		pthread_mutex_lock(&s->lock);
+		if (req != c->flush_done) {
+			pthread_mutex_unlock(&s->lock);
+			drain(c, 0);
+			ksink_flush(c->sink, now_mono(), &c->err);
+			pthread_mutex_lock(&s->lock);
+			c->flush_done = req;
+			pthread_cond_broadcast(&s->cond);
+		}
+		pthread_mutex_unlock(&s->lock);
+	}
+	ksink_flush(c->sink, now_mono(), &c->err);
+	return NULL;
+}
+
+/* Start ----------------------------------------------------------------------- */
+
+static int open_stream(struct sonde_kernel_session *s, unsigned int cpu,
+		       const char *dir, int *stream_fd, int *index_fd,
+		       struct sonde_error *err)
+{
+	char path[1400];
+
+	snprintf(path, sizeof(path), "%s/channel0_%u", dir, cpu);
+	*stream_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (*stream_fd < 0)
+		return io_error(err, path, "open", errno);
+	snprintf(path, sizeof(path), "%s/index/channel0_%u.idx", dir, cpu);
+	*index_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (*index_fd < 0) {
+		int e = errno;
+
+		close(*stream_fd);
+		return io_error(err, path, "open", e);
+	}
+	(void)s;
+	return 0;
+}
+
+static int make_dirs(const char *path, struct sonde_error *err)
+{
+	char tmp[1400];
+	char *p;
+
+	if (strlen(path) >= sizeof(tmp))
+		return sonde_error_set(err, SONDE_EINVAL, "%s: path too long",
+				       path);
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	for (p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+			return io_error(err, tmp, "mkdir", errno);
+		*p = '/';
+	}
+	if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+		return io_error(err, tmp, "mkdir", errno);
+	return 0;
+}
+
+/* Creates dir/kernel/{,index/}, refusing a directory that holds a trace. */
+static int make_kernel_dir(const char *dir, char *out, size_t size,
+			   struct sonde_error *err)
+{
+	char path[1200];
+	int ret;
+
+	snprintf(out, size, "%s/kernel", dir);
+	snprintf(path, sizeof(path), "%s/metadata", out);
+	if (access(path, F_OK) == 0)
+		return sonde_error_set(err, SONDE_EINVAL,
+				       "%s: already holds a trace", out);
+	snprintf(path, sizeof(path), "%s/index", out);
+	ret = make_dirs(path, err);
+	return ret;
+}
+
+static int build_trace_class(struct sonde_kernel_session *s,
+			     struct sonde_error *err)
+{
+	const struct kstatedump_class *sd;
+	struct sonde_ctfw_trace_opts opts = { 0 };
+	size_t nsd, i;
+	int ret;
+
+	opts.byte_order = SONDE_CTFW_HOST_ORDER;
+	ret = sonde_ctfw_trace_class_create(&opts, &s->tc, err);
+	if (!ret)
+		ret = sonde_ctfw_env_add_lttng_kernel(s->tc, s->name, err);
+	if (!ret)
+		ret = sonde_ctfw_stream_class_add(
+			s->tc,
+			s->ndeclared + 8 < 31 ? SONDE_CTFW_HEADER_COMPACT :
+						SONDE_CTFW_HEADER_LARGE,
+			NULL, 0, NULL, err);
+	if (ret)
+		return ret;
+	sd = kstatedump_classes(&nsd);
+	for (i = 0; i < nsd && !ret; i++) {
+		uint32_t id;
+
+		ret = sonde_ctfw_event_class_add(s->tc, 0, sd[i].name, -1,
+						 sd[i].fields, sd[i].count,
+						 &id, err);
+		if (i == 0)
+			s->sd_first_id = id;
+	}
+	for (i = 0; i < s->ndeclared && !ret; i++)
+		ret = declare_event(s, s->declared[i], err);
+	return ret;
+}
+
+struct sd_ctx {
+	struct ksink *sink;
+	uint32_t first_id;
+	struct sonde_error *err;
+	uint64_t events;
+};
+
+static int statedump_emit(void *arg, size_t cls,
+			  const struct kstatedump_value *v)
+{
+	struct sd_ctx *x = arg;
+	struct sonde_ctfw_cursor *c;
+
+	c = ksink_event_begin(x->sink, x->first_id + (uint32_t)cls, now_mono(),
+			      kstatedump_size(cls, v), x->err);
+	if (!c)
+		return 0; /* an oversized string: skip that one */
+	kstatedump_encode(cls, v, c);
+	x->events++;
+	return ksink_event_commit(x->sink, x->err);
+}
+
+int sonde_kernel_start(struct sonde_kernel_session *s, struct sonde_error *err)
+{
+	enum sonde_ctfw_header_type htype;
+	unsigned int i;
+	int ret;
+
+	if (s->started)
+		return sonde_error_set(err, SONDE_EINVAL,
+				       "session %s: already started", s->name);
+	ret = build_trace_class(s, err);
+	if (ret)
+		return ret;
+	sonde_ctfw_trace_class_header_type(s->tc, 0, &htype);
+	if (s->output_dir && !s->snapshot_mode) {
+		char path[1200];
+
+		ret = make_kernel_dir(s->output_dir, s->kernel_dir,
+				      sizeof(s->kernel_dir), err);
+		if (ret)
+			return ret;
+		snprintf(path, sizeof(path), "%s/metadata", s->kernel_dir);
+		s->metadata_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC |
+						    O_CLOEXEC,
+				      0644);
+		if (s->metadata_fd < 0)
+			return io_error(err, path, "open", errno);
+		ret = flush_metadata_fd(s, s->metadata_fd,
+					&s->metadata_written, err);
+		if (ret)
+			return ret;
+	}
+	s->consumers = calloc(s->ncpus, sizeof(*s->consumers));
+	if (!s->consumers)
+		return sonde_error_set(err, SONDE_ENOMEM, "out of memory");
+	for (i = 0; i < s->ncpus; i++) {
+		struct consumer *c = &s->consumers[i];
+		struct ksink_opts o = { 0 };
+		char path[1024];
+
+		c->s = s;
+		c->cpu = i;
+		c->pipe_fd = c->stats_fd = c->wake_fd = -1;
+		o.uuid = sonde_ctfw_trace_class_uuid(s->tc);
+		o.bo = sonde_ctfw_trace_class_byte_order(s->tc);
+		o.header = htype;
+		o.cpu = i;
+		o.packet_size = (size_t)s->ch.subbuf_size;
+		o.stream_fd = o.index_fd = -1;
+		o.ring_packets = (size_t)s->ch.num_subbuf;
+		if (!s->snapshot_mode) {
+			ret = open_stream(s, i, s->kernel_dir, &o.stream_fd,
+					  &o.index_fd, err);
+			if (ret)
+				goto fail;
+		}
+		ret = ksink_create(&o, &c->sink, err);
+		if (ret)
+			goto fail;
+		snprintf(path, sizeof(path), "%s/per_cpu/cpu%u/trace_pipe_raw",
+			 s->instance, i);
+		c->pipe_fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		if (c->pipe_fd < 0) {
+			ret = io_error(err, path, "open", errno);
+			goto fail;
+		}
+		snprintf(path, sizeof(path), "%s/per_cpu/cpu%u/stats",
+			 s->instance, i);
+		c->stats_fd = open(path, O_RDONLY | O_CLOEXEC);
+		c->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		c->page = malloc(s->ftrace_subbuf);
+		if (c->wake_fd < 0 || !c->page) {
+			ret = sonde_error_set(err, SONDE_ENOMEM,
+					      "consumer %u: out of resources",
+					      i);
+			goto fail;
+		}
+	}
+	{
+		struct sd_ctx x = { s->consumers[0].sink, s->sd_first_id, err,
+				    0 };
+
+		ret = kstatedump_run(statedump_emit, &x, err);
+		if (ret)
+			goto fail;
+	}
+	for (i = 0; i < s->ncpus; i++) {
+		struct consumer *c = &s->consumers[i];
+
+		if (pthread_create(&c->thread, NULL, consumer_main, c)) {
+			ret = sonde_error_set(err, SONDE_EIO,
+					      "consumer %u: cannot start a "
+					      "thread", i);
+			goto fail;
+		}
+		c->started = true;
+	}
+	s->started = true;
+	ret = writef(s, "tracing_on", "1", err);
+	if (ret) {
+		sonde_kernel_stop(s, NULL);
+		return ret;
+	}
+	return 0;
+fail:
+	for (i = 0; i < s->ncpus; i++) {
+		struct consumer *c = &s->consumers[i];
+
+		if (c->started) {
+			atomic_store(&c->stop, 1);
+			eventfd_write(c->wake_fd, 1);
+			pthread_join(c->thread, NULL);
+		}
+		if (c->pipe_fd >= 0)
+			close(c->pipe_fd);
+		if (c->stats_fd >= 0)
+			close(c->stats_fd);
+		if (c->wake_fd >= 0)
+			close(c->wake_fd);
+		free(c->page);
+		ksink_free(c->sink);
+	}
+	free(s->consumers);
+	s->consumers = NULL;
+	return ret;
+}
+
+int sonde_kernel_stop(struct sonde_kernel_session *s, struct sonde_error *err)
+{
+	unsigned int i;
+	int ret = 0;
+
+	if (!s->started || s->stopped)
+		return sonde_error_set(err, SONDE_EINVAL,
+				       "session %s: not started", s->name);
+	writef(s, "tracing_on", "0", NULL);
+	for (i = 0; i < s->ncpus; i++) {
+		struct consumer *c = &s->consumers[i];
+
+		atomic_store(&c->stop, 1);
+		eventfd_write(c->wake_fd, 1);
+	}
+	for (i = 0; i < s->ncpus; i++) {
+		struct consumer *c = &s->consumers[i];
+
+		pthread_join(c->thread, NULL);
+		c->started = false;
+		close(c->pipe_fd);
+		c->pipe_fd = -1;
+		if (c->stats_fd >= 0)
+			close(c->stats_fd);
+		c->stats_fd = -1;
+		close(c->wake_fd);
+		c->wake_fd = -1;
+		free(c->page);
+		c->page = NULL;
+		if (c->error && !ret) {
+			ret = SONDE_EIO;
+			if (err)
+				*err = c->err;
+		}
+	}
+	s->stopped = true;
+	if (!s->snapshot_mode) {
+		uint64_t end = now_mono();
+
+		for (i = 0; i < s->ncpus; i++) {
+			struct consumer *c = &s->consumers[i];
+			int r = ksink_close(c->sink, end, err);
+
+			if (r && !ret)
+				ret = r;
+		}
+		if (s->metadata_fd >= 0) {
+			int r = flush_metadata_fd(s, s->metadata_fd,
+						  &s->metadata_written, err);
+
+			if (r && !ret)
+				ret = r;
+			close(s->metadata_fd);
+			s->metadata_fd = -1;
+		}
+	}
+	return ret;
+}
+
+/* Snapshot --------------------------------------------------------------------- */
+
+int sonde_kernel_snapshot_record(struct sonde_kernel_session *s,
+				 const char *dir, struct sonde_error *err)
+{
+	char kdir[1200], path[1300];
+	size_t written = 0;
+	unsigned int i;
+	int fd, ret;
+
+	if (!s->snapshot_mode)
+		return sonde_error_set(err, SONDE_EINVAL,
+				       "session %s: not in snapshot mode",
+				       s->name);
+	if (!s->started)
+		return sonde_error_set(err, SONDE_EINVAL,
+				       "session %s: not started", s->name);
+	if (!s->stopped) {
+		struct timespec deadline;
+		uint64_t gen;
+		bool done = false;
+
+		pthread_mutex_lock(&s->lock);
+		gen = ++s->flush_gen;
+		for (i = 0; i < s->ncpus; i++) {
+			atomic_store(&s->consumers[i].flush_req, gen);
+			eventfd_write(s->consumers[i].wake_fd, 1);
+		}
+		clock_gettime(CLOCK_REALTIME, &deadline);
+		deadline.tv_sec += 5;
+		while (!done) {
+			done = true;
+			for (i = 0; i < s->ncpus; i++)
+				if (s->consumers[i].flush_done != gen)
+					done = false;
+			if (!done && pthread_cond_timedwait(&s->cond, &s->lock,
+							    &deadline))
+				break;
+		}
+		pthread_mutex_unlock(&s->lock);
+	}
+	ret = make_kernel_dir(dir, kdir, sizeof(kdir), err);
+	if (ret)
+		return ret;
+	snprintf(path, sizeof(path), "%s/metadata", kdir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return io_error(err, path, "open", errno);
+	ret = flush_metadata_fd(s, fd, &written, err);
+	close(fd);
+	for (i = 0; i < s->ncpus && !ret; i++) {
+		int sfd, ifd;
+
+		ret = open_stream(s, i, kdir, &sfd, &ifd, err);
+		if (ret)
+			break;
+		ret = ksink_ring_write(s->consumers[i].sink, sfd, ifd, err);
+		close(sfd);
+		close(ifd);
+	}
+	return ret;
+}
+
+/* Stats and listing ------------------------------------------------------------ */
+
+void sonde_kernel_get_stats(const struct sonde_kernel_session *s,
+			    struct sonde_kernel_stats *st)
+{
+	unsigned int i;
+
+	memset(st, 0, sizeof(*st));
+	if (!s || !s->consumers)
+		return;
+	for (i = 0; i < s->ncpus; i++) {
+		struct ksink_stats k;
+
+		ksink_get_stats(s->consumers[i].sink, &k);
+		st->events_recorded += k.events;
+		st->events_discarded += k.discarded;
+		st->packets_lost += k.packets_lost;
+		st->bytes_written += k.bytes;
+	}
+}
+
+struct list_ctx {
+	int (*cb)(const char *name, void *arg);
+	void *arg;
+};
+
+static int list_visit(const char *system, const char *event, void *arg)
+{
+	struct list_ctx *l = arg;
+	char name[160];
+
+	kmap_lttng_name(system, event, name, sizeof(name));
+	return l->cb(name, l->arg);
+}
+
+int sonde_kernel_list_events(const char *tracefs,
+			     int (*cb)(const char *name, void *arg), void *arg,
+			     struct sonde_error *err)
+{
+	char root[256];
+	struct list_ctx l = { cb, arg };
+	int ret;
+
+	ret = find_tracefs(tracefs, root, sizeof(root), err);
+	if (ret)
+		return ret;
+	ret = for_each_available(root, list_visit, &l, err);
+	return ret < 0 ? ret : 0;
+}

@@ -1,0 +1,283 @@
+/*
+ * libsonde-kernel decoding on synthetic input: format files, ring-buffer
+ * pages (every record type, loss flags, malformed pages) and the mapping
+ * of ftrace payloads to lttng-modules fields.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernel/kernel-internal.h"
+#include "tap.h"
+
+static const char sched_switch_fmt[] =
+	"name: sched_switch\n"
+	"ID: 372\n"
+	"format:\n"
+	"\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n"
+	"\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;\n"
+	"\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;\n"
+	"\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n"
+	"\n"
+	"\tfield:char prev_comm[16];\toffset:8;\tsize:16;\tsigned:0;\n"
+	"\tfield:pid_t prev_pid;\toffset:24;\tsize:4;\tsigned:1;\n"
+	"\tfield:int prev_prio;\toffset:28;\tsize:4;\tsigned:1;\n"
+	"\tfield:long prev_state;\toffset:32;\tsize:8;\tsigned:1;\n"
+	"\tfield:char next_comm[16];\toffset:40;\tsize:16;\tsigned:0;\n"
+	"\tfield:pid_t next_pid;\toffset:56;\tsize:4;\tsigned:1;\n"
+	"\tfield:int next_prio;\toffset:60;\tsize:4;\tsigned:1;\n"
+	"\n"
+	"print fmt: \"prev_comm=%s\", REC->prev_comm\n";
+
+static const char fork_fmt[] =
+	"name: sched_process_fork\n"
+	"ID: 366\n"
+	"format:\n"
+	"\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n"
+	"\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n"
+	"\tfield:__data_loc char[] parent_comm;\toffset:8;\tsize:4;\tsigned:0;\n"
+	"\tfield:pid_t parent_pid;\toffset:12;\tsize:4;\tsigned:1;\n"
+	"\tfield:__data_loc char[] child_comm;\toffset:16;\tsize:4;\tsigned:0;\n"
+	"\tfield:pid_t child_pid;\toffset:20;\tsize:4;\tsigned:1;\n";
+
+static const char openat_fmt[] =
+	"name: sys_enter_openat\n"
+	"ID: 782\n"
+	"format:\n"
+	"\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n"
+	"\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n"
+	"\tfield:int __syscall_nr;\toffset:8;\tsize:4;\tsigned:1;\n"
+	"\tfield:int dfd;\toffset:16;\tsize:8;\tsigned:0;\n"
+	"\tfield:const char * filename;\toffset:24;\tsize:8;\tsigned:0;\n"
+	"\tfield:int flags;\toffset:32;\tsize:8;\tsigned:0;\n"
+	"\tfield:umode_t mode;\toffset:40;\tsize:8;\tsigned:0;\n";
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	memcpy(p, &v, 4);
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	memcpy(p, &v, 8);
+}
+
+static void test_format(void)
+{
+	struct kfmt_event ev;
+	struct sonde_error err = { 0 };
+	const struct kfmt_field *f;
+	static const char *const bad[] = {
+		"name: x\nID: 1\n\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n\tfield:int;\toffset:8;\tsize:4;\tsigned:1;\n",
+		"name: x\nID: 1\n\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n\tfield:int a;\toffset:x;\tsize:4;\tsigned:1;\n",
+		"name: x\nID: 99999999\n",
+		"ID: 1\n\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n",
+		"name: x\nID: 1\n",
+		"name: x\nID: 1\n\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n\tfield:__data_loc char[] s;\toffset:8;\tsize:8;\tsigned:0;\n",
+		"name: x\nID: 1\n\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n\tfield:char a[3];\toffset:8;\tsize:4;\tsigned:0;\n",
+		"",
+	};
+	size_t i;
+
+	ok(kfmt_parse(sched_switch_fmt, strlen(sched_switch_fmt), "sched",
+		      "fmt", &ev, &err) == 0,
+	   "sched_switch format parses");
+	is_str(ev.name, "sched_switch", "name");
+	is_int(ev.id, 372, "id");
+	is_int(ev.nr_fields, 7, "7 fields besides common_*");
+	is_int(ev.common_pid_offset, 4, "common_pid offset");
+	f = kfmt_find(&ev, "prev_comm");
+	ok(f && f->array_len == 16 && f->is_char && f->offset == 8,
+	   "prev_comm is char[16] text at 8");
+	f = kfmt_find(&ev, "prev_state");
+	ok(f && f->size == 8 && f->is_signed && !f->array_len,
+	   "prev_state is a signed long");
+	kfmt_event_release(&ev);
+
+	ok(kfmt_parse(fork_fmt, strlen(fork_fmt), "sched", "fmt", &ev,
+		      &err) == 0,
+	   "fork format parses");
+	f = kfmt_find(&ev, "child_comm");
+	ok(f && f->loc == KFMT_DATA_LOC && f->is_char, "__data_loc char[]");
+	kfmt_event_release(&ev);
+
+	ok(kfmt_parse(openat_fmt, strlen(openat_fmt), "syscalls", "fmt", &ev,
+		      &err) == 0,
+	   "syscall format parses");
+	f = kfmt_find(&ev, "filename");
+	ok(f && f->is_pointer && strcmp(f->type, "const char *") == 0,
+	   "pointer argument");
+	kfmt_event_release(&ev);
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char what[64];
+
+		snprintf(what, sizeof(what), "malformed format %zu refused", i);
+		ok(kfmt_parse(bad[i], strlen(bad[i]), "x", "fmt", &ev, &err) ==
+				   SONDE_EFORMAT,
+		   what);
+	}
+	ok(strstr(err.msg, "fmt") == err.msg, "error names the file first");
+}
+
+static void test_page(void)
+{
+	uint8_t page[4096];
+	struct kpage_iter it;
+	struct kpage_event ev;
+	struct sonde_error err = { 0 };
+	uint32_t off = 0;
+	uint8_t *d = page + KPAGE_HEADER_SIZE;
+	int r;
+
+	memset(page, 0, sizeof(page));
+	put64(page, 1000);
+	/* small event: type_len 2 (8 bytes), delta 5 */
+	put32(d + off, 2 | 5u << 5);
+	put32(d + off + 4, 0xAAAA);
+	put32(d + off + 8, 0xBBBB);
+	off += 12;
+	/* time extend: + (3 << 27) + 7 */
+	put32(d + off, 30 | 7u << 5);
+	put32(d + off + 4, 3);
+	off += 8;
+	/* large event: type_len 0, array[0] = 120 + 4 */
+	put32(d + off, 0 | 1u << 5);
+	put32(d + off + 4, 124);
+	memset(d + off + 8, 0x11, 120);
+	off += 128;
+	/* discarded record (padding with a delta): delta not applied */
+	put32(d + off, 29 | 100u << 5);
+	put32(d + off + 4, 12);
+	off += 16;
+	/* absolute timestamp */
+	put32(d + off, 31 | 9u << 5);
+	put32(d + off + 4, 2);
+	off += 8;
+	put32(d + off, 1 | 0u << 5);
+	put32(d + off + 4, 0x42);
+	off += 8;
+	/* end-of-page padding */
+	put32(d + off, 29);
+	off += 4;
+	put64(page + 8, off | KPAGE_MISSED_EVENTS | KPAGE_MISSED_STORED);
+	put64(d + off, 77);
+
+	ok(kpage_iter_init(&it, page, sizeof(page), &err) == 0, "page header");
+	ok(it.missed, "missed-events flag");
+	is_int(it.missed_count, 77, "stored lost count");
+	r = kpage_iter_next(&it, &ev, &err);
+	ok(r == 1 && ev.ts == 1005 && ev.len == 8, "small event");
+	r = kpage_iter_next(&it, &ev, &err);
+	ok(r == 1 && ev.ts == 1005 + (3ull << 27) + 7 + 1 && ev.len == 120 &&
+		   ev.payload[0] == 0x11,
+	   "time extend then a large event");
+	r = kpage_iter_next(&it, &ev, &err);
+	ok(r == 1 && ev.ts == ((2ull << 27) | 9) && ev.len == 4,
+	   "padding skipped without its delta; absolute timestamp");
+	is_int(kpage_iter_next(&it, &ev, &err), 0, "end of page");
+
+	/* malformed pages */
+	put64(page + 8, 5000);
+	ok(kpage_iter_init(&it, page, sizeof(page), &err) == SONDE_EFORMAT,
+	   "commit beyond the page refused");
+	ok(kpage_iter_init(&it, page, 8, &err) == SONDE_EFORMAT,
+	   "short page refused");
+	put64(page + 8, 8);
+	put32(d, 28); /* 112-byte payload in an 8-byte commit */
+	ok(kpage_iter_init(&it, page, sizeof(page), &err) == 0 &&
+		   kpage_iter_next(&it, &ev, &err) == SONDE_EFORMAT,
+	   "record longer than the commit refused");
+	put32(d, 0);
+	put32(d + 4, 0xFFFFFFF0u);
+	ok(kpage_iter_init(&it, page, sizeof(page), &err) == 0 &&
+		   kpage_iter_next(&it, &ev, &err) == SONDE_EFORMAT,
+	   "huge large-event length refused");
+	put32(d, 29 | 3u << 5);
+	put32(d + 4, 2);
+	ok(kpage_iter_init(&it, page, sizeof(page), &err) == 0 &&
+		   kpage_iter_next(&it, &ev, &err) == SONDE_EFORMAT,
+	   "short padding length refused");
+}
+
+static void test_map(void)
+{
+	struct kfmt_event ev;
+	struct kmap_event *m;
+	struct sonde_error err = { 0 };
+	const struct sonde_ctfw_field *f;
+	struct sonde_ctfw_cursor c;
+	uint8_t payload[64], out[256];
+	size_t n;
+	int32_t i32;
+	int64_t i64;
+
+	kfmt_parse(sched_switch_fmt, strlen(sched_switch_fmt), "sched", "fmt",
+		   &ev, &err);
+	ok(kmap_compile(&ev, &m, &err) == 0, "sched_switch compiles");
+	is_str(kmap_name(m), "sched_switch", "lttng name");
+	f = kmap_fields(m, &n);
+	is_int(n, 7, "7 lttng fields");
+	is_str(f[1].name, "prev_tid", "prev_pid becomes prev_tid");
+	is_int(f[3].integer.size, 64, "prev_state is 64-bit");
+	memset(payload, 0, sizeof(payload));
+	memcpy(payload + 8, "bash", 4);
+	i32 = 1234;
+	memcpy(payload + 24, &i32, 4);
+	i32 = 120;
+	memcpy(payload + 28, &i32, 4);
+	i64 = 1;
+	memcpy(payload + 32, &i64, 8);
+	memcpy(payload + 40, "swapper/0", 9);
+	i32 = 0;
+	memcpy(payload + 56, &i32, 4);
+	i32 = 120;
+	memcpy(payload + 60, &i32, 4);
+	sonde_ctfw_cursor_init(&c, out, sizeof(out), SONDE_CTF_LE);
+	kmap_encode(m, payload, 64, &c);
+	is_int(c.pos, 16 + 4 + 4 + 8 + 16 + 4 + 4, "encoded size");
+	ok(memcmp(out, "bash\0", 5) == 0, "prev_comm");
+	memcpy(&i32, out + 16, 4);
+	is_int(i32, 1234, "prev_tid");
+	memcpy(&i32, out + 20, 4);
+	is_int(i32, 20, "prev_prio is prio - 100");
+	ok(kmap_payload_max(m, 64) >= c.pos, "payload bound");
+	/* truncated payload: no read out of bounds, zeros instead */
+	sonde_ctfw_cursor_init(&c, out, sizeof(out), SONDE_CTF_LE);
+	kmap_encode(m, payload, 20, &c);
+	is_int(c.pos, 56, "a truncated payload still encodes every field");
+	kmap_free(m);
+	kfmt_event_release(&ev);
+
+	kfmt_parse(openat_fmt, strlen(openat_fmt), "syscalls", "fmt", &ev,
+		   &err);
+	ok(kmap_compile(&ev, &m, &err) == 0, "sys_enter_openat compiles");
+	is_str(kmap_name(m), "syscall_entry_openat", "syscall entry name");
+	ok(kmap_is_syscall(m), "syscall flag");
+	f = kmap_fields(m, &n);
+	ok(n == 4 && f[0].integer.size == 32 && f[0].integer.is_signed,
+	   "dfd is s32, __syscall_nr dropped");
+	ok(f[3].integer.size == 16 && !f[3].integer.is_signed, "mode is u16");
+	kmap_free(m);
+	kfmt_event_release(&ev);
+
+	kfmt_parse(fork_fmt, strlen(fork_fmt), "sched", "fmt", &ev, &err);
+	ok(kmap_compile(&ev, &m, &err) == 0, "fork compiles");
+	memset(payload, 0, sizeof(payload));
+	put32(payload + 8, 24 | 5u << 16);
+	memcpy(payload + 24, "bash", 5);
+	put32(payload + 16, 29 | 0xFFu << 16); /* out of bounds */
+	sonde_ctfw_cursor_init(&c, out, sizeof(out), SONDE_CTF_LE);
+	kmap_encode(m, payload, 34, &c);
+	ok(memcmp(out, "bash\0", 5) == 0, "__data_loc comm as a text array");
+	ok(!c.overflow, "bad __data_loc encodes as empty");
+	kmap_free(m);
+	kfmt_event_release(&ev);
+}
+
+int main(void)
+{
+	test_format();
+	test_page();
+	test_map();
+	return tap_done();
+}
