@@ -248,8 +248,15 @@ size_t sonde_view_json_escape(char *dst, const char *src, size_t len)
 		size_t seq = 0;
 
 		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-			dst[n++] = (char)c;
-			i++;
+			/* A run of plain ASCII, the common case. */
+			size_t start = i;
+
+			do
+				i++;
+			while (i < len && s[i] >= 0x20 && s[i] < 0x80 &&
+			       s[i] != '"' && s[i] != '\\');
+			memcpy(dst + n, s + start, i - start);
+			n += i - start;
 			continue;
 		}
 		if (c < 0x80) {

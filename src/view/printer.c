@@ -33,6 +33,8 @@ struct member_names {
 		const char *text;    /* ", name = " */
 		uint32_t len;
 		bool hidden;         /* packet-context field babeltrace hides */
+		const char *json;    /* ,"name": (JSON-escaped) */
+		uint32_t json_len;
 	} m[];
 };
 
@@ -93,7 +95,10 @@ struct pkt_cache_entry {
 	const struct sonde_ctf_stream *stream;
 	uint32_t nodes;
 	uint32_t len;
-	struct sonde_ctf_value vals[PKT_CACHE_NODES];
+	/* Per node: its type and first value word, which determine its text
+	 * for the kinds cached (integers, structs, arrays, variants). */
+	const struct sonde_ctf_type *types[PKT_CACHE_NODES];
+	uint64_t words[PKT_CACHE_NODES];
 	char text[PKT_CACHE_TEXT + 32];  /* padded: copied 32 bytes at a time */
 };
 
@@ -301,8 +306,8 @@ static struct member_names *build_member_names(const struct sonde_ctf_type *t)
 	char *text;
 
 	for (size_t i = 0; i < count; i++)
-		bytes += strlen(sonde_ctf_display_name(
-			t->u.structure.fields[i].name)) + 6;
+		bytes += 7 * strlen(sonde_ctf_display_name(
+			t->u.structure.fields[i].name)) + 12;
 	/* Padding: the printer copies short names 32 bytes at a time. */
 	mn = calloc(1, sizeof(*mn) + count * sizeof(mn->m[0]) + bytes + 32);
 	if (!mn)
@@ -322,6 +327,15 @@ static struct member_names *build_member_names(const struct sonde_ctf_type *t)
 		mn->m[i].len = (uint32_t)(len + 5);
 		mn->m[i].hidden = is_hidden_packet_field(raw);
 		text += len + 6;
+		mn->m[i].json = text;
+		text[0] = ',';
+		text[1] = '"';
+		len = 2 + sonde_view_json_escape(text + 2, name, len);
+		text[len++] = '"';
+		text[len++] = ':';
+		text[len++] = '\0';
+		mn->m[i].json_len = (uint32_t)(len - 1);
+		text += len;
 	}
 	return mn;
 }
@@ -1371,15 +1385,21 @@ static char *text_packet_scope(struct sonde_view_printer *p, char *d,
 	struct pkt_cache_entry *e = &p->pkt_cache[
 		((uintptr_t)s >> 6) & (PKT_CACHE_SIZE - 1)];
 	uint32_t n = pkt[at].end - (uint32_t)at;
-	size_t bytes = n * sizeof(*pkt);
 	char *start;
 
-	if (n <= PKT_CACHE_NODES && e->stream == s && e->nodes == n &&
-	    !memcmp(e->vals, pkt + at, bytes)) {
-		ROOM(PKT_CACHE_TEXT + 32);
-		memcpy(d, e->text, PKT_CACHE_TEXT + 32);
-		(*field_nr)++;
-		return d + e->len;
+	if (n <= PKT_CACHE_NODES && e->stream == s && e->nodes == n) {
+		const struct sonde_ctf_value *v = pkt + at;
+		uint64_t diff = 0;
+
+		for (uint32_t k = 0; k < n; k++)
+			diff |= (v[k].v.u ^ e->words[k]) |
+				((uintptr_t)v[k].type ^ (uintptr_t)e->types[k]);
+		if (!diff) {
+			ROOM(PKT_CACHE_TEXT + 32);
+			memcpy(d, e->text, PKT_CACHE_TEXT + 32);
+			(*field_nr)++;
+			return d + e->len;
+		}
 	}
 	/* Render with room reserved, so that no flush moves the text. */
 	ROOM(PKT_CACHE_TEXT + 64);
@@ -1391,7 +1411,10 @@ static char *text_packet_scope(struct sonde_view_printer *p, char *d,
 	    cacheable_scope(pkt + at, n)) {
 		e->stream = s;
 		e->nodes = n;
-		memcpy(e->vals, pkt + at, bytes);
+		for (uint32_t k = 0; k < n; k++) {
+			e->types[k] = pkt[at + k].type;
+			e->words[k] = pkt[at + k].v.u;
+		}
 		e->len = (uint32_t)(d - start);
 		memcpy(e->text, start, e->len);
 	} else if (e->stream == s) {
@@ -1640,18 +1663,20 @@ static uint32_t json_struct(struct sonde_view_printer *p,
 			    const struct sonde_ctf_value *tape, uint32_t i)
 {
 	const struct sonde_ctf_value *v = &tape[i];
-	const struct sonde_ctf_type *t = v->type;
+	const struct member_names *mn = member_names(p, v->type);
 	uint32_t j = i + 1;
 
 	out_char(p, '{');
 	for (uint64_t k = 0; k < v->v.count; k++) {
-		const char *name = k < t->u.structure.count ?
-			sonde_ctf_display_name(t->u.structure.fields[k].name) : "?";
-
-		if (k)
-			out_char(p, ',');
-		json_string(p, name, strlen(name));
-		out_char(p, ':');
+		if (mn && k < mn->count) {
+			/* ,"name": without the comma for the first member */
+			out_mem(p, mn->m[k].json + (k ? 0 : 1),
+				mn->m[k].json_len - (k ? 0 : 1));
+		} else {
+			if (k)
+				out_char(p, ',');
+			out_lit(p, "\"?\":");
+		}
 		j = json_value(p, tape, j);
 	}
 	out_char(p, '}');
