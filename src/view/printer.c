@@ -113,6 +113,14 @@ struct head_cache_entry {
 	char text[HEAD_CACHE_TEXT + 32];
 };
 
+/* The last packet of a stream whose discarded events were reported. */
+#define LOSS_SEEN_SIZE 64
+
+struct loss_seen {
+	const struct sonde_ctf_stream *stream;
+	uint64_t packet_end;
+};
+
 struct sonde_view_printer {
 	struct sonde_view_opts opts;
 	struct sonde_ctf_trace_set *set;
@@ -142,6 +150,7 @@ struct sonde_view_printer {
 	char dbg_text[512];
 	size_t dbg_len;
 	bool simple_head;        /* header fields cacheable per event class */
+	struct loss_seen loss_seen[LOSS_SEEN_SIZE];
 	struct pkt_cache_entry *pkt_cache;    /* PKT_CACHE_SIZE entries */
 	struct head_cache_entry *head_cache;  /* HEAD_CACHE_SIZE entries */
 };
@@ -1592,10 +1601,25 @@ static void text_discarded(struct sonde_view_printer *p,
 	char uuid[40] = "";
 	size_t n;
 
+	struct loss_seen *seen = &p->loss_seen[((uintptr_t)s >> 6) &
+						 (LOSS_SEEN_SIZE - 1)];
+	uint64_t pkt_end = 0;
+	bool have_end;
+
 	if (!msg->count_known || !msg->count)
 		return;
-	if (msg->kind == SONDE_CTF_MSG_DISCARDED_PACKETS)
-		(void)packet_end_cycles(s, &e);
+	have_end = packet_end_cycles(s, &pkt_end);
+	if (msg->kind == SONDE_CTF_MSG_DISCARDED_PACKETS) {
+		/* babeltrace 1.5 reports one loss per packet: when a packet
+		 * shows both, only its discarded events. */
+		if (have_end && seen->stream == s && seen->packet_end == pkt_end)
+			return;
+		if (have_end)
+			e = pkt_end;
+	} else if (have_end) {
+		seen->stream = s;
+		seen->packet_end = pkt_end;
+	}
 	n = fmt_stamp(p, t1, b, bt1_real(ti, s, b));
 	t1[n] = '\0';
 	n = fmt_stamp(p, t2, e, bt1_real(ti, s, e));

@@ -10,7 +10,9 @@ must make sonde fail too.  Known, documented differences are listed in
 view-exceptions.txt ("TRACE-GLOB<TAB>OPTIONS-GLOB<TAB>reason"); such cases
 pass with the reason in their description.
 
-Usage: view_vs_babeltrace.py SONDE [--quick]
+Usage: view_vs_babeltrace.py SONDE [--sonde-gen SONDE_GEN] [--quick]
+With --sonde-gen, traces written by sonde-gen (losses of both kinds,
+per-PID UST, big-endian, several channels) are compared too.
 Environment: SONDE_SHARED_DIR (default: ../shared beside the source root),
 BABELTRACE (default: babeltrace).  TAP output; exit 77 when babeltrace or
 the corpora are missing.
@@ -70,6 +72,14 @@ FULL_MATRIX = {
 SHORT_OPTION_SETS = [[], ["-v", "-n", "all", "-f", "all"]]
 BIG_TRACES = {"traces/many-threads"}
 OTHER_TZ = "America/Montreal"
+SONDE_GEN_TRACES = [
+    ("sg-lost", ["--lost", "-n", "20000", "--packet-size", "4"]),
+    ("sg-lost-mixed", ["--lost-mixed", "-n", "20000", "--packet-size", "4"]),
+    ("sg-ust-pid", ["--ust-pid", "--context", "-n", "3000"]),
+    ("sg-big-endian", ["--big-endian", "--header", "large", "-n", "3000"]),
+    ("sg-channels", ["--context", "--channels", "2", "-n", "5000",
+                     "--plain-metadata"]),
+]
 MULTI = [
     ("ctf/babeltrace-ctf-traces/succeed/wk-heartbeat-u",
      "ctf/babeltrace-ctf-traces/succeed/multi-domains"),
@@ -188,6 +198,10 @@ def main():
         return 2
     sonde = os.path.abspath(sys.argv[1])
     quick = "--quick" in sys.argv[2:]
+    sonde_gen = None
+    if "--sonde-gen" in sys.argv[2:]:
+        sonde_gen = os.path.abspath(
+            sys.argv[sys.argv.index("--sonde-gen") + 1])
     babeltrace = os.environ.get("BABELTRACE", "babeltrace")
     shared = os.environ.get("SONDE_SHARED_DIR") or os.path.join(
         HERE, "..", "..", "..", "shared")
@@ -204,6 +218,11 @@ def main():
     gen_dir = tempfile.mkdtemp(prefix="sonde-view-gen-")
     generated = [os.path.join(gen_dir, t) for t in gen_traces.write_all(gen_dir)]
     FULL_MATRIX.update(generated)
+    if sonde_gen:
+        for name, args in SONDE_GEN_TRACES:
+            out = os.path.join(gen_dir, name)
+            subprocess.run([sonde_gen, "-q", "-o", out] + args, check=True)
+            generated.append(out)
     n = 0
     failed = 0
     for trace in corpus_traces(shared) + generated:
