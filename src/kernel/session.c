@@ -769,15 +769,17 @@ static void account_kernel_losses(struct consumer *c)
 	}
 }
 
-static int consume_page(struct consumer *c, size_t len)
+static int consume_page(struct consumer *c, size_t len, uint32_t *commit)
 {
 	struct sonde_kernel_session *s = c->s;
 	struct kpage_iter it;
 	struct kpage_event ev;
 	int r;
 
+	*commit = 0;
 	if (kpage_iter_init(&it, c->page, len, &c->err))
 		return -1;
+	*commit = it.commit;
 	if (it.missed && (s->ch.overwrite || s->snapshot_mode))
 		ksink_lose_packets(c->sink, 1, it.ts);
 	while ((r = kpage_iter_next(&it, &ev, &c->err)) == 1) {
@@ -811,13 +813,21 @@ static int consume_page(struct consumer *c, size_t len)
 	return r < 0 ? -1 : 0;
 }
 
-/* Reads pages until EAGAIN (or `max_pages`); 0 or -1 on a fatal error. */
-static int drain(struct consumer *c, unsigned int max_pages)
+/*
+ * Reads sub-buffers until EAGAIN or, unless `to_empty`, until one comes
+ * back partly filled: the consumer has caught up with the writer.  Never
+ * chasing the writer matters when syscalls are traced: each read() of ours
+ * adds two events to this very buffer, so "until EAGAIN" would not end
+ * while tracing is on.  0, or -1 on a fatal error.
+ */
+static int drain(struct consumer *c, bool to_empty)
 {
+	size_t data = c->s->ftrace_subbuf - KPAGE_HEADER_SIZE;
 	unsigned int n;
 
-	for (n = 0; !max_pages || n < max_pages; n++) {
+	for (n = 0; to_empty || n < 4096; n++) {
 		ssize_t r = read(c->pipe_fd, c->page, c->s->ftrace_subbuf);
+		uint32_t commit;
 
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -829,10 +839,13 @@ static int drain(struct consumer *c, unsigned int max_pages)
 		}
 		if (r == 0)
 			break;
-		if (consume_page(c, (size_t)r) < 0) {
+		if (consume_page(c, (size_t)r, &commit) < 0) {
 			/* a malformed page: counted, not fatal */
 			ksink_discard(c->sink, 1);
 		}
+		/* a full sub-buffer ends at most one large event early */
+		if (!to_empty && commit + 512 < data)
+			break;
 	}
 	account_kernel_losses(c);
 	return 0;
@@ -868,10 +881,10 @@ static void *consumer_main(void *arg)
 				v = 0;
 		}
 		if (atomic_load(&c->stop)) {
-			c->error = drain(c, 0);
+			c->error = drain(c, true);
 			break;
 		}
-		if (drain(c, 1024) < 0) {
+		if (drain(c, false) < 0) {
 			c->error = -1;
 			break;
 		}
@@ -884,7 +897,7 @@ static void *consumer_main(void *arg)
 		pthread_mutex_lock(&s->lock);
 		if (req != c->flush_done) {
 			pthread_mutex_unlock(&s->lock);
-			drain(c, 0);
+			drain(c, false);
 			ksink_flush(c->sink, now_mono(), &c->err);
 			pthread_mutex_lock(&s->lock);
 			c->flush_done = req;
