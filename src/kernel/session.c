@@ -891,14 +891,16 @@ static void *consumer_main(void *arg)
 		req = atomic_load(&c->flush_req);
 		if (s->ch.switch_timer_us &&
 		    now_mono() - last_flush >= s->ch.switch_timer_us * 1000) {
-			ksink_flush(c->sink, now_mono(), &c->err);
+			/* end = last event: later events may still sit in
+			 * the kernel buffer with earlier times than now */
+			ksink_flush(c->sink, ksink_last_ts(c->sink), &c->err);
 			last_flush = now_mono();
 		}
 		pthread_mutex_lock(&s->lock);
 		if (req != c->flush_done) {
 			pthread_mutex_unlock(&s->lock);
 			drain(c, false);
-			ksink_flush(c->sink, now_mono(), &c->err);
+			ksink_flush(c->sink, ksink_last_ts(c->sink), &c->err);
 			pthread_mutex_lock(&s->lock);
 			c->flush_done = req;
 			pthread_cond_broadcast(&s->cond);

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -28,14 +29,27 @@ struct ksink {
 	bool ever_written;
 	size_t event_start;
 	uint64_t last_ts, prev_last_ts;
-	uint64_t seq, discarded;
+	uint64_t seq;
 	uint64_t file_offset;
-	struct ksink_stats st;
+	/* Written by the consumer thread only, read live by get_stats from
+	 * another: relaxed atomics, which compile to plain moves. */
+	_Atomic uint64_t events, packets, bytes, discarded, packets_lost;
 	/* ring mode */
 	pthread_mutex_t lock;
 	struct ring_slot *ring;
 	size_t ring_head, ring_count;
 };
+
+static void bump(_Atomic uint64_t *a, uint64_t n)
+{
+	atomic_store_explicit(a, atomic_load_explicit(a, memory_order_relaxed) + n,
+			      memory_order_relaxed);
+}
+
+static uint64_t get(const _Atomic uint64_t *a)
+{
+	return atomic_load_explicit(a, memory_order_relaxed);
+}
 
 static int write_all(int fd, const void *p, size_t n, const char *what,
 		     struct sonde_error *err)
@@ -111,7 +125,7 @@ static void packet_open(struct ksink *k, uint64_t ts)
 	k->info.timestamp_end = ts;
 	k->info.packet_size = k->o.packet_size;
 	k->info.packet_seq_num = k->seq;
-	k->info.events_discarded = k->discarded;
+	k->info.events_discarded = get(&k->discarded);
 	sonde_ctfw_cursor_init(&k->cur, k->buf, k->o.packet_size, k->o.bo);
 	sonde_ctfw_packet_begin(&k->cur, k->uuid, &k->info);
 	k->last_ts = ts;
@@ -152,8 +166,8 @@ static int deliver(struct ksink *k, struct sonde_error *err)
 		k->ring_count++;
 		pthread_mutex_unlock(&k->lock);
 	}
-	k->st.packets++;
-	k->st.bytes += size;
+	bump(&k->packets, 1);
+	bump(&k->bytes, size);
 	return 0;
 }
 
@@ -171,7 +185,7 @@ static int packet_close(struct ksink *k, uint64_t ts_end,
 	k->info.content_size = 0;
 	k->info.packet_size = sonde_ctfw_page_round(k->cur.pos);
 	k->info.packet_seq_num = k->seq++;
-	k->info.events_discarded = k->discarded;
+	k->info.events_discarded = get(&k->discarded);
 	ret = sonde_ctfw_packet_finish(&k->cur, &k->info, err);
 	if (ret)
 		return ret;
@@ -212,12 +226,12 @@ int ksink_event_commit(struct ksink *k, struct sonde_error *err)
 		k->cur.overflow = false;
 		k->cur.pos = k->event_start;
 		k->last_ts = k->prev_last_ts;
-		k->discarded++;
+		bump(&k->discarded, 1);
 		return sonde_error_set(err, SONDE_EINVAL,
 				       "cpu %u: event overflowed its packet",
 				       k->o.cpu);
 	}
-	k->st.events++;
+	bump(&k->events, 1);
 	return 0;
 }
 
@@ -230,14 +244,14 @@ int ksink_flush(struct ksink *k, uint64_t ts, struct sonde_error *err)
 
 void ksink_discard(struct ksink *k, uint64_t n)
 {
-	k->discarded += n;
+	bump(&k->discarded, n);
 }
 
 void ksink_lose_packets(struct ksink *k, uint64_t n, uint64_t ts)
 {
 	packet_close(k, ts, NULL);
 	k->seq += n;
-	k->st.packets_lost += n;
+	bump(&k->packets_lost, n);
 }
 
 uint64_t ksink_last_ts(const struct ksink *k)
@@ -247,8 +261,11 @@ uint64_t ksink_last_ts(const struct ksink *k)
 
 void ksink_get_stats(const struct ksink *k, struct ksink_stats *st)
 {
-	*st = k->st;
-	st->discarded = k->discarded;
+	st->events = get(&k->events);
+	st->packets = get(&k->packets);
+	st->bytes = get(&k->bytes);
+	st->discarded = get(&k->discarded);
+	st->packets_lost = get(&k->packets_lost);
 }
 
 int ksink_close(struct ksink *k, uint64_t ts_end, struct sonde_error *err)

@@ -3,8 +3,10 @@
  * command (or for a time), as `sonde` would through sonde-sessiond.
  *
  *   kernel-record -o DIR [-e EVENT]... [-s SYSCALL|-a]... [-S SNAPDIR]...
- *                 [-t MS] [-b SUBBUF] [-n NUM] [-w] [-- CMD ARGS...]
+ *                 [-E EVENT]... [-t MS] [-b SUBBUF] [-n NUM] [-w]
+ *                 [-T US] [-- CMD ARGS...]
  *
+ * -E: enabled after start (metadata appended); -T: switch timer;
  * -a: all syscalls; -S: snapshot mode, one snapshot per -S after the
  * command; -w: overwrite mode.  Prints "recorded=N discarded=N lost=N".
  * Exits 77 when tracefs is unavailable (the tests skip).
@@ -31,14 +33,16 @@ int main(int argc, char **argv)
 	struct sonde_kernel_session *s = NULL;
 	struct sonde_error err = { 0 };
 	struct sonde_kernel_stats st;
-	const char *events[64], *syscalls[64], *snaps[8];
-	int nev = 0, nsys = 0, nsnap = 0, all_sys = 0, ms = 0, opt, i, ret;
+	const char *events[64], *syscalls[64], *snaps[8], *late[16];
+	int nlate = 0, nev = 0, nsys = 0, nsnap = 0, all_sys = 0, ms = 0, opt, i, ret;
 
 	cfg.session_name = "test";
-	while ((opt = getopt(argc, argv, "o:e:s:aS:t:b:n:wN:")) != -1) {
+	while ((opt = getopt(argc, argv, "o:e:E:s:aS:t:b:n:wN:T:")) != -1) {
 		switch (opt) {
 		case 'o': cfg.output_dir = optarg; break;
 		case 'e': if (nev < 64) events[nev++] = optarg; break;
+		case 'E': if (nlate < 16) late[nlate++] = optarg; break;
+		case 'T': cfg.channel.switch_timer_us = strtoull(optarg, NULL, 0); break;
 		case 's': if (nsys < 64) syscalls[nsys++] = optarg; break;
 		case 'a': all_sys = 1; break;
 		case 'S': if (nsnap < 8) snaps[nsnap++] = optarg;
@@ -63,6 +67,9 @@ int main(int argc, char **argv)
 		goto out;
 	if (sonde_kernel_start(s, &err))
 		goto out;
+	for (i = 0; i < nlate; i++)
+		if (sonde_kernel_enable_event(s, late[i], &err))
+			goto out;
 	if (optind < argc) {
 		pid_t pid = fork();
 		int status;

@@ -3,6 +3,7 @@
  *
  *   kernel-workload files PATH N   open, read and close PATH N times
  *   kernel-workload spin MS        busy loop for MS milliseconds
+ *   kernel-workload getppid N      N getppid() calls (the cheapest syscall)
  *
  * Prints "pid=P size=S" first (size of PATH) so the test knows what to
  * look for in the trace.
@@ -54,6 +55,16 @@ int main(int argc, char **argv)
 			x++;
 		return 0;
 	}
-	fprintf(stderr, "usage: kernel-workload files PATH N | spin MS\n");
+	if (argc == 3 && strcmp(argv[1], "getppid") == 0) {
+		long n = atol(argv[2]), i;
+
+		printf("pid=%d size=0\n", (int)getpid());
+		fflush(stdout);
+		for (i = 0; i < n; i++)
+			getppid();
+		return 0;
+	}
+	fprintf(stderr, "usage: kernel-workload files PATH N | spin MS | "
+			"getppid N\n");
 	return 2;
 }

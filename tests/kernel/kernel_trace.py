@@ -172,6 +172,25 @@ def test_spin(tmp):
           "prio as lttng-modules records it (120 - 100)")
 
 
+def test_late_enable(tmp):
+    """an event enabled while tracing: metadata appended, events readable;
+    a switch timer closes packets on its own."""
+    out = os.path.join(tmp, "s")
+    stdout, st = record(out, ["-e", "sched_switch", "-T", "20000", "-t", "150",
+                              "-E", "syscall_entry_getppid",
+                              "-E", "syscalls:sys_exit_getppid",
+                              "--", WORKLOAD, "getppid", "1000"])
+    lines, _ = read_with_all(out)
+    check(len(events_of(lines, "syscall_entry_getppid")) >= 1000,
+          "events of the late event class (%d)"
+          % len(events_of(lines, "syscall_entry_getppid")))
+    check(len(events_of(lines, "syscall_exit_getppid")) >= 1000,
+          "syscall_exit_getppid too")
+    packets = sum(os.path.getsize(os.path.join(out, "kernel", "index", f))
+                  for f in os.listdir(os.path.join(out, "kernel", "index")))
+    check(packets > 2 * (16 + 72), "switch timer: several packets")
+
+
 def test_snapshot(tmp):
     """flight recorder: two snapshots while tracing, both complete traces."""
     out = os.path.join(tmp, "unused")
@@ -264,6 +283,7 @@ TESTS = {
     "files": test_files,
     "spin": test_spin,
     "snapshot": test_snapshot,
+    "late-enable": test_late_enable,
     "losses": test_losses,
     "cleanup": test_cleanup,
     "analyses": test_analyses,
