@@ -106,6 +106,12 @@ int sonde_view_print(struct sonde_view_printer *p,
 bool sonde_view_event_time(struct sonde_view_printer *p,
 			   const struct sonde_ctf_event *ev, int64_t *ns);
 
+/* babeltrace 1.5's `-o ctf-metadata`: the metadata text of every trace of
+ * the set, in its trace order, packetized ones after a "/ * CTF 1.8 * /"
+ * line. */
+int sonde_view_print_metadata(struct sonde_view_printer *p,
+			      struct sonde_error *err);
+
 /* Writes out what is buffered. */
 int sonde_view_printer_flush(struct sonde_view_printer *p,
 			     struct sonde_error *err);

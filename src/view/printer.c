@@ -14,6 +14,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -520,6 +521,30 @@ static int bt1_order_cmp(const struct sonde_view_printer *p, const char *a,
 	return bt1_walk_cmp(a, b);
 }
 
+/* Trace indexes in babeltrace 1.5's order (malloc'd), or NULL. */
+static size_t *bt1_trace_order(const struct sonde_view_printer *p)
+{
+	size_t *order = calloc(p->trace_count ? p->trace_count : 1,
+			       sizeof(*order));
+
+	if (!order)
+		return NULL;
+	for (size_t i = 0; i < p->trace_count; i++)
+		order[i] = i;
+	/* Insertion sort: few traces, and the comparison reads directories. */
+	for (size_t i = 1; i < p->trace_count; i++) {
+		size_t v = order[i], j = i;
+
+		while (j > 0 && bt1_order_cmp(p, p->traces[order[j - 1]].path,
+					      p->traces[v].path) > 0) {
+			order[j] = order[j - 1];
+			j--;
+		}
+		order[j] = v;
+	}
+	return order;
+}
+
 /*
  * babeltrace 1.5 keys clocks by UUID (by name when `absolute`); when two
  * traces of one run share a clock it uses, for every trace, the average of
@@ -541,24 +566,10 @@ static void compute_offsets(struct sonde_view_printer *p)
 	bool use_avg = false;
 	uint64_t avg = 0;
 
-	size_t *order = calloc(p->trace_count ? p->trace_count : 1,
-			       sizeof(*order));
+	size_t *order = bt1_trace_order(p);
 
-	for (size_t i = 0; i < p->trace_count; i++) {
+	for (size_t i = 0; i < p->trace_count; i++)
 		cap += p->traces[i].tc->clock_count;
-		order[i] = i;
-	}
-	/* Insertion sort: few traces, and the comparison reads directories. */
-	for (size_t i = 1; order && i < p->trace_count; i++) {
-		size_t v = order[i], j = i;
-
-		while (j > 0 && bt1_order_cmp(p, p->traces[order[j - 1]].path,
-					      p->traces[v].path) > 0) {
-			order[j] = order[j - 1];
-			j--;
-		}
-		order[j] = v;
-	}
 	keys = calloc(cap ? cap : 1, sizeof(*keys));
 	for (size_t oi = 0; order && oi < p->trace_count; oi++) {
 		const struct sonde_ctf_trace_class *tc = p->traces[order[oi]].tc;
@@ -1959,6 +1970,50 @@ int sonde_view_printer_create(const struct sonde_view_opts *opts,
 nomem:
 	sonde_view_printer_free(p);
 	return sonde_error_set(err, SONDE_ENOMEM, "printer: out of memory");
+}
+
+static bool metadata_is_packetized(const char *trace_path)
+{
+	char path[4096];
+	unsigned char magic[4];
+	bool packetized = false;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/metadata", trace_path);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	if (read(fd, magic, 4) == 4)
+		packetized = (magic[0] == 0x57 && magic[1] == 0x1d &&
+			      magic[2] == 0xd1 && magic[3] == 0x75) ||
+			     (magic[0] == 0x75 && magic[1] == 0xd1 &&
+			      magic[2] == 0x1d && magic[3] == 0x57);
+	close(fd);
+	return packetized;
+}
+
+int sonde_view_print_metadata(struct sonde_view_printer *p,
+			      struct sonde_error *err)
+{
+	size_t *order = bt1_trace_order(p);
+
+	if (!order)
+		return sonde_error_set(err, SONDE_ENOMEM, "printer: out of memory");
+	for (size_t i = 0; i < p->trace_count; i++) {
+		size_t len = 0;
+		const char *text = sonde_ctf_trace_metadata_text(
+			p->traces[order[i]].trace, &len);
+
+		/* babeltrace 1.5 writes this line before the text of each
+		 * packetized metadata (it rejects plain-text metadata). */
+		if (metadata_is_packetized(p->traces[order[i]].path))
+			out_lit(p, "/* CTF 1.8 */\n");
+		if (text && len)
+			p->len = (size_t)(put_mem(p, p->buf + p->len, text, len) -
+					  p->buf);
+	}
+	free(order);
+	return sonde_view_printer_flush(p, err);
 }
 
 int sonde_view_print(struct sonde_view_printer *p,

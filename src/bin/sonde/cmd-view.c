@@ -300,42 +300,6 @@ static bool time_selected(struct view_cmd *cmd, struct sonde_view_printer *p,
 	return true;
 }
 
-/* babeltrace 1.5 prints "/ * CTF 1.8 * /" before packetized metadata. */
-static bool metadata_is_packetized(const char *trace_path)
-{
-	char path[4096];
-	unsigned char magic[4];
-	bool packetized = false;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/metadata", trace_path);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	if (read(fd, magic, 4) == 4)
-		packetized = (magic[0] == 0x57 && magic[1] == 0x1d &&
-			      magic[2] == 0xd1 && magic[3] == 0x75) ||
-			     (magic[0] == 0x75 && magic[1] == 0xd1 &&
-			      magic[2] == 0x1d && magic[3] == 0x57);
-	close(fd);
-	return packetized;
-}
-
-static int print_metadata(struct sonde_ctf_trace_set *set, FILE *out)
-{
-	for (size_t i = 0; i < sonde_ctf_trace_set_trace_count(set); i++) {
-		struct sonde_ctf_trace *t = sonde_ctf_trace_set_trace(set, i);
-		size_t len = 0;
-		const char *text = sonde_ctf_trace_metadata_text(t, &len);
-
-		if (metadata_is_packetized(sonde_ctf_trace_path(t)))
-			fputs("/* CTF 1.8 */\n", out);
-		if (text && len && fwrite(text, 1, len, out) != len)
-			return -1;
-	}
-	return fflush(out) ? -1 : 0;
-}
-
 static int run(struct view_cmd *cmd, char **paths, size_t npaths)
 {
 	struct sonde_error err = { 0 };
@@ -359,26 +323,18 @@ static int run(struct view_cmd *cmd, char **paths, size_t npaths)
 				     &err);
 	if (r)
 		goto fail;
-	if (cmd->ctf_metadata) {
-		FILE *f = fdopen(dup(out_fd), "w");
-
-		if (!f || print_metadata(set, f)) {
-			sonde_error_set(&err, SONDE_EIO, "write: %s",
-					strerror(errno));
-			if (f)
-				fclose(f);
-			goto fail;
-		}
-		fclose(f);
-		status = 0;
-		goto out;
-	}
 	cmd->opts.paths = (const char *const *)paths;
 	cmd->opts.path_count = npaths;
 	r = sonde_view_printer_create(&cmd->opts, set, out_fd, STDERR_FILENO,
 				      &p, &err);
 	if (r)
 		goto fail;
+	if (cmd->ctf_metadata) {
+		if (sonde_view_print_metadata(p, &err))
+			goto fail;
+		status = 0;
+		goto out;
+	}
 	r = sonde_ctf_iter_create(set, &it, &err);
 	if (r)
 		goto fail;
