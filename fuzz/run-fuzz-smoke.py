@@ -43,7 +43,40 @@ def read_prefix(path, limit):
         return f.read(limit)
 
 
+def ctl_field(tag, value):
+    return struct.pack("<HI", tag, len(value)) + value
+
+
+def ctl_message(msg_type, payload):
+    return struct.pack("<IHHI", 0x43444E53, 1, msg_type, len(payload)) + payload
+
+
+def ctl_seeds():
+    """Control-protocol messages (src/session/ctl-proto.h): a request of
+    each kind and replies with nested records."""
+    name = ctl_field(3, b"seed")
+    yield ctl_message(2, name + ctl_field(4, b"/tmp/seed") + ctl_field(5, b"\x00"))
+    yield ctl_message(5, name + ctl_field(7, b"sched_switch")
+                      + ctl_field(7, b"sched_wakeup") + ctl_field(8, b"\x00"))
+    yield ctl_message(4, name + ctl_field(6, b"channel0")
+                      + ctl_field(10, struct.pack("<Q", 1 << 20))
+                      + ctl_field(12, b"\x01"))
+    for msg_type in (3, 7, 8, 9, 10, 11, 12):
+        yield ctl_message(msg_type, name)
+    event = ctl_field(25, ctl_field(7, b"sched_switch") + ctl_field(8, b"\x00")
+                      + ctl_field(22, b"\x01"))
+    channel = ctl_field(24, ctl_field(6, b"channel0") + event)
+    session = ctl_field(23, name + ctl_field(14, b"started")
+                        + ctl_field(16, struct.pack("<Q", 12345)) + channel)
+    yield ctl_message(1, ctl_field(1, struct.pack("<q", 0)) + session)
+    yield ctl_message(1, ctl_field(1, struct.pack("<q", -6))
+                      + ctl_field(2, b"session 'seed' not found"))
+
+
 def seeds(kind, data_dir):
+    if kind == "ctl":
+        yield from ctl_seeds()
+        return
     for _, metadata, streams in trace_dirs(data_dir):
         if kind == "metadata":
             yield read_prefix(metadata, 1 << 24)
@@ -133,7 +166,7 @@ def run_replay(exe, corpus):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kind", required=True,
-                        choices=("metadata", "stream", "trace"))
+                        choices=("metadata", "stream", "trace", "ctl"))
     parser.add_argument("--shared", required=True)
     parser.add_argument("--corpus", required=True)
     mode = parser.add_mutually_exclusive_group(required=True)
