@@ -1,0 +1,526 @@
+/*
+ * Session model: the bookkeeping and state checks of sonde-sessiond; the
+ * tracing itself is the kernel backend's (src/kernel/kernel.h).
+ */
+#include "session/session.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct sonde_session {
+	char *name;
+	char *output;
+	bool snapshot;
+	enum sonde_session_state state;
+	time_t created;
+	unsigned int snapshot_seq;     /* N of the next snapshot-N */
+	struct sonde_channel *channel;
+	struct sonde_kernel_session *kernel;
+	const char *tracefs;           /* the registry's; it outlives us */
+};
+
+struct sonde_sessions {
+	char *tracefs;
+	size_t count, cap;
+	struct sonde_session **sessions;
+};
+
+int sonde_sessions_new(const char *tracefs, struct sonde_sessions **out,
+		       struct sonde_error *err)
+{
+	struct sonde_sessions *reg = calloc(1, sizeof(*reg));
+
+	if (!reg || (tracefs && !(reg->tracefs = strdup(tracefs)))) {
+		free(reg);
+		return sonde_error_set(err, SONDE_ENOMEM, "sessions: out of memory");
+	}
+	*out = reg;
+	return 0;
+}
+
+static void channel_free(struct sonde_channel *ch)
+{
+	if (!ch)
+		return;
+	for (size_t i = 0; i < ch->event_count; i++)
+		free(ch->events[i].name);
+	free(ch->events);
+	free(ch->name);
+	free(ch);
+}
+
+static void session_free(struct sonde_session *s)
+{
+	/* The backend stops (flushing the trace) before it removes the
+	 * ftrace instance. */
+	sonde_kernel_session_destroy(s->kernel);
+	channel_free(s->channel);
+	free(s->name);
+	free(s->output);
+	free(s);
+}
+
+void sonde_sessions_free(struct sonde_sessions *reg)
+{
+	if (!reg)
+		return;
+	for (size_t i = 0; i < reg->count; i++)
+		session_free(reg->sessions[i]);
+	free(reg->sessions);
+	free(reg->tracefs);
+	free(reg);
+}
+
+int sonde_sessions_stop_all(struct sonde_sessions *reg, struct sonde_error *err)
+{
+	int first = 0;
+
+	for (size_t i = 0; i < reg->count; i++) {
+		struct sonde_session *s = reg->sessions[i];
+		struct sonde_error e;
+		int ret;
+
+		if (s->state != SONDE_SESSION_STARTED)
+			continue;
+		ret = sonde_session_stop(s, &e);
+		if (ret && !first) {
+			first = ret;
+			if (err)
+				*err = e;
+		}
+	}
+	return first;
+}
+
+size_t sonde_sessions_count(const struct sonde_sessions *reg)
+{
+	return reg->count;
+}
+
+struct sonde_session *sonde_sessions_at(const struct sonde_sessions *reg, size_t i)
+{
+	return i < reg->count ? reg->sessions[i] : NULL;
+}
+
+struct sonde_session *sonde_sessions_find(const struct sonde_sessions *reg,
+					  const char *name)
+{
+	for (size_t i = 0; i < reg->count; i++)
+		if (!strcmp(reg->sessions[i]->name, name))
+			return reg->sessions[i];
+	return NULL;
+}
+
+const char *sonde_sessions_tracefs(const struct sonde_sessions *reg)
+{
+	return reg->tracefs;
+}
+
+int sonde_session_create(struct sonde_sessions *reg,
+			 const struct sonde_session_params *params,
+			 struct sonde_session **out, struct sonde_error *err)
+{
+	char name[SONDE_SESSION_NAME_MAX + 1], output[4096];
+	struct sonde_session *s;
+	time_t now = time(NULL);
+	int ret;
+
+	if (params->name && params->name[0]) {
+		ret = sonde_session_check_name("session", params->name, err);
+		if (ret)
+			return ret;
+		snprintf(name, sizeof(name), "%s", params->name);
+	} else {
+		char date[32];
+
+		if (sonde_session_format_date(now, date, sizeof(date)))
+			return sonde_error_set(err, SONDE_EIO, "session: no local time");
+		snprintf(name, sizeof(name), "auto-%s", date);
+	}
+	if (sonde_sessions_find(reg, name))
+		return sonde_error_set(err, SONDE_EINVAL,
+				       "session '%s' already exists", name);
+	if (params->output) {
+		if (params->output[0] != '/')
+			return sonde_error_set(err, SONDE_EINVAL,
+					       "session '%s': output '%s' is not an absolute path",
+					       name, params->output);
+		if (strlen(params->output) >= sizeof(output))
+			return sonde_error_set(err, SONDE_EINVAL,
+					       "session '%s': output path too long", name);
+		snprintf(output, sizeof(output), "%s", params->output);
+	} else if (params->name && params->name[0]) {
+		ret = sonde_session_default_output(name, now, output, sizeof(output), err);
+		if (ret)
+			return ret;
+	} else {
+		/* auto-<date> already carries the date. */
+		const char *home = getenv("HOME");
+
+		if (!home || home[0] != '/' ||
+		    (size_t)snprintf(output, sizeof(output), "%s/sonde-traces/%s",
+				     home, name) >= sizeof(output))
+			return sonde_error_set(err, SONDE_EINVAL,
+					       "session '%s': no default output (HOME unset); give one (-o)",
+					       name);
+	}
+	if (reg->count == reg->cap) {
+		size_t cap = reg->cap ? reg->cap * 2 : 8;
+		struct sonde_session **p = realloc(reg->sessions, cap * sizeof(*p));
+
+		if (!p)
+			return sonde_error_set(err, SONDE_ENOMEM, "sessions: out of memory");
+		reg->sessions = p;
+		reg->cap = cap;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s || !(s->name = strdup(name)) || !(s->output = strdup(output))) {
+		if (s)
+			free(s->name);
+		free(s);
+		return sonde_error_set(err, SONDE_ENOMEM, "sessions: out of memory");
+	}
+	s->snapshot = params->snapshot;
+	s->created = now;
+	s->state = SONDE_SESSION_CREATED;
+	s->snapshot_seq = 0;
+	s->tracefs = reg->tracefs;
+	reg->sessions[reg->count++] = s;
+	*out = s;
+	return 0;
+}
+
+int sonde_session_destroy(struct sonde_sessions *reg, struct sonde_session *s,
+			  struct sonde_error *err)
+{
+	int ret = 0;
+
+	if (s->state == SONDE_SESSION_STARTED)
+		ret = sonde_session_stop(s, err);
+	/* Destroy goes on even if the flush failed: the instance must not
+	 * outlive the session. */
+	for (size_t i = 0; i < reg->count; i++) {
+		if (reg->sessions[i] != s)
+			continue;
+		memmove(&reg->sessions[i], &reg->sessions[i + 1],
+			(reg->count - i - 1) * sizeof(*reg->sessions));
+		reg->count--;
+		break;
+	}
+	session_free(s);
+	return ret;
+}
+
+static int new_channel(struct sonde_session *s, const char *name,
+		       const struct sonde_kernel_channel_config *cfg,
+		       struct sonde_error *err)
+{
+	struct sonde_channel *ch = calloc(1, sizeof(*ch));
+
+	if (!ch || !(ch->name = strdup(name))) {
+		free(ch);
+		return sonde_error_set(err, SONDE_ENOMEM, "sessions: out of memory");
+	}
+	if (cfg)
+		ch->config = *cfg;
+	s->channel = ch;
+	return 0;
+}
+
+int sonde_session_enable_channel(struct sonde_session *s, const char *name,
+				 const struct sonde_kernel_channel_config *cfg,
+				 struct sonde_error *err)
+{
+	int ret = sonde_session_check_name("channel", name, err);
+
+	if (ret)
+		return ret;
+	if (s->channel && !strcmp(s->channel->name, name))
+		return sonde_error_set(err, SONDE_EINVAL,
+				       "channel '%s' already exists in session '%s'",
+				       name, s->name);
+	if (s->channel)
+		return sonde_error_set(err, SONDE_EUNSUPPORTED,
+				       "session '%s' already has kernel channel '%s'; sonde records one kernel channel per session",
+				       s->name, s->channel->name);
+	if (s->state != SONDE_SESSION_CREATED)
+		return sonde_error_set(err, SONDE_EINVAL,
+				       "session '%s' was already started; channels are added before the first start",
+				       s->name);
+	if (cfg->subbuf_size && (cfg->subbuf_size & (cfg->subbuf_size - 1)))
+		return sonde_error_set(err, SONDE_EINVAL,
+				       "channel '%s': sub-buffer size %llu is not a power of two",
+				       name, (unsigned long long)cfg->subbuf_size);
+	return new_channel(s, name, cfg, err);
+}
+
+/* The backend's session appears with the first event: the channel
+ * attributes are fixed from then on. */
+static int ensure_kernel(struct sonde_session *s, struct sonde_error *err)
+{
+	struct sonde_kernel_config cfg = {
+		.session_name = s->name,
+		.output_dir = s->snapshot ? NULL : s->output,
+		.snapshot_mode = s->snapshot,
+		.channel = s->channel->config,
+		.tracefs = s->tracefs,
+	};
+
+	if (s->kernel)
+		return 0;
+	return sonde_kernel_session_create(&cfg, &s->kernel, err);
+}
+
+static int find_channel(struct sonde_session *s, const char *channel,
+			struct sonde_error *err)
+{
+	if (!channel)
+		return 0;
+	if (!s->channel || strcmp(s->channel->name, channel))
+		return sonde_error_set(err, SONDE_ENOENT,
+				       "session '%s' has no channel '%s'", s->name,
+				       channel);
+	return 0;
+}
+
+int sonde_session_enable_event(struct sonde_session *s, const char *channel,
+			       const char *name, bool syscall,
+			       struct sonde_error *err)
+{
+	struct sonde_session_event *ev;
+	struct sonde_channel *ch;
+	bool made_channel = false;
+	int ret;
+
+	if (!name[0])
+		return sonde_error_set(err, SONDE_EINVAL, "empty event name");
+	if (channel && !s->channel) {
+		ret = sonde_session_check_name("channel", channel, err);
+		if (ret)
+			return ret;
+		ret = new_channel(s, channel, NULL, err);
+		if (ret)
+			return ret;
+		made_channel = true;
+	}
+	ret = find_channel(s, channel, err);
+	if (ret)
+		return ret;
+	if (!s->channel) {
+		ret = new_channel(s, SONDE_DEFAULT_CHANNEL, NULL, err);
+		if (ret)
+			return ret;
+		made_channel = true;
+	}
+	ch = s->channel;
+	for (size_t i = 0; i < ch->event_count; i++) {
+		ev = &ch->events[i];
+		if (ev->syscall == syscall && !strcmp(ev->name, name) && ev->enabled)
+			return sonde_error_set(err, SONDE_EINVAL,
+					       "%s '%s' is already enabled in session '%s'",
+					       syscall ? "syscall" : "event", name, s->name);
+	}
+	ret = ensure_kernel(s, err);
+	if (ret) {
+		/* A channel made implicitly by this failed call goes away. */
+		if (!s->kernel && !ch->event_count && made_channel) {
+			channel_free(ch);
+			s->channel = NULL;
+		}
+		return ret;
+	}
+	if (syscall)
+		ret = sonde_kernel_enable_syscall(s->kernel,
+						  strcmp(name, "*") ? name : NULL, err);
+	else
+		ret = sonde_kernel_enable_event(s->kernel, name, err);
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < ch->event_count; i++) {
+		ev = &ch->events[i];
+		if (ev->syscall == syscall && !strcmp(ev->name, name)) {
+			ev->enabled = true;
+			return 0;
+		}
+	}
+	ev = realloc(ch->events, (ch->event_count + 1) * sizeof(*ev));
+	if (!ev)
+		return sonde_error_set(err, SONDE_ENOMEM, "sessions: out of memory");
+	ch->events = ev;
+	ev = &ch->events[ch->event_count];
+	ev->name = strdup(name);
+	if (!ev->name)
+		return sonde_error_set(err, SONDE_ENOMEM, "sessions: out of memory");
+	ev->syscall = syscall;
+	ev->enabled = true;
+	ch->event_count++;
+	return 0;
+}
+
+int sonde_session_disable_event(struct sonde_session *s, const char *channel,
+				const char *name, bool syscall,
+				struct sonde_error *err)
+{
+	struct sonde_session_event *found = NULL;
+	char entry[256], exit_[256];
+	int ret = find_channel(s, channel, err);
+
+	if (ret)
+		return ret;
+	for (size_t i = 0; s->channel && i < s->channel->event_count; i++) {
+		struct sonde_session_event *ev = &s->channel->events[i];
+
+		if (ev->syscall == syscall && !strcmp(ev->name, name) && ev->enabled)
+			found = ev;
+	}
+	if (!found)
+		return sonde_error_set(err, SONDE_ENOENT,
+				       "%s '%s' is not enabled in session '%s'",
+				       syscall ? "syscall" : "event", name, s->name);
+	if (!syscall) {
+		ret = sonde_kernel_disable_event(s->kernel, name, err);
+	} else {
+		/* Syscalls are recorded as an entry and an exit event. */
+		if ((size_t)snprintf(entry, sizeof(entry), "syscall_entry_%s", name) >= sizeof(entry) ||
+		    (size_t)snprintf(exit_, sizeof(exit_), "syscall_exit_%s", name) >= sizeof(exit_))
+			return sonde_error_set(err, SONDE_EINVAL,
+					       "syscall name '%.32s...' too long", name);
+		ret = sonde_kernel_disable_event(s->kernel, entry, err);
+		if (!ret)
+			ret = sonde_kernel_disable_event(s->kernel, exit_, err);
+	}
+	if (ret)
+		return ret;
+	found->enabled = false;
+	return 0;
+}
+
+static bool has_enabled_event(const struct sonde_session *s)
+{
+	for (size_t i = 0; s->channel && i < s->channel->event_count; i++)
+		if (s->channel->events[i].enabled)
+			return true;
+	return false;
+}
+
+int sonde_session_start(struct sonde_session *s, struct sonde_error *err)
+{
+	int ret;
+
+	if (s->state == SONDE_SESSION_STARTED)
+		return sonde_error_set(err, SONDE_EINVAL,
+				       "session '%s' is already started", s->name);
+	if (!s->kernel || !has_enabled_event(s))
+		return sonde_error_set(err, SONDE_EINVAL,
+				       "session '%s' has no event enabled (see 'sonde enable-event --help')",
+				       s->name);
+	ret = sonde_kernel_start(s->kernel, err);
+	if (ret)
+		return ret;
+	s->state = SONDE_SESSION_STARTED;
+	return 0;
+}
+
+int sonde_session_stop(struct sonde_session *s, struct sonde_error *err)
+{
+	int ret;
+
+	if (s->state != SONDE_SESSION_STARTED)
+		return sonde_error_set(err, SONDE_EINVAL,
+				       "session '%s' is not started", s->name);
+	ret = sonde_kernel_stop(s->kernel, err);
+	/* Even a failed flush leaves the capture stopped. */
+	s->state = SONDE_SESSION_STOPPED;
+	return ret;
+}
+
+int sonde_session_snapshot_record(struct sonde_session *s, const char *snap_name,
+				  const char *dir, char *path, size_t path_size,
+				  struct sonde_error *err)
+{
+	char date[32], seq_name[32];
+	int ret;
+
+	if (!s->snapshot)
+		return sonde_error_set(err, SONDE_EINVAL,
+				       "session '%s' is not a snapshot session (create it with --snapshot)",
+				       s->name);
+	if (!s->kernel || s->state == SONDE_SESSION_CREATED)
+		return sonde_error_set(err, SONDE_EINVAL,
+				       "session '%s' was never started: nothing to snapshot",
+				       s->name);
+	if (snap_name) {
+		ret = sonde_session_check_name("snapshot", snap_name, err);
+		if (ret)
+			return ret;
+	} else {
+		snprintf(seq_name, sizeof(seq_name), "snapshot-%u", s->snapshot_seq + 1);
+		snap_name = seq_name;
+	}
+	if (dir && dir[0] != '/')
+		return sonde_error_set(err, SONDE_EINVAL,
+				       "snapshot output '%s' is not an absolute path", dir);
+	if (sonde_session_format_date(time(NULL), date, sizeof(date)) ||
+	    (size_t)snprintf(path, path_size, "%s/%s-%s-%u", dir ? dir : s->output,
+			     snap_name, date, s->snapshot_seq) >= path_size)
+		return sonde_error_set(err, SONDE_EINVAL,
+				       "session '%s': snapshot path too long", s->name);
+	ret = sonde_kernel_snapshot_record(s->kernel, path, err);
+	if (ret)
+		return ret;
+	s->snapshot_seq++;
+	return 0;
+}
+
+const char *sonde_session_name(const struct sonde_session *s)
+{
+	return s->name;
+}
+
+const char *sonde_session_output(const struct sonde_session *s)
+{
+	return s->output;
+}
+
+enum sonde_session_state sonde_session_state(const struct sonde_session *s)
+{
+	return s->state;
+}
+
+const char *sonde_session_state_name(enum sonde_session_state state)
+{
+	switch (state) {
+	case SONDE_SESSION_CREATED:
+		return "created";
+	case SONDE_SESSION_STARTED:
+		return "started";
+	case SONDE_SESSION_STOPPED:
+		return "stopped";
+	}
+	return "unknown";
+}
+
+bool sonde_session_is_snapshot(const struct sonde_session *s)
+{
+	return s->snapshot;
+}
+
+time_t sonde_session_created(const struct sonde_session *s)
+{
+	return s->created;
+}
+
+const struct sonde_channel *sonde_session_channel(const struct sonde_session *s)
+{
+	return s->channel;
+}
+
+void sonde_session_stats(const struct sonde_session *s,
+			 struct sonde_kernel_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (s->kernel)
+		sonde_kernel_get_stats(s->kernel, st);
+}

@@ -1,0 +1,108 @@
+/*
+ * The session model of sonde-sessiond: named recording sessions, their
+ * kernel channel and enabled events, and the state machine
+ *
+ *   created --start--> started --stop--> stopped --start--> started ...
+ *
+ * with destroy allowed in every state (a started session is stopped and
+ * flushed first).  One kernel channel per session: the ftrace backend has
+ * one set of per-CPU buffers per instance.  The kernel session (the ftrace
+ * instance) is created when the first event is enabled, once the channel
+ * attributes can no longer change.
+ *
+ * Not thread-safe: the daemon drives it from its one event loop.
+ */
+#ifndef SONDE_SESSION_SESSION_H
+#define SONDE_SESSION_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "kernel/kernel.h"
+#include "session/names.h"
+#include "sonde/error.h"
+
+#define SONDE_DEFAULT_CHANNEL "channel0"
+
+enum sonde_session_state {
+	SONDE_SESSION_CREATED,
+	SONDE_SESSION_STARTED,
+	SONDE_SESSION_STOPPED,
+};
+
+struct sonde_session_event {
+	char *name;          /* event name or glob; for syscalls the syscall */
+	bool syscall;        /* --syscall: name is a syscall, "*" = all */
+	bool enabled;
+};
+
+struct sonde_channel {
+	char *name;
+	struct sonde_kernel_channel_config config;
+	size_t event_count;
+	struct sonde_session_event *events;
+};
+
+struct sonde_session;
+struct sonde_sessions;
+
+struct sonde_session_params {
+	const char *name;       /* NULL or "" = auto-YYYYMMDD-HHMMSS */
+	const char *output;     /* absolute; NULL = $HOME/sonde-traces/<name>-<date> */
+	bool snapshot;
+};
+
+/* `tracefs`: where tracefs is mounted, NULL = let the backend find it. */
+int sonde_sessions_new(const char *tracefs, struct sonde_sessions **out,
+		       struct sonde_error *err);
+/* Stops (flushing) and destroys every session, then frees the registry. */
+void sonde_sessions_free(struct sonde_sessions *reg);
+/* Stops every started session, flushing its trace; for shutdown.  Goes on
+ * after a failure and reports the first one. */
+int sonde_sessions_stop_all(struct sonde_sessions *reg, struct sonde_error *err);
+
+size_t sonde_sessions_count(const struct sonde_sessions *reg);
+struct sonde_session *sonde_sessions_at(const struct sonde_sessions *reg, size_t i);
+struct sonde_session *sonde_sessions_find(const struct sonde_sessions *reg,
+					  const char *name);
+const char *sonde_sessions_tracefs(const struct sonde_sessions *reg);
+
+int sonde_session_create(struct sonde_sessions *reg,
+			 const struct sonde_session_params *params,
+			 struct sonde_session **out, struct sonde_error *err);
+int sonde_session_destroy(struct sonde_sessions *reg, struct sonde_session *s,
+			  struct sonde_error *err);
+
+int sonde_session_enable_channel(struct sonde_session *s, const char *name,
+				 const struct sonde_kernel_channel_config *cfg,
+				 struct sonde_error *err);
+/* `channel` NULL = the session's channel (channel0, made on first use). */
+int sonde_session_enable_event(struct sonde_session *s, const char *channel,
+			       const char *name, bool syscall,
+			       struct sonde_error *err);
+int sonde_session_disable_event(struct sonde_session *s, const char *channel,
+				const char *name, bool syscall,
+				struct sonde_error *err);
+int sonde_session_start(struct sonde_session *s, struct sonde_error *err);
+int sonde_session_stop(struct sonde_session *s, struct sonde_error *err);
+/* Writes <dir or output>/<snap_name or snapshot-N>-<date>-<N>/; the path
+ * chosen is written to `path`. */
+int sonde_session_snapshot_record(struct sonde_session *s, const char *snap_name,
+				  const char *dir, char *path, size_t path_size,
+				  struct sonde_error *err);
+
+const char *sonde_session_name(const struct sonde_session *s);
+const char *sonde_session_output(const struct sonde_session *s);
+enum sonde_session_state sonde_session_state(const struct sonde_session *s);
+const char *sonde_session_state_name(enum sonde_session_state state);
+bool sonde_session_is_snapshot(const struct sonde_session *s);
+time_t sonde_session_created(const struct sonde_session *s);
+/* NULL before a channel exists. */
+const struct sonde_channel *sonde_session_channel(const struct sonde_session *s);
+/* Zeros before the first event is enabled. */
+void sonde_session_stats(const struct sonde_session *s,
+			 struct sonde_kernel_stats *st);
+
+#endif /* SONDE_SESSION_SESSION_H */
