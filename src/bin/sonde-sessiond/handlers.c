@@ -1,0 +1,278 @@
+/*
+ * sonde-sessiond: one function per request type, from a decoded request
+ * to the reply fields.  Every failure becomes a status and a one-line
+ * message that the CLI prints as is.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "sessiond.h"
+
+struct list_ctx {
+	struct sonde_ctl_writer *w;
+	size_t count;
+};
+
+static int need_session(struct sonde_sessions *reg, const struct sonde_ctl_rec *req,
+			struct sonde_session **out, struct sonde_error *err)
+{
+	const char *name = sonde_ctl_get_str(req, SONDE_CTL_T_SESSION);
+
+	if (!name)
+		return sonde_error_set(err, SONDE_EFORMAT, "request names no session");
+	*out = sonde_sessions_find(reg, name);
+	if (!*out)
+		return sonde_error_set(err, SONDE_ENOENT, "session '%s' not found", name);
+	return 0;
+}
+
+static void put_session_summary(struct sonde_ctl_writer *w,
+				const struct sonde_session *s)
+{
+	sonde_ctl_put_str(w, SONDE_CTL_T_SESSION, sonde_session_name(s));
+	sonde_ctl_put_str(w, SONDE_CTL_T_OUTPUT, sonde_session_output(s));
+	sonde_ctl_put_str(w, SONDE_CTL_T_STATE,
+			  sonde_session_state_name(sonde_session_state(s)));
+	sonde_ctl_put_bool(w, SONDE_CTL_T_SNAPSHOT, sonde_session_is_snapshot(s));
+	sonde_ctl_put_u64(w, SONDE_CTL_T_CREATED, (uint64_t)sonde_session_created(s));
+}
+
+static int do_create(struct sonde_sessions *reg, const struct sonde_ctl_rec *req,
+		     struct sonde_ctl_writer *w, struct sonde_error *err)
+{
+	struct sonde_session_params params = {
+		.name = sonde_ctl_get_str(req, SONDE_CTL_T_SESSION),
+		.output = sonde_ctl_get_str(req, SONDE_CTL_T_OUTPUT),
+		.snapshot = sonde_ctl_get_bool(req, SONDE_CTL_T_SNAPSHOT, false),
+	};
+	struct sonde_session *s;
+	int ret = sonde_session_create(reg, &params, &s, err);
+
+	if (ret)
+		return ret;
+	sessiond_log("session '%s' created, output %s", sonde_session_name(s),
+		     sonde_session_output(s));
+	put_session_summary(w, s);
+	return 0;
+}
+
+static int destroy_one(struct sonde_sessions *reg, struct sonde_session *s,
+		       struct sonde_ctl_writer *w, struct sonde_error *err)
+{
+	int ret;
+
+	sonde_ctl_rec_begin(w, SONDE_CTL_T_SESSION_REC);
+	put_session_summary(w, s);
+	sonde_ctl_rec_end(w);
+	sessiond_log("destroying session '%s'", sonde_session_name(s));
+	ret = sonde_session_destroy(reg, s, err);
+	if (ret)
+		sessiond_log("destroy: %s", err->msg);
+	return ret;
+}
+
+static int do_destroy(struct sonde_sessions *reg, const struct sonde_ctl_rec *req,
+		      struct sonde_ctl_writer *w, struct sonde_error *err)
+{
+	struct sonde_session *s;
+	int ret, first = 0;
+
+	if (!sonde_ctl_get_bool(req, SONDE_CTL_T_ALL, false)) {
+		ret = need_session(reg, req, &s, err);
+		return ret ? ret : destroy_one(reg, s, w, err);
+	}
+	while (sonde_sessions_count(reg)) {
+		struct sonde_error e;
+
+		ret = destroy_one(reg, sonde_sessions_at(reg, 0), w, &e);
+		if (ret && !first) {
+			first = ret;
+			*err = e;
+		}
+	}
+	return first;
+}
+
+static int do_enable_channel(struct sonde_sessions *reg,
+			     const struct sonde_ctl_rec *req,
+			     struct sonde_error *err)
+{
+	struct sonde_kernel_channel_config cfg = { 0 };
+	const char *channel = sonde_ctl_get_str(req, SONDE_CTL_T_CHANNEL);
+	struct sonde_session *s;
+	int ret = need_session(reg, req, &s, err);
+
+	if (ret)
+		return ret;
+	if (!channel)
+		return sonde_error_set(err, SONDE_EFORMAT, "request names no channel");
+	sonde_ctl_get_u64(req, SONDE_CTL_T_SUBBUF_SIZE, &cfg.subbuf_size);
+	sonde_ctl_get_u64(req, SONDE_CTL_T_NUM_SUBBUF, &cfg.num_subbuf);
+	sonde_ctl_get_u64(req, SONDE_CTL_T_SWITCH_TIMER, &cfg.switch_timer_us);
+	cfg.overwrite = sonde_ctl_get_bool(req, SONDE_CTL_T_OVERWRITE, false);
+	return sonde_session_enable_channel(s, channel, &cfg, err);
+}
+
+/* enable-event and disable-event: each event of the request in turn; the
+ * first failure stops the request (the earlier events stay changed and the
+ * message names the one that failed). */
+static int do_events(struct sonde_sessions *reg, const struct sonde_ctl_rec *req,
+		     bool enable, struct sonde_ctl_writer *w,
+		     struct sonde_error *err)
+{
+	const char *channel = sonde_ctl_get_str(req, SONDE_CTL_T_CHANNEL);
+	bool syscall = sonde_ctl_get_bool(req, SONDE_CTL_T_SYSCALL, false);
+	const struct sonde_channel *ch;
+	struct sonde_session *s;
+	size_t n = 0;
+	int ret = need_session(reg, req, &s, err);
+
+	if (ret)
+		return ret;
+	if (sonde_ctl_get_bool(req, SONDE_CTL_T_ALL, false)) {
+		ret = enable ? sonde_session_enable_event(s, channel, "*",
+							  syscall, err) :
+			       sonde_session_disable_event(s, channel, "*", syscall, err);
+		n++;
+	}
+	for (size_t i = 0; !ret && i < req->count; i++) {
+		const struct sonde_ctl_field *f = &req->fields[i];
+
+		if (f->tag != SONDE_CTL_T_EVENT)
+			continue;
+		ret = enable ? sonde_session_enable_event(s, channel, f->v.str, syscall, err) :
+			       sonde_session_disable_event(s, channel, f->v.str, syscall, err);
+		n++;
+	}
+	if (ret)
+		return ret;
+	if (!n)
+		return sonde_error_set(err, SONDE_EFORMAT, "request names no event");
+	ch = sonde_session_channel(s);
+	if (ch)
+		sonde_ctl_put_str(w, SONDE_CTL_T_CHANNEL, ch->name);
+	return 0;
+}
+
+static void put_session_details(struct sonde_ctl_writer *w,
+				const struct sonde_session *s)
+{
+	const struct sonde_channel *ch = sonde_session_channel(s);
+	struct sonde_kernel_stats st;
+
+	sonde_ctl_rec_begin(w, SONDE_CTL_T_SESSION_REC);
+	put_session_summary(w, s);
+	sonde_session_stats(s, &st);
+	sonde_ctl_put_u64(w, SONDE_CTL_T_EVENTS_RECORDED, st.events_recorded);
+	sonde_ctl_put_u64(w, SONDE_CTL_T_EVENTS_DISCARDED, st.events_discarded);
+	sonde_ctl_put_u64(w, SONDE_CTL_T_PACKETS_LOST, st.packets_lost);
+	sonde_ctl_put_u64(w, SONDE_CTL_T_BYTES_WRITTEN, st.bytes_written);
+	if (ch) {
+		sonde_ctl_rec_begin(w, SONDE_CTL_T_CHANNEL_REC);
+		sonde_ctl_put_str(w, SONDE_CTL_T_CHANNEL, ch->name);
+		sonde_ctl_put_u64(w, SONDE_CTL_T_SUBBUF_SIZE, ch->config.subbuf_size);
+		sonde_ctl_put_u64(w, SONDE_CTL_T_NUM_SUBBUF, ch->config.num_subbuf);
+		sonde_ctl_put_bool(w, SONDE_CTL_T_OVERWRITE, ch->config.overwrite);
+		sonde_ctl_put_u64(w, SONDE_CTL_T_SWITCH_TIMER, ch->config.switch_timer_us);
+		for (size_t i = 0; i < ch->event_count; i++) {
+			sonde_ctl_rec_begin(w, SONDE_CTL_T_EVENT_REC);
+			sonde_ctl_put_str(w, SONDE_CTL_T_EVENT, ch->events[i].name);
+			sonde_ctl_put_bool(w, SONDE_CTL_T_SYSCALL, ch->events[i].syscall);
+			sonde_ctl_put_bool(w, SONDE_CTL_T_ENABLED, ch->events[i].enabled);
+			sonde_ctl_rec_end(w);
+		}
+		sonde_ctl_rec_end(w);
+	}
+	sonde_ctl_rec_end(w);
+}
+
+static int add_kernel_event(const char *name, void *arg)
+{
+	struct list_ctx *ctx = arg;
+
+	sonde_ctl_put_str(ctx->w, SONDE_CTL_T_NAME, name);
+	ctx->count++;
+	return ctx->w->status;
+}
+
+static int dispatch(struct sonde_sessions *reg, const struct sonde_ctl_msg *req,
+		    struct sonde_ctl_writer *w, struct sonde_error *err)
+{
+	const struct sonde_ctl_rec *r = &req->root;
+	struct sonde_session *s;
+	struct list_ctx ctx = { w, 0 };
+	char path[4096];
+	int ret;
+
+	switch (req->type) {
+	case SONDE_CTL_CREATE:
+		return do_create(reg, r, w, err);
+	case SONDE_CTL_DESTROY:
+		return do_destroy(reg, r, w, err);
+	case SONDE_CTL_ENABLE_CHANNEL:
+		return do_enable_channel(reg, r, err);
+	case SONDE_CTL_ENABLE_EVENT:
+		return do_events(reg, r, true, w, err);
+	case SONDE_CTL_DISABLE_EVENT:
+		return do_events(reg, r, false, w, err);
+	case SONDE_CTL_START:
+	case SONDE_CTL_STOP:
+		ret = need_session(reg, r, &s, err);
+		if (ret)
+			return ret;
+		ret = req->type == SONDE_CTL_START ? sonde_session_start(s, err) :
+						     sonde_session_stop(s, err);
+		if (!ret)
+			sessiond_log("session '%s' %s", sonde_session_name(s),
+				     req->type == SONDE_CTL_START ? "started" : "stopped");
+		put_session_summary(w, s);
+		return ret;
+	case SONDE_CTL_LIST_SESSIONS:
+		for (size_t i = 0; i < sonde_sessions_count(reg); i++) {
+			sonde_ctl_rec_begin(w, SONDE_CTL_T_SESSION_REC);
+			put_session_summary(w, sonde_sessions_at(reg, i));
+			sonde_ctl_rec_end(w);
+		}
+		return 0;
+	case SONDE_CTL_SESSION_INFO:
+		ret = need_session(reg, r, &s, err);
+		if (!ret)
+			put_session_details(w, s);
+		return ret;
+	case SONDE_CTL_LIST_KERNEL_EVENTS:
+		return sonde_kernel_list_events(sonde_sessions_tracefs(reg),
+						add_kernel_event, &ctx, err);
+	case SONDE_CTL_SNAPSHOT_RECORD:
+		ret = need_session(reg, r, &s, err);
+		if (ret)
+			return ret;
+		ret = sonde_session_snapshot_record(s,
+						    sonde_ctl_get_str(r, SONDE_CTL_T_SNAPSHOT_NAME),
+						    sonde_ctl_get_str(r, SONDE_CTL_T_OUTPUT),
+						    path, sizeof(path), err);
+		if (!ret)
+			sonde_ctl_put_str(w, SONDE_CTL_T_PATH, path);
+		return ret;
+	default:
+		return sonde_error_set(err, SONDE_EFORMAT,
+				       "request type %u (%s) is not a request",
+				       req->type, sonde_ctl_type_name(req->type));
+	}
+}
+
+void sessiond_handle(struct sonde_sessions *reg, const struct sonde_ctl_msg *req,
+		     struct sonde_ctl_writer *w)
+{
+	struct sonde_error err = { 0 };
+	int ret = dispatch(reg, req, w, &err);
+
+	/* Status and message come last: a partial reply (destroy -a that
+	 * failed half-way) still tells the client what happened. */
+	sonde_ctl_put_i64(w, SONDE_CTL_T_STATUS, ret);
+	if (ret) {
+		if (!err.msg[0])
+			snprintf(err.msg, sizeof(err.msg), "%s", sonde_strerror(ret));
+		sonde_ctl_put_str(w, SONDE_CTL_T_MESSAGE, err.msg);
+		sessiond_log("%s: %s", sonde_ctl_type_name(req->type), err.msg);
+	}
+}
