@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "client.h"
 #include "commands.h"
 #include "sonde/ctf.h"
 #include "sonde/view.h"
@@ -25,7 +26,7 @@ static const char view_help[] =
 "    sonde view - print the events of CTF traces\n"
 "\n"
 "SYNOPSIS\n"
-"    sonde view [OPTIONS] PATH...\n"
+"    sonde view [OPTIONS] [PATH...]\n"
 "\n"
 "DESCRIPTION\n"
 "    Opens every CTF trace found under the given paths (a directory holding\n"
@@ -35,6 +36,9 @@ static const char view_help[] =
 "    event.  The text output is byte for byte the one of babeltrace 1.5\n"
 "    with the same options; lost events and packets are reported on stderr\n"
 "    in babeltrace's words.\n"
+"\n"
+"    Without PATH, prints the trace of the current session (see 'sonde\n"
+"    create'), as 'lttng view' does.\n"
 "\n"
 "OPTIONS\n"
 "    -o, --output-format FORMAT, --format FORMAT\n"
@@ -478,8 +482,17 @@ int cmd_view(int argc, char **argv)
 		}
 	}
 	if (optind >= argc) {
-		fprintf(stderr, "sonde: error: no trace path given (see 'sonde view --help')\n");
-		goto usage;
+		/* No path: the current session's trace, like `lttng view`. */
+		char output[4096];
+		char *current[1] = { output };
+
+		if (client_current_output(output, sizeof(output))) {
+			free(cmd.globs);
+			return 1;
+		}
+		status = run(&cmd, current, 1);
+		free(cmd.globs);
+		return status;
 	}
 	status = run(&cmd, argv + optind, (size_t)(argc - optind));
 	free(cmd.globs);

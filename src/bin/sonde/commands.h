@@ -5,7 +5,29 @@
 #ifndef SONDE_BIN_COMMANDS_H
 #define SONDE_BIN_COMMANDS_H
 
+#include <stdbool.h>
+
 /* Exit status of a verb: 0 success, 1 failure, 2 bad usage. */
 int cmd_view(int argc, char **argv);
+
+/* Session verbs: requests to sonde-sessiond (client.h). */
+int cmd_create(int argc, char **argv);
+int cmd_destroy(int argc, char **argv);
+int cmd_enable_channel(int argc, char **argv);
+int cmd_enable_event(int argc, char **argv);
+int cmd_disable_event(int argc, char **argv);
+int cmd_start(int argc, char **argv);
+int cmd_stop(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_snapshot(int argc, char **argv);
+int cmd_summary(int argc, char **argv);
+
+/* Shared by the verbs above. */
+struct sonde_ctl_rec;
+struct sonde_ctl_msg;
+int event_verb(int argc, char **argv, bool enable, const char *help);
+void print_session_details(const struct sonde_ctl_rec *session);
+const struct sonde_ctl_rec *reply_session(const struct sonde_ctl_msg *reply);
 
 #endif

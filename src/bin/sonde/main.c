@@ -13,7 +13,18 @@ struct verb {
 };
 
 static const struct verb verbs[] = {
+	{ "create", cmd_create, "create a recording session" },
+	{ "enable-channel", cmd_enable_channel, "create the kernel channel of a session" },
+	{ "enable-event", cmd_enable_event, "record kernel events (tracepoints, syscalls)" },
+	{ "disable-event", cmd_disable_event, "stop recording kernel events" },
+	{ "start", cmd_start, "start recording a session" },
+	{ "stop", cmd_stop, "stop recording a session, flushing its trace" },
+	{ "destroy", cmd_destroy, "destroy sessions (the trace stays on disk)" },
+	{ "list", cmd_list, "list sessions, a session's details, or kernel events" },
+	{ "status", cmd_status, "show the current session" },
+	{ "snapshot", cmd_snapshot, "write a snapshot session's buffers to disk" },
 	{ "view", cmd_view, "print the events of CTF traces (babeltrace-compatible text, JSON)" },
+	{ "summary", cmd_summary, "per-process summary of a kernel trace" },
 };
 
 static void usage(FILE *f)
@@ -25,7 +36,7 @@ static void usage(FILE *f)
 		"\n"
 		"Verbs:\n");
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		fprintf(f, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
+		fprintf(f, "  %-15s %s\n", verbs[i].name, verbs[i].summary);
 	fprintf(f,
 		"\n"
 		"Run 'sonde VERB --help' for the options of a verb.\n");

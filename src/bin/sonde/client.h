@@ -1,0 +1,41 @@
+/*
+ * The CLI side of the session daemon: connecting (and starting a daemon
+ * when none runs), one request and its reply, the current session, and
+ * the usage-error convention of the session verbs.
+ */
+#ifndef SONDE_BIN_CLIENT_H
+#define SONDE_BIN_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "session/ctl-proto.h"
+
+/* Sends the request in `w` (released here) and waits for the reply.
+ * `autostart`: start a daemon when none runs (create, list -k).  Returns 0
+ * with *reply set, or 1 after printing "sonde: error: ..." (a failure the
+ * daemon reported, or no daemon).  The caller frees *reply. */
+int client_call(struct sonde_ctl_writer *w, bool autostart,
+		struct sonde_ctl_msg **reply);
+
+/* The session a verb works on: `arg` if given, else the current session
+ * (see current_session_set).  Prints an error and returns NULL if none. */
+const char *client_session_name(const char *arg, char *buf, size_t size);
+
+/* The current session lives in $HOME/.sonderc as "session=NAME", like
+ * lttng's ~/.lttngrc.  Failures are reported as warnings. */
+void current_session_set(const char *name);
+void current_session_clear(const char *name);   /* if it is `name` */
+
+/* The output directory of the current session (for `sonde view` and
+ * `sonde summary` without a path); prints an error and returns 1 if none. */
+int client_current_output(char *buf, size_t size);
+
+/* "sonde: error: <msg> (see 'sonde VERB --help')" on stderr; returns 2. */
+int client_usage_error(const char *verb, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Parses a size with an optional k/M/G suffix (powers of 1024). */
+int client_parse_size(const char *s, unsigned long long *out);
+
+#endif

@@ -1,0 +1,70 @@
+/*
+ * sonde status: the current session, with live counts.
+ */
+#include <getopt.h>
+#include <stdio.h>
+
+#include "client.h"
+#include "commands.h"
+
+static const char status_help[] =
+"NAME\n"
+"    sonde status - show the current session\n"
+"\n"
+"SYNOPSIS\n"
+"    sonde status\n"
+"\n"
+"DESCRIPTION\n"
+"    Prints the current session (the one 'sonde create' made last) as\n"
+"    'sonde list NAME' does: whether it is recording, where its trace\n"
+"    goes, how many events the kernel backend recorded and discarded so\n"
+"    far (live while the session is started), its channel and events.\n"
+"\n"
+"OPTIONS\n"
+"    -h, --help\n"
+"        Print this help.\n"
+"\n"
+"EXIT STATUS\n"
+"    0 on success, 1 when there is no current session or it is gone, 2 on\n"
+"    bad usage.\n";
+
+static const struct option status_options[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+int cmd_status(int argc, char **argv)
+{
+	struct sonde_ctl_writer w;
+	struct sonde_ctl_msg *reply;
+	const struct sonde_ctl_rec *s;
+	const char *name;
+	char current[256];
+	int c;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", status_options, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(status_help, stdout);
+			return 0;
+		}
+		return client_usage_error("status", "unknown option '%s'",
+					  argv[optind - 1]);
+	}
+	if (optind < argc)
+		return client_usage_error("status", "unexpected argument '%s'",
+					  argv[optind]);
+	name = client_session_name(NULL, current, sizeof(current));
+	if (!name)
+		return 1;
+	sonde_ctl_writer_init(&w, SONDE_CTL_SESSION_INFO);
+	sonde_ctl_put_str(&w, SONDE_CTL_T_SESSION, name);
+	if (client_call(&w, false, &reply))
+		return 1;
+	s = reply_session(reply);
+	if (s)
+		print_session_details(s);
+	sonde_ctl_msg_free(reply);
+	return s ? 0 : 1;
+}
