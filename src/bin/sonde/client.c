@@ -274,6 +274,13 @@ void current_session_clear(const char *name)
 		fprintf(stderr, "sonde: warning: %s: %s\n", path, strerror(errno));
 }
 
+bool client_has_current_session(void)
+{
+	char name[256];
+
+	return current_session_get(name, sizeof(name)) == 0;
+}
+
 const char *client_session_name(const char *arg, char *buf, size_t size)
 {
 	if (arg)

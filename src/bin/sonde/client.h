@@ -27,6 +27,9 @@ const char *client_session_name(const char *arg, char *buf, size_t size);
 void current_session_set(const char *name);
 void current_session_clear(const char *name);   /* if it is `name` */
 
+/* Whether a current session is set (nothing printed). */
+bool client_has_current_session(void);
+
 /* The output directory of the current session (for `sonde view` and
  * `sonde summary` without a path); prints an error and returns 1 if none. */
 int client_current_output(char *buf, size_t size);

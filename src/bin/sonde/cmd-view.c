@@ -486,6 +486,10 @@ int cmd_view(int argc, char **argv)
 		char output[4096];
 		char *current[1] = { output };
 
+		if (!client_has_current_session()) {
+			fprintf(stderr, "sonde: error: no trace path given and no current session (see 'sonde view --help')\n");
+			goto usage;
+		}
 		if (client_current_output(output, sizeof(output))) {
 			free(cmd.globs);
 			return 1;
