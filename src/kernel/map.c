@@ -651,7 +651,7 @@ void kmap_encode(const struct kmap_event *m, const uint8_t *payload,
 			break;
 		case KOP_PRIO:
 			v = kfmt_read_int(&st->src, payload, len);
-			sonde_ctfw_put_u32(c, (uint32_t)((int32_t)v - 100));
+			sonde_ctfw_put_u32(c, (uint32_t)v - 100u); /* wraps */
 			break;
 		case KOP_ZERO:
 			sonde_ctfw_put_int(c, 0, st->out_bytes, c->byte_order);

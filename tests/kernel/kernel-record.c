@@ -6,6 +6,7 @@
  *                 [-E EVENT]... [-t MS] [-b SUBBUF] [-n NUM] [-w]
  *                 [-T US] [-- CMD ARGS...]
  *
+ * -L: list the kernel events (lttng names) and exit;
  * -E: enabled after start (metadata appended); -T: switch timer;
  * -a: all syscalls; -S: snapshot mode, one snapshot per -S after the
  * command; -w: overwrite mode.  Prints "recorded=N discarded=N lost=N".
@@ -27,6 +28,12 @@ static int fail(const struct sonde_error *err)
 									  1;
 }
 
+static int print_name(const char *name, void *arg)
+{
+	(void)arg;
+	return puts(name) < 0 ? -1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct sonde_kernel_config cfg = { 0 };
@@ -37,7 +44,7 @@ int main(int argc, char **argv)
 	int nlate = 0, nev = 0, nsys = 0, nsnap = 0, all_sys = 0, ms = 0, opt, i, ret;
 
 	cfg.session_name = "test";
-	while ((opt = getopt(argc, argv, "o:e:E:s:aS:t:b:n:wN:T:")) != -1) {
+	while ((opt = getopt(argc, argv, "o:e:E:s:aS:t:b:n:wN:T:L")) != -1) {
 		switch (opt) {
 		case 'o': cfg.output_dir = optarg; break;
 		case 'e': if (nev < 64) events[nev++] = optarg; break;
@@ -52,6 +59,11 @@ int main(int argc, char **argv)
 		case 'n': cfg.channel.num_subbuf = strtoull(optarg, NULL, 0); break;
 		case 'w': cfg.channel.overwrite = true; break;
 		case 'N': cfg.session_name = optarg; break;
+		case 'L':
+			if (sonde_kernel_list_events(NULL, print_name, NULL,
+						     &err))
+				return fail(&err);
+			return 0;
 		default: return 2;
 		}
 	}

@@ -271,6 +271,12 @@ def test_cleanup(tmp):
     check(r.returncode == 1 and "no such system call" in r.stderr,
           "unknown syscall: clear error")
     check(not own_instances(name), "failed sessions leave no instance")
+    r = run([RECORD, "-L"])
+    names = set(r.stdout.split())
+    check(r.returncode == 0 and {"sched_switch", "irq_softirq_entry",
+                                 "syscall_entry_read", "syscall_exit_read",
+                                 "timer_hrtimer_start"} <= names,
+          "list_events gives lttng-modules names (%d events)" % len(names))
 
 
 def test_analyses(tmp):
