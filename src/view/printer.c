@@ -374,17 +374,29 @@ static int name_table_grow(struct name_table *nt)
 	return 0;
 }
 
+static const struct member_names *member_names_slow(
+	struct sonde_view_printer *p, const struct sonde_ctf_type *t);
+
 /* The names of struct type `t`, built on first use; NULL without memory. */
-static const struct member_names *member_names(struct sonde_view_printer *p,
-						const struct sonde_ctf_type *t)
+static inline const struct member_names *member_names(
+	struct sonde_view_printer *p, const struct sonde_ctf_type *t)
+{
+	const struct member_names *mn =
+		p->names.recent[((uintptr_t)t >> 5) & (NAME_CACHE_SIZE - 1)];
+
+	if (__builtin_expect(mn && mn->type == t, 1))
+		return mn;
+	return member_names_slow(p, t);
+}
+
+static const struct member_names *member_names_slow(
+	struct sonde_view_printer *p, const struct sonde_ctf_type *t)
 {
 	struct name_table *nt = &p->names;
 	size_t r = ((uintptr_t)t >> 5) & (NAME_CACHE_SIZE - 1);
 	struct member_names *mn;
 	size_t h;
 
-	if (nt->recent[r] && nt->recent[r]->type == t)
-		return nt->recent[r];
 	if (nt->cap) {
 		for (h = ptr_hash(t) & (nt->cap - 1); nt->slots[h];
 		     h = (h + 1) & (nt->cap - 1))
@@ -980,6 +992,18 @@ static char *text_quoted(struct sonde_view_printer *p, char *d,
 	if (stop_at_nul) {
 		size_t k = 0;
 
+		if (__builtin_expect((size_t)(p->end - d) >= len + 2, 1)) {
+			/* Copy while looking for the NUL (comm[16] and the
+			 * like: short). */
+			*d++ = '"';
+			while (k < len && s[k]) {
+				d[k] = s[k];
+				k++;
+			}
+			d += k;
+			*d++ = '"';
+			return d;
+		}
 		while (k < len && s[k])
 			k++;
 		len = k;
@@ -1037,7 +1061,16 @@ static char *text_struct(struct sonde_view_printer *p, char *d,
 			*d++ = ' ';
 		}
 		first = false;
-		d = text_value(p, d, tape, j, names);
+		if (tape[j].type->kind == SONDE_CTF_INT &&
+		    tape[j].type->u.integer.base == 10) {
+			/* The common case, without the call and switch. */
+			ROOM(24);
+			d = tape[j].type->u.integer.is_signed ?
+			    sonde_view_put_s64(d, tape[j].v.s) :
+			    sonde_view_put_u64(d, tape[j].v.u);
+		} else {
+			d = text_value(p, d, tape, j, names);
+		}
 		if (__builtin_expect(tape == p->dbg_tape && j == p->dbg_ip, 0))
 			d = put_mem(p, d, p->dbg_text, p->dbg_len);
 		j = tape[j].end;
