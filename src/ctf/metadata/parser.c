@@ -1152,7 +1152,7 @@ static int parse_compound_body(struct parser *p, bool is_variant,
 		if (accept(p, TK_SEMI))
 			continue;     /* a type definition only */
 		for (;;) {
-			const struct md_token *name;
+			const struct md_token *name = NULL;
 			struct vec dims = VEC(struct dim);
 			struct sonde_ctf_field_decl *fd;
 			const struct sonde_ctf_type *ft = NULL;
@@ -1531,7 +1531,7 @@ static int parse_typedef(struct parser *p)
 	if (ret)
 		return ret;
 	for (;;) {
-		const struct md_token *name;
+		const struct md_token *name = NULL;
 		const struct sonde_ctf_type *t;
 		struct vec dims = VEC(struct dim);
 		char key[300];
@@ -1783,7 +1783,7 @@ static int trace_attr(struct parser *p, void *ctx, const char *key,
 		      const struct sonde_ctf_type *type)
 {
 	struct sonde_ctf_trace_class *tc = &p->tc->pub;
-	uint64_t u;
+	uint64_t u = 0;
 	int ret;
 
 	(void)ctx;
@@ -1856,7 +1856,7 @@ static int clock_attr(struct parser *p, void *ctx, const char *key,
 		      const struct sonde_ctf_type *type)
 {
 	struct sonde_ctf_clock *c = ctx;
-	uint64_t u;
+	uint64_t u = 0;
 	int ret;
 
 	(void)at;
