@@ -429,8 +429,30 @@ int stream_event_end(struct sonde_ctf_stream *s, struct sonde_error *err,
 	return 0;
 }
 
+/*
+ * A mapped file's pages stay resident once read, so a long trace would make
+ * the reader's memory grow with the number of events.  Packets before the
+ * one being left are no longer referenced (its tape is kept as the previous
+ * packet's), so their pages are handed back, in batches to keep the system
+ * calls rare; they are faulted in again from the file if ever touched.
+ */
+#define RELEASE_BATCH ((uint64_t)1 << 20)
+
+static void release_consumed_pages(struct sonde_ctf_stream *s)
+{
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	uint64_t upto = s->pkt_off & ~(page - 1);
+
+	if (!s->mapped || upto < s->released_off + RELEASE_BATCH)
+		return;
+	madvise((void *)(s->data + s->released_off), upto - s->released_off,
+		MADV_DONTNEED);
+	s->released_off = upto;
+}
+
 int stream_next_packet(struct sonde_ctf_stream *s, struct sonde_error *err)
 {
+	release_consumed_pages(s);
 	if (s->next_off >= s->size) {
 		s->done = true;
 		return 0;

@@ -53,6 +53,7 @@ struct sonde_ctf_stream {
 	const uint8_t *data;
 	size_t size;
 	bool mapped;
+	uint64_t released_off;          /* mapped bytes before this are dropped */
 
 	/* Packet walk */
 	uint64_t next_off;              /* byte offset of the next packet */
