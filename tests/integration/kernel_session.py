@@ -17,6 +17,9 @@ import time
 from harness import SKIP, Sandbox, Tap, one_error_line, args_or_exit
 
 TRACEFS = "/sys/kernel/tracing"
+# Other builds may run this test at the same time on the same tracefs:
+# session (hence instance) names carry our pid.
+TAG = "-%d" % os.getpid()
 
 
 def instances(session):
@@ -24,7 +27,7 @@ def instances(session):
         names = os.listdir(os.path.join(TRACEFS, "instances"))
     except OSError:
         return []
-    return [n for n in names if n.startswith("sonde-%s-" % session)]
+    return [n for n in names if n.startswith("sonde-%s%s-" % (session, TAG))]
 
 
 def read_with_all(t, box, trace, what):
@@ -71,7 +74,7 @@ def main():
 
 
 def seed(t, box):
-    steps = (("create", "seed"), ("enable-event", "-k", "sched_switch"),
+    steps = (("create", "seed" + TAG), ("enable-event", "-k", "sched_switch"),
              ("enable-event", "-k", "--syscall", "-a"), ("start",))
     for args in steps:
         rc, out, err = box.run(*args)
@@ -84,7 +87,7 @@ def seed(t, box):
             and int(recorded[0].split()[-1]) > 0,
             "seed: status shows live counts while started", out + err)
     rc, out, err = box.run("stop")
-    t.check(rc == 0 and "Tracing stopped for session seed" in out, "seed: stop",
+    t.check(rc == 0 and ("Tracing stopped for session seed" + TAG) in out, "seed: stop",
             out + err)
     rc, out, err = box.run("view", timeout=120)
     lines = out.count("\n")
@@ -93,7 +96,7 @@ def seed(t, box):
             err)
     t.check("sched_switch:" in out and "syscall_entry_" in out
             and "syscall_exit_" in out, "seed: switches and syscalls recorded")
-    rc, out, err = box.run("list", "seed")
+    rc, out, err = box.run("list", "seed" + TAG)
     output = [l.split(": ", 1)[1] for l in out.splitlines()
               if "Trace output:" in l][0]
     t.check(os.path.isdir(os.path.join(output, "kernel")),
@@ -104,14 +107,14 @@ def seed(t, box):
     t.check(rc == 0 and "Top processes by CPU time:" in out
             and "events on" in out, "seed: summary", out + err)
     rc, out, err = box.run("destroy")
-    t.check(rc == 0 and "Session seed destroyed" in out, "seed: destroy",
+    t.check(rc == 0 and ("Session seed" + TAG + " destroyed") in out, "seed: destroy",
             out + err)
     t.check(instances("seed") == [], "seed: no ftrace instance after destroy",
             instances("seed"))
 
 
 def errors(t, box):
-    box.run("create", "errs")
+    box.run("create", "errs" + TAG)
     rc, out, err = box.run("enable-event", "-k", "no_such_event_xyz")
     t.check(rc == 1 and one_error_line(err) and "no_such_event_xyz" in err,
             "unknown event: one-line error naming it", err)
@@ -124,15 +127,15 @@ def errors(t, box):
             "event enabled twice", err)
     rc, out, err = box.run("disable-event", "-k", "sched_switch")
     t.check(rc == 0 and "disabled" in out, "disable-event", out + err)
-    rc, out, err = box.run("list", "errs")
+    rc, out, err = box.run("list", "errs" + TAG)
     t.check("sched_switch (type: tracepoint) [disabled]" in out,
             "list shows the disabled event", out)
-    rc, out, err = box.run("destroy", "errs")
+    rc, out, err = box.run("destroy", "errs" + TAG)
     t.check(rc == 0 and instances("errs") == [], "errs: destroyed, no instance")
 
 
 def snapshot(t, box):
-    rc, out, err = box.run("create", "snap", "--snapshot")
+    rc, out, err = box.run("create", "snap" + TAG, "--snapshot")
     t.check(rc == 0 and "Snapshot mode" in out, "snapshot: create --snapshot",
             out + err)
     box.run("enable-event", "-k", "sched_switch,sched_wakeup")
@@ -145,16 +148,16 @@ def snapshot(t, box):
     if rc == 0:
         n = read_with_all(t, box, path, "snapshot")
         t.check(n > 0, "snapshot: holds events (%d)" % n)
-    rc, out, err = box.run("destroy", "snap")
+    rc, out, err = box.run("destroy", "snap" + TAG)
     t.check(rc == 0 and instances("snap") == [], "snapshot: destroyed, no instance")
 
 
 def sigterm(t, box):
-    box.run("create", "term")
+    box.run("create", "term" + TAG)
     box.run("enable-event", "-k", "sched_switch")
     rc, out, err = box.run("start")
     t.check(rc == 0, "sigterm: session started", err)
-    rc, out, err = box.run("list", "term")
+    rc, out, err = box.run("list", "term" + TAG)
     output = [l.split(": ", 1)[1] for l in out.splitlines()
               if "Trace output:" in l][0]
     time.sleep(1)
