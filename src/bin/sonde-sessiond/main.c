@@ -33,6 +33,8 @@
 
 #define TRACING_GROUP "tracing"
 #define MAX_EVENTS 16
+/* Each client may hold a request of SONDE_CTL_PAYLOAD_MAX bytes. */
+#define MAX_CLIENTS 64
 
 static const char sessiond_help[] =
 "NAME\n"
@@ -96,6 +98,7 @@ struct daemon {
 	int epfd, listen_fd, signal_fd, pid_fd;
 	struct sonde_sessions *reg;
 	struct client *clients;
+	unsigned int client_count;
 	char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	char pid_path[4096];
 	bool have_tracing_gid;
@@ -304,6 +307,7 @@ static void client_free(struct daemon *d, struct client *c)
 			break;
 		}
 	}
+	d->client_count--;
 	close(c->fd);   /* also removes it from the epoll set */
 	free(c->in);
 	free(c->out);
@@ -322,6 +326,12 @@ static void accept_clients(struct daemon *d)
 			if (errno != EAGAIN && errno != EINTR)
 				sessiond_log("accept: %s", strerror(errno));
 			return;
+		}
+		if (d->client_count >= MAX_CLIENTS) {
+			sessiond_log("%u clients connected: refusing one more",
+				     d->client_count);
+			close(fd);
+			continue;
 		}
 		c = calloc(1, sizeof(*c));
 		if (!c || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len)) {
@@ -342,6 +352,7 @@ static void accept_clients(struct daemon *d)
 		}
 		c->next = d->clients;
 		d->clients = c;
+		d->client_count++;
 	}
 }
 
@@ -437,6 +448,11 @@ static bool client_readable(struct daemon *d, struct client *c)
 				error_reply(&w, err.status, err.msg);
 				c->closing = true;
 				queue_reply(d, c, &w);
+				return true;
+			}
+			/* Refused peers are answered before they send a payload. */
+			if (!c->allowed) {
+				handle_request(d, c);
 				return true;
 			}
 			c->in_need = SONDE_CTL_HEADER_SIZE + (size_t)payload;
