@@ -155,7 +155,9 @@ struct ksink_opts {
 
 int ksink_create(const struct ksink_opts *o, struct ksink **out,
 		 struct sonde_error *err);
-/* Closes the current packet (if any event), then the files; frees. */
+/* Closes the current packet (if any event); a stream that never had one
+ * gets an empty packet.  The sink stays usable (a restart); ksink_free
+ * closes the files. */
 int ksink_close(struct ksink *k, uint64_t ts_end, struct sonde_error *err);
 void ksink_free(struct ksink *k);
 /* Starts an event of `payload_max` bytes at most; returns the cursor. */

@@ -69,7 +69,8 @@ int sonde_kernel_enable_syscall(struct sonde_kernel_session *s,
 int sonde_kernel_disable_event(struct sonde_kernel_session *s,
 			       const char *name, struct sonde_error *err);
 
-/* Start: statedump burst (lttng_statedump_*), then live capture. */
+/* Start: statedump burst (lttng_statedump_*), then live capture.  Also
+ * restarts a stopped session: the trace goes on in the same files. */
 int sonde_kernel_start(struct sonde_kernel_session *s, struct sonde_error *err);
 
 /* Stop: drain every CPU buffer, close packets, write index files. */

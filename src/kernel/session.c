@@ -1031,20 +1031,21 @@ static int statedump_emit(void *arg, size_t cls,
 	return ksink_event_commit(x->sink, x->err);
 }
 
-int sonde_kernel_start(struct sonde_kernel_session *s, struct sonde_error *err)
+/* First start: the trace class, the output directory and metadata, and
+ * one packet sink per CPU.  They live until destroy, across restarts. */
+static int setup_output(struct sonde_kernel_session *s, struct sonde_error *err)
 {
 	enum sonde_ctfw_header_type htype;
 	unsigned int i;
 	int ret;
 
-	if (s->started)
-		return sonde_error_set(err, SONDE_EINVAL,
-				       "session %s: already started", s->name);
-	ret = build_trace_class(s, err);
-	if (ret)
-		return ret;
+	if (!s->tc) {
+		ret = build_trace_class(s, err);
+		if (ret)
+			return ret;
+	}
 	sonde_ctfw_trace_class_header_type(s->tc, 0, &htype);
-	if (s->output_dir && !s->snapshot_mode) {
+	if (s->output_dir && !s->snapshot_mode && s->metadata_fd < 0) {
 		char path[1200];
 
 		ret = make_kernel_dir(s->output_dir, s->kernel_dir,
@@ -1057,6 +1058,7 @@ int sonde_kernel_start(struct sonde_kernel_session *s, struct sonde_error *err)
 				      0644);
 		if (s->metadata_fd < 0)
 			return io_error(err, path, "open", errno);
+		s->metadata_written = 0;
 		ret = flush_metadata_fd(s, s->metadata_fd,
 					&s->metadata_written, err);
 		if (ret)
@@ -1068,7 +1070,6 @@ int sonde_kernel_start(struct sonde_kernel_session *s, struct sonde_error *err)
 	for (i = 0; i < s->ncpus; i++) {
 		struct consumer *c = &s->consumers[i];
 		struct ksink_opts o = { 0 };
-		char path[1024];
 
 		c->s = s;
 		c->cpu = i;
@@ -1089,6 +1090,49 @@ int sonde_kernel_start(struct sonde_kernel_session *s, struct sonde_error *err)
 		ret = ksink_create(&o, &c->sink, err);
 		if (ret)
 			goto fail;
+	}
+	return 0;
+fail:
+	for (i = 0; i < s->ncpus; i++)
+		ksink_free(s->consumers[i].sink);
+	free(s->consumers);
+	s->consumers = NULL;
+	return ret;
+}
+
+static void close_capture(struct consumer *c)
+{
+	if (c->pipe_fd >= 0)
+		close(c->pipe_fd);
+	if (c->stats_fd >= 0)
+		close(c->stats_fd);
+	if (c->wake_fd >= 0)
+		close(c->wake_fd);
+	c->pipe_fd = c->stats_fd = c->wake_fd = -1;
+	free(c->page);
+	c->page = NULL;
+}
+
+/* Start, or restart after a stop: the trace goes on in the same files. */
+int sonde_kernel_start(struct sonde_kernel_session *s, struct sonde_error *err)
+{
+	unsigned int i;
+	int ret;
+
+	if (s->started && !s->stopped)
+		return sonde_error_set(err, SONDE_EINVAL,
+				       "session %s: already started", s->name);
+	if (!s->consumers) {
+		ret = setup_output(s, err);
+		if (ret)
+			return ret;
+	}
+	for (i = 0; i < s->ncpus; i++) {
+		struct consumer *c = &s->consumers[i];
+		char path[1024];
+
+		atomic_store(&c->stop, 0);
+		c->error = 0;
 		snprintf(path, sizeof(path), "%s/per_cpu/cpu%u/trace_pipe_raw",
 			 s->instance, i);
 		c->pipe_fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
@@ -1128,6 +1172,7 @@ int sonde_kernel_start(struct sonde_kernel_session *s, struct sonde_error *err)
 		c->started = true;
 	}
 	s->started = true;
+	s->stopped = false;
 	ret = writef(s, "tracing_on", "1", err);
 	if (ret) {
 		sonde_kernel_stop(s, NULL);
@@ -1142,18 +1187,10 @@ fail:
 			atomic_store(&c->stop, 1);
 			eventfd_write(c->wake_fd, 1);
 			pthread_join(c->thread, NULL);
+			c->started = false;
 		}
-		if (c->pipe_fd >= 0)
-			close(c->pipe_fd);
-		if (c->stats_fd >= 0)
-			close(c->stats_fd);
-		if (c->wake_fd >= 0)
-			close(c->wake_fd);
-		free(c->page);
-		ksink_free(c->sink);
+		close_capture(c);
 	}
-	free(s->consumers);
-	s->consumers = NULL;
 	return ret;
 }
 
@@ -1177,15 +1214,7 @@ int sonde_kernel_stop(struct sonde_kernel_session *s, struct sonde_error *err)
 
 		pthread_join(c->thread, NULL);
 		c->started = false;
-		close(c->pipe_fd);
-		c->pipe_fd = -1;
-		if (c->stats_fd >= 0)
-			close(c->stats_fd);
-		c->stats_fd = -1;
-		close(c->wake_fd);
-		c->wake_fd = -1;
-		free(c->page);
-		c->page = NULL;
+		close_capture(c);
 		if (c->error && !ret) {
 			ret = SONDE_EIO;
 			if (err)
@@ -1209,8 +1238,6 @@ int sonde_kernel_stop(struct sonde_kernel_session *s, struct sonde_error *err)
 
 			if (r && !ret)
 				ret = r;
-			close(s->metadata_fd);
-			s->metadata_fd = -1;
 		}
 	}
 	return ret;

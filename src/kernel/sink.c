@@ -30,6 +30,7 @@ struct ksink {
 	size_t event_start;
 	uint64_t last_ts, prev_last_ts;
 	uint64_t seq;
+	uint64_t pending_lost; /* packets lost since the last one closed */
 	uint64_t file_offset;
 	/* Written by the consumer thread only, read live by get_stats from
 	 * another: relaxed atomics, which compile to plain moves. */
@@ -117,6 +118,14 @@ nomem:
 
 static void packet_open(struct ksink *k, uint64_t ts)
 {
+	/* Lost packets show as a packet_seq_num gap between two packets;
+	 * before the stream's first packet no reader would see one (the
+	 * events are in events_discarded all the same). */
+	if (k->pending_lost && k->ever_written) {
+		k->seq += k->pending_lost;
+		bump(&k->packets_lost, k->pending_lost);
+	}
+	k->pending_lost = 0;
 	memset(&k->info, 0, sizeof(k->info));
 	k->info.stream_id = 0;
 	k->info.stream_instance_id = k->o.cpu;
@@ -250,8 +259,7 @@ void ksink_discard(struct ksink *k, uint64_t n)
 void ksink_lose_packets(struct ksink *k, uint64_t n, uint64_t ts)
 {
 	packet_close(k, ts, NULL);
-	k->seq += n;
-	bump(&k->packets_lost, n);
+	k->pending_lost += n;
 }
 
 uint64_t ksink_last_ts(const struct ksink *k)
@@ -274,6 +282,11 @@ int ksink_close(struct ksink *k, uint64_t ts_end, struct sonde_error *err)
 
 	if (k->open)
 		ret = packet_close(k, ts_end, err);
+	if (!ret && k->pending_lost && k->ever_written) {
+		/* an empty packet after the gap, so that readers see it */
+		packet_open(k, ts_end);
+		ret = packet_close(k, ts_end, err);
+	}
 	if (!ret && !k->ever_written && k->o.stream_fd >= 0) {
 		/* An empty stream still gets one packet, as LTTng's flush
 		 * does, so readers see the CPU and its end time. */

@@ -6,6 +6,7 @@
  *                 [-E EVENT]... [-t MS] [-b SUBBUF] [-n NUM] [-w]
  *                 [-T US] [-- CMD ARGS...]
  *
+ * -R: stop, start again and run the command a second time;
  * -L: list the kernel events (lttng names) and exit;
  * -E: enabled after start (metadata appended); -T: switch timer;
  * -a: all syscalls; -S: snapshot mode, one snapshot per -S after the
@@ -41,13 +42,14 @@ int main(int argc, char **argv)
 	struct sonde_error err = { 0 };
 	struct sonde_kernel_stats st;
 	const char *events[64], *syscalls[64], *snaps[8], *late[16];
-	int nlate = 0, nev = 0, nsys = 0, nsnap = 0, all_sys = 0, ms = 0, opt, i, ret;
+	int restart = 0, nlate = 0, nev = 0, nsys = 0, nsnap = 0, all_sys = 0, ms = 0, opt, i, ret;
 
 	cfg.session_name = "test";
-	while ((opt = getopt(argc, argv, "o:e:E:s:aS:t:b:n:wN:T:L")) != -1) {
+	while ((opt = getopt(argc, argv, "o:e:E:s:aS:t:b:n:wN:T:LR")) != -1) {
 		switch (opt) {
 		case 'o': cfg.output_dir = optarg; break;
 		case 'e': if (nev < 64) events[nev++] = optarg; break;
+		case 'R': restart = 1; break;
 		case 'E': if (nlate < 16) late[nlate++] = optarg; break;
 		case 'T': cfg.channel.switch_timer_us = strtoull(optarg, NULL, 0); break;
 		case 's': if (nsys < 64) syscalls[nsys++] = optarg; break;
@@ -82,6 +84,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < nlate; i++)
 		if (sonde_kernel_enable_event(s, late[i], &err))
 			goto out;
+again:
 	if (optind < argc) {
 		pid_t pid = fork();
 		int status;
@@ -91,6 +94,12 @@ int main(int argc, char **argv)
 			_exit(127);
 		}
 		waitpid(pid, &status, 0);
+	}
+	if (restart) {
+		restart = 0;
+		if (sonde_kernel_stop(s, &err) || sonde_kernel_start(s, &err))
+			goto out;
+		goto again;
 	}
 	if (ms) {
 		struct timespec t = { ms / 1000, (ms % 1000) * 1000000L };
