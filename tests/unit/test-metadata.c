@@ -778,6 +778,41 @@ static void test_limits(void)
 	free(text);
 }
 
+/* No clock anywhere: `timestamp` header fields and the packet's
+ * timestamp_begin/end get an implicit 1 GHz clock (babeltrace 1.5 reads them
+ * by name); other fields of the same aliased types stay unmapped. */
+static void test_implicit_clock(void)
+{
+	struct sonde_error err;
+	struct sonde_ctf_trace_class *tc;
+	const struct sonde_ctf_stream_class *sc;
+	const struct sonde_ctf_type *pc, *eh;
+
+	tc = parse(PREAMBLE
+		   "trace { major = 1; minor = 8; byte_order = le; };\n"
+		   "stream { packet.context := struct { uint64_t timestamp_begin;"
+		   "  uint64_t content_size; };"
+		   "  event.header := struct { uint32_t id; uint64_t timestamp; }; };\n"
+		   "event { name = \"e\"; id = 0; };\n", &err);
+	ok(tc != NULL, "clockless metadata parses");
+	if (!tc) {
+		printf("# %s\n", err.msg);
+		return;
+	}
+	sc = sonde_ctf_trace_class_find_stream_class(tc, 0);
+	ok(sc && sc->clock && sc->clock->freq == 1000000000,
+	   "implicit 1 GHz stream clock");
+	pc = sc->packet_context;
+	eh = sc->event_header;
+	ok(eh->u.structure.fields[1].type->u.integer.mapped_clock == sc->clock,
+	   "header timestamp mapped");
+	ok(pc->u.structure.fields[0].type->u.integer.mapped_clock == sc->clock,
+	   "timestamp_begin mapped");
+	ok(!pc->u.structure.fields[1].type->u.integer.mapped_clock,
+	   "content_size, same alias, not mapped");
+	sonde_ctf_trace_class_free(tc);
+}
+
 int main(void)
 {
 	test_minimal_and_roles();
@@ -788,6 +823,7 @@ int main(void)
 	test_scopes();
 	test_lexical();
 	test_clock_to_ns();
+	test_implicit_clock();
 	test_event_lookup();
 	test_depacketize();
 	test_malformed();

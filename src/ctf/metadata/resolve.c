@@ -524,6 +524,73 @@ static const struct sonde_ctf_clock *find_mapped_clock(const struct sonde_ctf_ty
 	return NULL;
 }
 
+/*
+ * Metadata without any clock (LTTng 2.0 pre-releases) still has timestamps:
+ * babeltrace 1.5 reads the event header's `timestamp` fields and the packet's
+ * `timestamp_begin`/`timestamp_end` by name, as ns from the epoch.  Giving
+ * such fields an implicit 1 GHz clock reproduces that.  The integer types are
+ * copied before being mapped because aliases share them with unrelated
+ * fields (content_size is a uint64_t too).
+ */
+static int map_implicit_clock(struct rctx *r, const struct sonde_ctf_type *t,
+			      const char *name, const struct sonde_ctf_clock *clock)
+{
+	struct sonde_ctf_field_decl *f;
+	size_t n;
+
+	if (t->kind == SONDE_CTF_STRUCT) {
+		f = (struct sonde_ctf_field_decl *)t->u.structure.fields;
+		n = t->u.structure.count;
+	} else if (t->kind == SONDE_CTF_VARIANT) {
+		f = (struct sonde_ctf_field_decl *)t->u.variant.options;
+		n = t->u.variant.count;
+	} else {
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct md_type *copy;
+
+		if (f[i].type->kind != SONDE_CTF_INT) {
+			int ret = map_implicit_clock(r, f[i].type, name, clock);
+
+			if (ret)
+				return ret;
+			continue;
+		}
+		if (strcmp(f[i].name, name) || f[i].type->u.integer.mapped_clock)
+			continue;
+		copy = sonde_arena_alloc(&r->tc->arena, sizeof(*copy));
+		if (!copy)
+			return rerr(r, f[i].type, "metadata too complex");
+		*copy = *md_type(f[i].type);
+		copy->pub.u.integer.mapped_clock = clock;
+		f[i].type = &copy->pub;
+	}
+	return 0;
+}
+
+static int add_implicit_clock(struct rctx *r, struct sonde_ctf_stream_class *sc,
+			      const struct sonde_ctf_type *pc,
+			      const struct sonde_ctf_type *eh)
+{
+	struct sonde_ctf_clock *clock;
+	int ret;
+
+	clock = sonde_arena_alloc(&r->tc->arena, sizeof(*clock));
+	if (!clock)
+		return rerr(r, eh, "metadata too complex");
+	clock->name = "implicit";
+	clock->freq = 1000000000;
+	ret = map_implicit_clock(r, eh, "timestamp", clock);
+	if (!ret && pc)
+		ret = map_implicit_clock(r, pc, "timestamp_begin", clock);
+	if (!ret && pc)
+		ret = map_implicit_clock(r, pc, "timestamp_end", clock);
+	if (!ret && find_mapped_clock(eh))
+		sc->clock = clock;
+	return ret;
+}
+
 static const struct role_name header_roles[] = {
 	{ "magic", SONDE_CTF_ROLE_MAGIC },
 	{ "uuid", SONDE_CTF_ROLE_TRACE_UUID },
@@ -589,6 +656,8 @@ int md_resolve(struct md_trace_class *tc, const char *origin,
 		}
 		if (!sc->clock && pub->clock_count == 1)
 			sc->clock = pub->clocks[0];
+		if (!sc->clock && !pub->clock_count && eh)
+			ret = add_implicit_clock(r, sc, pc, eh);
 		for (size_t e = 0; !ret && e < sc->event_class_count; e++) {
 			struct sonde_ctf_event_class *ev =
 				(struct sonde_ctf_event_class *)sc->event_classes[e];
