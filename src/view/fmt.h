@@ -114,6 +114,12 @@ size_t sonde_view_fmt_time_cached(char *dst, uint64_t real,
 
 size_t sonde_view_fmt_u64_pad(char *dst, uint64_t v, unsigned digits);
 
+/* Prints the value subtree at tape[i] alone (text or JSON per the
+ * printer's format) and flushes: for unit tests of the value forms. */
+int sonde_view_print_value(struct sonde_view_printer *p,
+			   const struct sonde_ctf_value *tape, uint32_t i,
+			   bool names);
+
 #endif
 	memcpy(d + 1, &low8, 8);
 	return d + 9;
@@ -126,5 +132,11 @@ size_t sonde_view_fmt_time_cached(char *dst, uint64_t real,
 				  struct sonde_view_time_cache *cache);
 
 size_t sonde_view_fmt_u64_pad(char *dst, uint64_t v, unsigned digits);
+
+/* Prints the value subtree at tape[i] alone (text or JSON per the
+ * printer's format) and flushes: for unit tests of the value forms. */
+int sonde_view_print_value(struct sonde_view_printer *p,
+			   const struct sonde_ctf_value *tape, uint32_t i,
+			   bool names);
 
 #endif

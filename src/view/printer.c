@@ -2049,6 +2049,23 @@ int sonde_view_print_metadata(struct sonde_view_printer *p,
 	return sonde_view_printer_flush(p, err);
 }
 
+int sonde_view_print_value(struct sonde_view_printer *p,
+			   const struct sonde_ctf_value *tape, uint32_t i,
+			   bool names)
+{
+	if (p->opts.format == SONDE_VIEW_JSON) {
+		json_value(p, tape, i);
+	} else {
+		char *d = p->buf + p->len;
+
+		p->line_start = p->len;
+		d = text_value(p, d, tape, i, names);
+		p->len = (size_t)(d - p->buf);
+		p->line_start = p->len;
+	}
+	return sonde_view_printer_flush(p, NULL);
+}
+
 int sonde_view_print(struct sonde_view_printer *p,
 		     const struct sonde_ctf_msg *msg, struct sonde_error *err)
 {
