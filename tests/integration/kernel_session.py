@@ -2,7 +2,8 @@
 """The kernel session end to end, through the CLI and a private daemon:
 the seed session (create, enable-event -k sched_switch, --syscall -a,
 start, sleep 2, stop, view, destroy) read back by babeltrace 1.5,
-babeltrace2 and `sonde view`; unknown events; snapshots; SIGTERM flushing
+babeltrace2 and `sonde view`; unknown events; snapshots; `sonde summary`'s
+CPU time of a process against the kernel's own account; SIGTERM flushing
 a started session; no ftrace instance left behind.  TAP output.
 
 Exits 77 (skip) when not root or tracefs is unavailable.
@@ -67,6 +68,7 @@ def main():
         seed(t, box)
         errors(t, box)
         snapshot(t, box)
+        summary_cpu(t, box)
         sigterm(t, box)
     finally:
         box.close()
@@ -150,6 +152,39 @@ def snapshot(t, box):
         t.check(n > 0, "snapshot: holds events (%d)" % n)
     rc, out, err = box.run("destroy", "snap" + TAG)
     t.check(rc == 0 and instances("snap") == [], "snapshot: destroyed, no instance")
+
+
+def summary_cpu(t, box):
+    """sonde summary's CPU time of a process = what the kernel charged it."""
+    box.run("create", "cpu" + TAG)
+    box.run("enable-event", "-k", "sched_switch,sched_process_fork")
+    rc, out, err = box.run("start")
+    t.check(rc == 0, "summary: session started", err)
+    began = time.monotonic()
+    child = subprocess.Popen([sys.executable, "-c",
+                              "import time\n"
+                              "while time.process_time() < 0.3:\n"
+                              "    pass\n"])
+    _, status, usage = os.wait4(child.pid, 0)
+    wall_ms = (time.monotonic() - began) * 1000
+    charged_ms = (usage.ru_utime + usage.ru_stime) * 1000
+    box.run("stop")
+    rc, out, err = box.run("summary", "-n", "0")
+    row = [l.split() for l in out.splitlines()
+           if l.split()[:1] == [str(child.pid)]]
+    measured_ms = float(row[0][2]) if row else -1
+    # Time between switch-in and switch-out also holds what the kernel
+    # does not charge the task (interrupts, a VM's steal time), so it lies
+    # between the task's charged CPU time and its lifetime.
+    t.check(rc == 0 and status == 0 and row
+            and charged_ms - 20 <= measured_ms <= wall_ms + 20,
+            "summary: on-CPU time of a spinning process, %.1f ms "
+            "(kernel charged %.1f ms, lived %.1f ms)"
+            % (measured_ms, charged_ms, wall_ms), out + err)
+    rc, out, err = box.run("summary", "-n", "1", "--sort", "events")
+    t.check(rc == 0 and "Top processes by events:" in out, "summary --sort events",
+            out + err)
+    box.run("destroy", "cpu" + TAG)
 
 
 def sigterm(t, box):
