@@ -32,12 +32,92 @@ enum kop {
 	KOP_ARRAY,   /* fixed non-text array */
 };
 
+/* Where a value comes from: the part of a kfmt_field the encoder needs,
+ * small so that an event's steps share a cache line or two. */
+struct ksrc {
+	uint32_t offset, size; /* size 0: absent, reads as 0 or empty */
+	uint32_t array_len;
+	bool is_signed;
+	uint8_t loc;
+};
+
 struct kop_step {
 	uint8_t op;
 	uint8_t out_bytes; /* KOP_INT, KOP_ZERO, KOP_ARRAY element */
 	uint32_t text_len;
-	struct kfmt_field src;
+	struct ksrc src;
 };
+
+static struct ksrc ksrc_of(const struct kfmt_field *f)
+{
+	struct ksrc r;
+
+	r.offset = f->offset;
+	r.size = f->size;
+	r.array_len = f->array_len;
+	r.is_signed = f->is_signed;
+	r.loc = (uint8_t)f->loc;
+	return r;
+}
+
+static inline uint64_t ksrc_read_int(const struct ksrc *f,
+				     const uint8_t *payload, uint32_t len)
+{
+	uint32_t size = f->array_len ? f->size / f->array_len : f->size;
+
+	if (f->offset > len || size > len - f->offset)
+		return 0;
+	payload += f->offset;
+	switch (size) {
+	case 1:
+		return f->is_signed ? (uint64_t)(int64_t)(int8_t)payload[0] :
+				      payload[0];
+	case 2: {
+		uint16_t v;
+
+		memcpy(&v, payload, 2);
+		return f->is_signed ? (uint64_t)(int64_t)(int16_t)v : v;
+	}
+	case 4: {
+		uint32_t v;
+
+		memcpy(&v, payload, 4);
+		return f->is_signed ? (uint64_t)(int64_t)(int32_t)v : v;
+	}
+	case 8: {
+		uint64_t v;
+
+		memcpy(&v, payload, 8);
+		return v;
+	}
+	default:
+		return 0;
+	}
+}
+
+static inline const uint8_t *ksrc_bytes(const struct ksrc *f,
+					const uint8_t *payload, uint32_t len,
+					uint32_t *n)
+{
+	uint32_t loc, off, size;
+
+	*n = 0;
+	if (!f->size || f->offset > len || f->size > len - f->offset)
+		return NULL;
+	if (f->loc == KFMT_PLAIN) {
+		*n = f->size;
+		return payload + f->offset;
+	}
+	memcpy(&loc, payload + f->offset, 4);
+	off = loc & 0xFFFF;
+	size = loc >> 16;
+	if (f->loc == KFMT_REL_LOC)
+		off += f->offset + 4;
+	if (off > len || size > len - off)
+		return NULL;
+	*n = size;
+	return payload + off;
+}
 
 struct kmap_event {
 	char name[128];
@@ -322,7 +402,7 @@ static int compile_spec(const struct kspec_event *sp,
 		st->out_bytes = sf->bits / 8;
 		st->text_len = sf->text_len;
 		if (src)
-			st->src = *src;
+			st->src = ksrc_of(src);
 		else
 			st->src.size = 0; /* reads as empty */
 		switch (op) {
@@ -432,7 +512,7 @@ static int compile_syscall(const struct kfmt_event *ev, bool entry,
 		set_int(add_field(m, src->name), bits, sgn, 10);
 		st->op = KOP_INT;
 		st->out_bytes = (uint8_t)(bits / 8);
-		st->src = *src;
+		st->src = ksrc_of(src);
 		m->nfields++;
 	}
 	*out = m;
@@ -455,7 +535,7 @@ static int compile_passthrough(const char *name, const struct kfmt_event *ev,
 		uint32_t elem = src->array_len ? src->size / src->array_len :
 						 src->size;
 
-		st->src = *src;
+		st->src = ksrc_of(src);
 		if (src->loc != KFMT_PLAIN) {
 			if (src->is_char) {
 				st->op = KOP_STRING;
@@ -645,12 +725,12 @@ void kmap_encode(const struct kmap_event *m, const uint8_t *payload,
 
 		switch (st->op) {
 		case KOP_INT:
-			v = st->src.size ? kfmt_read_int(&st->src, payload, len) :
+			v = st->src.size ? ksrc_read_int(&st->src, payload, len) :
 					   0;
 			sonde_ctfw_put_int(c, v, st->out_bytes, c->byte_order);
 			break;
 		case KOP_PRIO:
-			v = kfmt_read_int(&st->src, payload, len);
+			v = ksrc_read_int(&st->src, payload, len);
 			sonde_ctfw_put_u32(c, (uint32_t)v - 100u); /* wraps */
 			break;
 		case KOP_ZERO:
@@ -665,17 +745,17 @@ void kmap_encode(const struct kmap_event *m, const uint8_t *payload,
 			break;
 		}
 		case KOP_TGID:
-			v = kfmt_read_int(&st->src, payload, len);
+			v = ksrc_read_int(&st->src, payload, len);
 			sonde_ctfw_put_u32(c, (uint32_t)tgid_of((int32_t)v));
 			break;
 		case KOP_VTIDS:
-			v = kfmt_read_int(&st->src, payload, len);
+			v = ksrc_read_int(&st->src, payload, len);
 			sonde_ctfw_put_u8(c, 1);
 			sonde_ctfw_put_u32(c, (uint32_t)v);
 			break;
 		case KOP_RWBS:
 			b = st->src.size ?
-				    kfmt_bytes(&st->src, payload, len, &n) :
+				    ksrc_bytes(&st->src, payload, len, &n) :
 				    NULL;
 			sonde_ctfw_put_u32(c, b ? rwbs_bits(b, n) : 0);
 			break;
@@ -683,7 +763,7 @@ void kmap_encode(const struct kmap_event *m, const uint8_t *payload,
 			uint8_t *p = sonde_ctfw_reserve(c, st->text_len);
 
 			b = st->src.size ?
-				    kfmt_bytes(&st->src, payload, len, &n) :
+				    ksrc_bytes(&st->src, payload, len, &n) :
 				    NULL;
 			if (!p)
 				break;
@@ -699,7 +779,7 @@ void kmap_encode(const struct kmap_event *m, const uint8_t *payload,
 			uint8_t *p;
 
 			b = st->src.size ?
-				    kfmt_bytes(&st->src, payload, len, &n) :
+				    ksrc_bytes(&st->src, payload, len, &n) :
 				    NULL;
 			n = b ? (uint32_t)strnlen((const char *)b, n) : 0;
 			p = sonde_ctfw_reserve(c, (size_t)n + 1);
@@ -711,7 +791,7 @@ void kmap_encode(const struct kmap_event *m, const uint8_t *payload,
 			break;
 		}
 		case KOP_BYTES:
-			b = kfmt_bytes(&st->src, payload, len, &n);
+			b = ksrc_bytes(&st->src, payload, len, &n);
 			sonde_ctfw_put_u32(c, b ? n : 0);
 			if (b)
 				sonde_ctfw_put_bytes(c, b, n);
