@@ -444,7 +444,7 @@ static void syscall_arg_type(const struct kfmt_field *src, unsigned int *bits,
 {
 	static const char *const s32[] = {
 		"int", "pid_t", "key_serial_t", "clockid_t", "timer_t",
-		"mqd_t", "rwf_t", "__s32", "s32", "compat_int_t", NULL,
+		"mqd_t", "rwf_t", "__s32", "s32", "compat_int_t", "key_t", NULL,
 	};
 	static const char *const u32[] = {
 		"unsigned int", "u32", "__u32", "uid_t", "gid_t", "qid_t",
@@ -463,7 +463,7 @@ static void syscall_arg_type(const struct kfmt_field *src, unsigned int *bits,
 	*sgn = false;
 	if (src->is_pointer)
 		return;
-	if (type_is(t, s32)) {
+	if (type_is(t, s32) || strncmp(t, "enum ", 5) == 0) {
 		*bits = 32;
 		*sgn = true;
 	} else if (type_is(t, u32)) {

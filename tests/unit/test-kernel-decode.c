@@ -3,8 +3,10 @@
  * pages (every record type, loss flags, malformed pages) and the mapping
  * of ftrace payloads to lttng-modules fields.
  */
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kernel/kernel-internal.h"
 #include "tap.h"
@@ -274,10 +276,79 @@ static void test_map(void)
 	kfmt_event_release(&ev);
 }
 
+static uint64_t be64_at(const uint8_t *p)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* One event with an 8-byte payload at ts. */
+static void sink_event(struct ksink *k, uint64_t ts)
+{
+	struct sonde_ctfw_cursor *c = ksink_event_begin(k, 1, ts, 8, NULL);
+
+	if (c)
+		sonde_ctfw_put_u64(c, ts);
+	ksink_event_commit(k, NULL);
+}
+
+/* The packet builder: sequence numbers, lost-packet gaps and discards as
+ * they land in the index (entries: ..., events_discarded at 40,
+ * packet_seq_num at 64, big-endian). */
+static void test_sink(void)
+{
+	char sp[] = "/tmp/sonde-ksink-XXXXXX", ip[] = "/tmp/sonde-kidx-XXXXXX";
+	struct ksink_opts o = { 0 };
+	struct ksink_stats st;
+	struct ksink *k;
+	uint8_t uuid[16] = { 0 }, idx[16 + 8 * 72];
+	ssize_t n;
+	int ifd;
+
+	o.uuid = uuid;
+	o.bo = SONDE_CTF_LE;
+	o.header = SONDE_CTFW_HEADER_COMPACT;
+	o.packet_size = 4096;
+	o.stream_fd = mkstemp(sp);
+	o.index_fd = mkstemp(ip);
+	ifd = open(ip, O_RDONLY);
+	ok(o.stream_fd >= 0 && o.index_fd >= 0 && ifd >= 0, "temp files");
+	ok(ksink_create(&o, &k, NULL) == 0, "sink created");
+	ksink_lose_packets(k, 1, 10); /* before any packet: invisible */
+	sink_event(k, 100);
+	ksink_flush(k, 100, NULL);	 /* packet seq 0 */
+	ksink_lose_packets(k, 1, 150);
+	ksink_discard(k, 5);
+	sink_event(k, 200);		 /* packet seq 2 */
+	ksink_flush(k, 200, NULL);
+	ksink_lose_packets(k, 2, 250); /* after the last packet */
+	ok(ksink_close(k, 300, NULL) == 0, "sink closed");
+	ksink_get_stats(k, &st);
+	is_int(st.packets_lost, 3, "visible lost packets counted");
+	is_int(st.discarded, 5, "discarded events counted");
+	is_int(st.events, 2, "events counted");
+	n = read(ifd, idx, sizeof(idx));
+	is_int(n, 16 + 3 * 72, "three index entries");
+	is_int(be64_at(idx + 16 + 64), 0, "first packet seq 0 (no gap before)");
+	is_int(be64_at(idx + 16 + 72 + 64), 2, "gap of one packet");
+	is_int(be64_at(idx + 16 + 72 + 40), 5, "events_discarded cumulative");
+	is_int(be64_at(idx + 16 + 144 + 64), 5,
+	       "an empty packet shows the final gap of two");
+	ksink_free(k);
+	close(ifd);
+	unlink(sp);
+	unlink(ip);
+}
+
 int main(void)
 {
 	test_format();
 	test_page();
 	test_map();
+	test_sink();
 	return tap_done();
 }
