@@ -15,6 +15,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kernel/kernel-internal.h"
 
@@ -28,6 +29,7 @@ enum kop {
 	KOP_ZERO,    /* field lttng has but ftrace does not: 0 */
 	KOP_VTIDS,   /* sequence of one vtid: the tid (root pid namespace) */
 	KOP_TGID,    /* thread group of a tid, from /proc */
+	KOP_NSINUM,  /* pid namespace inode of a tid, from /proc */
 	KOP_BYTES,   /* dynamic non-text array: u32 length + bytes */
 	KOP_ARRAY,   /* fixed non-text array */
 };
@@ -151,6 +153,7 @@ struct kspec_field {
 #define F_ZERO(o, b, s) { o, KOP_ZERO, b, s, 10, NULL, 0 }
 #define F_VTIDS(src) { "vtids", KOP_VTIDS, 32, true, 10, src, 0 }
 #define F_TGID(o, src) { o, KOP_TGID, 32, true, 10, src, 0 }
+#define F_NSINUM(o, src) { o, KOP_NSINUM, 32, false, 10, src, 0 }
 
 struct kspec_event {
 	const char *system, *ftrace, *lttng;
@@ -177,12 +180,12 @@ static const struct kspec_field sched_fork_f[] = {
 	F_COMM("parent_comm", "parent_comm"),
 	F_INT("parent_tid", 32, true, "parent_pid"),
 	F_TGID("parent_pid", "parent_pid"),
-	F_ZERO("parent_ns_inum", 32, false),
+	F_NSINUM("parent_ns_inum", "parent_pid"),
 	F_COMM("child_comm", "child_comm"),
 	F_INT("child_tid", 32, true, "child_pid"),
 	F_VTIDS("child_pid"),
 	F_TGID("child_pid", "child_pid"),
-	F_ZERO("child_ns_inum", 32, false),
+	F_NSINUM("child_ns_inum", "child_pid"),
 };
 static const struct kspec_field sched_exec_f[] = {
 	F_STR("filename", "filename"), F_INT("tid", 32, true, "pid"),
@@ -420,7 +423,8 @@ static int compile_spec(const struct kspec_event *sp,
 		default:
 			set_int(f, sf->bits, sf->sgn, sf->base);
 			if (op == KOP_ZERO || op == KOP_PID || op == KOP_PRIO ||
-			    op == KOP_TGID || op == KOP_RWBS)
+			    op == KOP_TGID || op == KOP_RWBS ||
+			    op == KOP_NSINUM)
 				st->out_bytes = sf->bits / 8;
 			break;
 		}
@@ -712,6 +716,26 @@ static int32_t tgid_of(int32_t tid)
 	return tgid ? tgid : tid;
 }
 
+/*
+ * Inode of the pid namespace of `tid` ("pid:[4026531836]").  A task gone
+ * by the time its fork event is decoded (short-lived children often are)
+ * gets ours: the init namespace, unless tracing from a container.
+ */
+static uint32_t pid_ns_inum(int32_t tid)
+{
+	char path[64], link[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", tid);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n <= 6)
+		n = readlink("/proc/self/ns/pid", link, sizeof(link) - 1);
+	if (n <= 6)
+		return 0;
+	link[n] = '\0';
+	return (uint32_t)strtoul(link + 5, NULL, 10);
+}
+
 void kmap_encode(const struct kmap_event *m, const uint8_t *payload,
 		 uint32_t len, struct sonde_ctfw_cursor *c)
 {
@@ -747,6 +771,10 @@ void kmap_encode(const struct kmap_event *m, const uint8_t *payload,
 		case KOP_TGID:
 			v = ksrc_read_int(&st->src, payload, len);
 			sonde_ctfw_put_u32(c, (uint32_t)tgid_of((int32_t)v));
+			break;
+		case KOP_NSINUM:
+			v = ksrc_read_int(&st->src, payload, len);
+			sonde_ctfw_put_u32(c, pid_ns_inum((int32_t)v));
 			break;
 		case KOP_VTIDS:
 			v = ksrc_read_int(&st->src, payload, len);
