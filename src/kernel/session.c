@@ -600,10 +600,6 @@ enable:
 	return writef(s, rel, "1", err);
 }
 
-typedef int (*event_visit_fn)(struct sonde_kernel_session *s,
-			      const char *system, const char *event,
-			      void *arg, struct sonde_error *err);
-
 /* Calls `fn` for every "system:event" of available_events under `root`. */
 static int for_each_available(const char *root,
 			      int (*fn)(const char *system, const char *event,
@@ -913,9 +909,8 @@ static void *consumer_main(void *arg)
 
 /* Start ----------------------------------------------------------------------- */
 
-static int open_stream(struct sonde_kernel_session *s, unsigned int cpu,
-		       const char *dir, int *stream_fd, int *index_fd,
-		       struct sonde_error *err)
+static int open_stream(unsigned int cpu, const char *dir, int *stream_fd,
+		       int *index_fd, struct sonde_error *err)
 {
 	char path[1400];
 
@@ -931,7 +926,6 @@ static int open_stream(struct sonde_kernel_session *s, unsigned int cpu,
 		close(*stream_fd);
 		return io_error(err, path, "open", e);
 	}
-	(void)s;
 	return 0;
 }
 
@@ -1013,7 +1007,6 @@ struct sd_ctx {
 	struct ksink *sink;
 	uint32_t first_id;
 	struct sonde_error *err;
-	uint64_t events;
 };
 
 static int statedump_emit(void *arg, size_t cls,
@@ -1027,7 +1020,6 @@ static int statedump_emit(void *arg, size_t cls,
 	if (!c)
 		return 0; /* an oversized string: skip that one */
 	kstatedump_encode(cls, v, c);
-	x->events++;
 	return ksink_event_commit(x->sink, x->err);
 }
 
@@ -1082,7 +1074,7 @@ static int setup_output(struct sonde_kernel_session *s, struct sonde_error *err)
 		o.stream_fd = o.index_fd = -1;
 		o.ring_packets = (size_t)s->ch.num_subbuf;
 		if (!s->snapshot_mode) {
-			ret = open_stream(s, i, s->kernel_dir, &o.stream_fd,
+			ret = open_stream(i, s->kernel_dir, &o.stream_fd,
 					  &o.index_fd, err);
 			if (ret)
 				goto fail;
@@ -1153,8 +1145,7 @@ int sonde_kernel_start(struct sonde_kernel_session *s, struct sonde_error *err)
 		}
 	}
 	{
-		struct sd_ctx x = { s->consumers[0].sink, s->sd_first_id, err,
-				    0 };
+		struct sd_ctx x = { s->consumers[0].sink, s->sd_first_id, err };
 
 		ret = kstatedump_run(statedump_emit, &x, err);
 		if (ret)
@@ -1296,7 +1287,7 @@ int sonde_kernel_snapshot_record(struct sonde_kernel_session *s,
 	for (i = 0; i < s->ncpus && !ret; i++) {
 		int sfd, ifd;
 
-		ret = open_stream(s, i, kdir, &sfd, &ifd, err);
+		ret = open_stream(i, kdir, &sfd, &ifd, err);
 		if (ret)
 			break;
 		ret = ksink_ring_write(s->consumers[i].sink, sfd, ifd, err);
