@@ -6,7 +6,7 @@ babeltrace2 and `sonde view`; unknown events; snapshots; `sonde summary`'s
 CPU time of a process against the kernel's own account; SIGTERM flushing
 a started session; no ftrace instance left behind.  TAP output.
 
-Exits 77 (skip) when not root or tracefs is unavailable.
+Skips (TAP plan 1..0 # SKIP, exit 0) when not root or tracefs is unavailable.
 Usage: kernel_session.py SONDE SONDE-SESSIOND
 """
 import os
@@ -55,14 +55,14 @@ def main():
     sonde, sessiond = args_or_exit()
     if os.geteuid() != 0:
         print("1..0 # SKIP not root: no kernel tracing")
-        return SKIP
+        return 0  # a TAP test skips by its plan; meson calls exit 77 an error
     t = Tap()
     box = Sandbox(sonde, sessiond)
     try:
         rc, out, err = box.run("list", "-k")
         if rc != 0:
             print("1..0 # SKIP kernel events unavailable: %s" % err.strip())
-            return SKIP
+            return 0
         t.check(" sched_switch\n" in out and out.count("\n") > 100,
                 "list -k names the kernel events", out[:500])
         seed(t, box)
