@@ -177,10 +177,46 @@ def run_all(t, box):
 
     os.kill(pid, signal.SIGTERM)
     t.check(box.wait_gone(pid), "SIGTERM stops the daemon")
+    foreground(t, box)
     t.check(not os.path.exists(sock) and
             not os.path.exists(os.path.join(box.rundir, "sessiond.pid")),
             "socket and pid file removed", os.listdir(box.rundir))
     t.check("exited" in box.log(), "shutdown logged", box.log()[-2000:])
+
+
+def foreground(t, box):
+    """sonde-sessiond's own options, and a foreground daemon on SIGINT."""
+    import subprocess
+    import time
+    p = subprocess.run([box.sessiond, "--help"], env=box.env,
+                       capture_output=True, text=True)
+    t.check(p.returncode == 0 and p.stdout.startswith("NAME\n")
+            and "EXIT STATUS" in p.stdout, "sonde-sessiond --help")
+    p = subprocess.run([box.sessiond, "--bogus"], env=box.env,
+                       capture_output=True, text=True)
+    t.check(p.returncode == 2 and one_error_line(p.stderr.replace(
+        "sonde-sessiond: error:", "sonde: error:")) and "--help" in p.stderr,
+            "sonde-sessiond: bad option is one line, exit 2", p.stderr)
+    sock = os.path.join(box.rundir, "sessiond.sock")
+    d = subprocess.Popen([box.sessiond, "--foreground"], env=box.env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    for _ in range(200):
+        if os.path.exists(sock):
+            break
+        time.sleep(0.02)
+    rc, out, err = box.run("create", "fg")
+    t.check(rc == 0 and "Spawning" not in err,
+            "a foreground daemon serves the CLI", err)
+    d.send_signal(signal.SIGINT)
+    try:
+        _, log = d.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        d.kill()
+        _, log = d.communicate()
+    log = log.decode()
+    t.check(d.returncode == 0 and "signal 2" in log and "exited" in log,
+            "SIGINT: the foreground daemon logs to stderr and exits 0", log)
+    t.check(not os.path.exists(sock), "SIGINT: socket removed")
 
 
 if __name__ == "__main__":
