@@ -257,41 +257,6 @@ const struct kfmt_field *kfmt_find(const struct kfmt_event *ev,
 	return NULL;
 }
 
-uint64_t kfmt_read_int(const struct kfmt_field *f, const uint8_t *payload,
-		       uint32_t len)
-{
-	uint32_t size = f->array_len ? f->size / f->array_len : f->size;
-
-	if (f->offset > len || size > len - f->offset)
-		return 0;
-	payload += f->offset;
-	switch (size) {
-	case 1:
-		return f->is_signed ? (uint64_t)(int64_t)(int8_t)payload[0] :
-				      payload[0];
-	case 2: {
-		uint16_t v;
-
-		memcpy(&v, payload, 2);
-		return f->is_signed ? (uint64_t)(int64_t)(int16_t)v : v;
-	}
-	case 4: {
-		uint32_t v;
-
-		memcpy(&v, payload, 4);
-		return f->is_signed ? (uint64_t)(int64_t)(int32_t)v : v;
-	}
-	case 8: {
-		uint64_t v;
-
-		memcpy(&v, payload, 8);
-		return v;
-	}
-	default:
-		return 0;
-	}
-}
-
 const uint8_t *kfmt_bytes(const struct kfmt_field *f, const uint8_t *payload,
 			  uint32_t len, uint32_t *n)
 {

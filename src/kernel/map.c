@@ -62,6 +62,9 @@ static struct ksrc ksrc_of(const struct kfmt_field *f)
 	return r;
 }
 
+/* An integer field of `payload` (len bytes), sign-extended as the format
+ * says; 0 if out of bounds (payload layouts are checked when the mapping is
+ * compiled, so that only happens on malformed input). */
 static inline uint64_t ksrc_read_int(const struct ksrc *f,
 				     const uint8_t *payload, uint32_t len)
 {

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <spawn.h>
@@ -317,6 +318,46 @@ int client_current_output(char *buf, size_t size)
 		sonde_ctl_msg_free(reply);
 		return 1;
 	}
+	sonde_ctl_msg_free(reply);
+	return 0;
+}
+
+int client_session_verb(int argc, char **argv, const char *verb,
+			const char *help, int msg_type, const char *done)
+{
+	static const struct option options[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct sonde_ctl_writer w;
+	struct sonde_ctl_msg *reply;
+	const char *name = NULL;
+	char current[256];
+	int c;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(help, stdout);
+			return 0;
+		}
+		return client_usage_error(verb, "unknown option '%s'",
+					  argv[optind - 1]);
+	}
+	if (optind < argc)
+		name = argv[optind++];
+	if (optind < argc)
+		return client_usage_error(verb, "unexpected argument '%s'",
+					  argv[optind]);
+	name = client_session_name(name, current, sizeof(current));
+	if (!name)
+		return 1;
+	sonde_ctl_writer_init(&w, msg_type);
+	sonde_ctl_put_str(&w, SONDE_CTL_T_SESSION, name);
+	if (client_call(&w, false, &reply))
+		return 1;
+	printf("Tracing %s for session %s\n", done, name);
 	sonde_ctl_msg_free(reply);
 	return 0;
 }

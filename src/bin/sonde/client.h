@@ -38,6 +38,15 @@ int client_current_output(char *buf, size_t size);
 int client_usage_error(const char *verb, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/*
+ * The shape shared by verbs that act on one session and take nothing else
+ * (`sonde start [NAME]`, `sonde stop [NAME]`): parses `-h` and an optional
+ * session name (default: the current session), sends `msg_type` for it and
+ * prints "Tracing <done> for session NAME".  Returns the exit status.
+ */
+int client_session_verb(int argc, char **argv, const char *verb,
+			const char *help, int msg_type, const char *done);
+
 /* Parses a size with an optional k/M/G suffix (powers of 1024). */
 int client_parse_size(const char *s, unsigned long long *out);
 

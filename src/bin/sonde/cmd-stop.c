@@ -1,8 +1,6 @@
 /*
  * sonde stop: stop recording a session.
  */
-#include <getopt.h>
-#include <stdio.h>
 
 #include "client.h"
 #include "commands.h"
@@ -28,42 +26,8 @@ static const char stop_help[] =
 "    0 on success, 1 when the session does not exist, is not started or\n"
 "    its trace could not be flushed, 2 on bad usage.\n";
 
-static const struct option stop_options[] = {
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
-};
-
 int cmd_stop(int argc, char **argv)
 {
-	struct sonde_ctl_writer w;
-	struct sonde_ctl_msg *reply;
-	const char *name = NULL;
-	char current[256];
-	int c;
-
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", stop_options, NULL)) != -1) {
-		if (c == 'h') {
-			fputs(stop_help, stdout);
-			return 0;
-		}
-		return client_usage_error("stop", "unknown option '%s'",
-					  argv[optind - 1]);
-	}
-	if (optind < argc)
-		name = argv[optind++];
-	if (optind < argc)
-		return client_usage_error("stop", "unexpected argument '%s'",
-					  argv[optind]);
-	name = client_session_name(name, current, sizeof(current));
-	if (!name)
-		return 1;
-	sonde_ctl_writer_init(&w, SONDE_CTL_STOP);
-	sonde_ctl_put_str(&w, SONDE_CTL_T_SESSION, name);
-	if (client_call(&w, false, &reply))
-		return 1;
-	printf("Tracing stopped for session %s\n", name);
-	sonde_ctl_msg_free(reply);
-	return 0;
+	return client_session_verb(argc, argv, "stop", stop_help, SONDE_CTL_STOP,
+				   "stopped");
 }
