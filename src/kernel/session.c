@@ -433,8 +433,11 @@ void sonde_kernel_session_destroy(struct sonde_kernel_session *s)
 		writef(s, "tracing_on", "0", NULL);
 		writef(s, "events/enable", "0", NULL);
 		if (rmdir(s->instance) < 0) {
-			/* EBUSY while a reader still closes; retry briefly */
-			for (i = 0; i < 50 && errno == EBUSY &&
+			/* EBUSY while the kernel still releases the readers'
+			 * files; on a loaded machine that took over 0.5 s, so
+			 * allow up to 5 s before leaving the instance behind
+			 * (the next session removes stale instances). */
+			for (i = 0; i < 500 && errno == EBUSY &&
 				    rmdir(s->instance) < 0;
 			     i++)
 				usleep(10000);
