@@ -11,7 +11,8 @@
 #   SONDE_BENCH_ROUNDTRIPS  pipe round trips per run (default 100000)
 #   SONDE_BENCH_SECONDS     seconds per sysbench run (default 1)
 #   SONDE_BENCH_WORKLOADS   subset of "getppid pipe threads fileio"
-#   SONDE_BENCH_BUFFER_KB   trace-cmd -b and perf -m per CPU (default 4096)
+#   SONDE_BENCH_BUFFER_KB   trace-cmd -b and perf -m per CPU (default 2048,
+#                           sonde's default channel: 8 sub-buffers of 256 KiB)
 #
 # perf records raw_syscalls:sys_enter/sys_exit rather than the ~700 typed
 # syscalls:* tracepoints, which take it ~30 s to open and close per run
@@ -21,7 +22,8 @@
 # recorded (system-wide: the other tenants too) and lost, and the consumer's
 # CPU (user + system) per recorded event: sonde-sessiond's CPU from
 # /proc/PID/stat over the session, trace-cmd's and perf's own CPU with
-# their children (GNU time).
+# their children (GNU time), which includes their start-up and the
+# writing of their output at exit (~0.2 s for trace-cmd, whatever the run).
 #
 # trace-cmd 3.1.6 crashes on this kernel's locked function-tracing files:
 # it runs with the peer's LD_PRELOAD shim, compiled into the temporary
@@ -38,7 +40,7 @@ calls=${SONDE_BENCH_CALLS:-1000000}
 roundtrips=${SONDE_BENCH_ROUNDTRIPS:-100000}
 seconds=${SONDE_BENCH_SECONDS:-1}
 workloads=${SONDE_BENCH_WORKLOADS:-getppid pipe threads fileio}
-buffer_kb=${SONDE_BENCH_BUFFER_KB:-4096}
+buffer_kb=${SONDE_BENCH_BUFFER_KB:-2048}
 shim_src=$root/../shared/peers/kernel-capture-poc/hide_ftrace_fn.c
 tracefs=/sys/kernel/tracing
 tools=(untraced sonde trace-cmd perf)
@@ -135,6 +137,14 @@ wait_instance_tracing() {
 	fail "trace-cmd did not start tracing (see its output above)"
 }
 
+# instance_stats INSTANCE -> "recorded lost" summed over its CPUs
+instance_stats() {
+	cat "$tracefs/instances/$1"/per_cpu/cpu*/stats 2>/dev/null |
+		awk '/^entries:/ { e += $2 } /^read events:/ { e += $3 }
+		     /^overrun:/ { l += $2 } /^dropped events:/ { l += $3 }
+		     END { print e + 0, l + 0 }'
+}
+
 stop_tracer() {
 	local i
 	kill -INT -- "-$tracer_pid" 2>/dev/null || true
@@ -149,7 +159,7 @@ stop_tracer() {
 
 # measure TOOL WORKLOAD -> prints "ops_per_s events lost consumer_cpu_s"
 measure() {
-	local tool=$1 name=$2 ops events=0 lost=0 ccpu=0 cpu0 stats
+	local tool=$1 name=$2 ops events=0 lost=0 ccpu=0 cpu0 stats live
 	case $tool in
 	untraced)
 		ops=$(run_workload "$name") ;;
@@ -176,12 +186,20 @@ measure() {
 		tracer_pid=$!
 		wait_instance_tracing "$tc_instance"
 		ops=$(run_workload "$name")
+		live=$(instance_stats "$tc_instance")
 		stop_tracer
 		ccpu=$(time_cpu "$workdir/tracer.time")
 		# trace-cmd stores each CPU's ring-buffer stats at the end of the record
 		stats=$(trace-cmd report --stat -i "$workdir/tc.dat" 2>/dev/null)
 		events=$(awk '/^entries:/ { e += $2 } /^read events:/ { e += $3 } END { print e + 0 }' <<<"$stats")
 		lost=$(awk '/^overrun:/ { l += $2 } /^dropped events:/ { l += $3 } END { print l + 0 }' <<<"$stats")
+		if [ "${events:-0}" = 0 ]; then
+			# no readable record (trace-cmd failed at exit): the
+			# instance's counts just before the stop
+			echo "bench: trace-cmd record unreadable, using live counts:" \
+				"$(tail -n 1 "$workdir/tracer.log")" >&2
+			read -r events lost <<<"$live"
+		fi
 		rm -f "$workdir"/tc.dat* ;;
 	perf)
 		setsid /usr/bin/time -o "$workdir/tracer.time" -f '%U %S' \
@@ -210,7 +228,7 @@ echo "kernel tracing overhead: $rounds rounds, median kept; workloads pinned to 
 echo "events: sched_switch + every syscall entry/exit, system-wide (sonde --syscall -a," \
 	"trace-cmd -e syscalls; perf raw_syscalls:sys_{enter,exit}: with the 700 typed" \
 	"syscalls:* tracepoints perf takes ~30 s to start and stop)"
-echo "buffers: sonde default channel; trace-cmd -b $buffer_kb, perf -m $((buffer_kb / 4)) pages (${buffer_kb} KiB per CPU)"
+echo "buffers: sonde default channel (8 x 256 KiB per CPU); trace-cmd -b $buffer_kb, perf -m $((buffer_kb / 4)) pages (${buffer_kb} KiB per CPU)"
 for ((r = 0; r < rounds; r++)); do
 	for name in $workloads; do
 		# rotate the starting tool so no tool always runs first
@@ -263,16 +281,15 @@ for name in $workloads; do
 done
 
 echo
-echo "--- sonde against the peers (throughput ratio: > 1 means sonde slows the workload less;"
-echo "    consumer CPU per event ratio: < 1 means sonde's consumer is cheaper)"
+echo "--- sonde against the peers (slowdown ratio peer/sonde: > 1 means sonde slows the"
+echo "    workload less; consumer CPU per event ratio sonde/peer: < 1 means sonde's is cheaper)"
+# ratio A B -> A / B with two decimals, or - when B is missing or zero
+ratio() { awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 for name in $workloads; do
-	s=$(column 1 "$name" sonde)
-	t=$(column 1 "$name" trace-cmd)
-	p=$(column 1 "$name" perf)
-	printf '%-8s throughput sonde/trace-cmd %.2f, sonde/perf %.2f;' "$name" \
-		"$(awk -v a="$s" -v b="$t" 'BEGIN { print a / b }')" \
-		"$(awk -v a="$s" -v b="$p" 'BEGIN { print a / b }')"
+	s=$(slowdown "$name" sonde)
+	printf '%-8s slowdown trace-cmd/sonde %s, perf/sonde %s;' "$name" \
+		"$(ratio "$(slowdown "$name" trace-cmd)" "$s")" "$(ratio "$(slowdown "$name" perf)" "$s")"
 	printf ' ns/event sonde/trace-cmd %s, sonde/perf %s\n' \
-		"$(awk -v a="${ns[$name,sonde]:-0}" -v b="${ns[$name,trace-cmd]:-0}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')" \
-		"$(awk -v a="${ns[$name,sonde]:-0}" -v b="${ns[$name,perf]:-0}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')"
+		"$(ratio "${ns[$name,sonde]}" "${ns[$name,trace-cmd]}")" \
+		"$(ratio "${ns[$name,sonde]}" "${ns[$name,perf]}")"
 done
