@@ -10,7 +10,9 @@
 #   SONDE_BENCH_CALLS       getppid calls per run (default 1000000)
 #   SONDE_BENCH_ROUNDTRIPS  pipe round trips per run (default 100000)
 #   SONDE_BENCH_SECONDS     seconds per sysbench run (default 1)
-#   SONDE_BENCH_WORKLOADS   subset of "getppid pipe threads fileio"
+#   SONDE_BENCH_WORKLOADS   subset of "getppid pipe threads fileio" (the
+#                           sysbench ones, threads and fileio, are skipped
+#                           without sysbench)
 #   SONDE_BENCH_BUFFER_KB   trace-cmd -b and perf -m per CPU (default 2048,
 #                           sonde's default channel: 8 sub-buffers of 256 KiB)
 #
@@ -50,8 +52,18 @@ fail() { echo "bench: error: $*" >&2; exit 1; }
 for tool in "$sonde" "$sessiond" "$workload"; do
 	[ -x "$tool" ] || fail "'$tool' is not built (run 'ninja -C build bench/overhead-workload')"
 done
-for tool in trace-cmd perf sysbench taskset gcc /usr/bin/time; do
+for tool in trace-cmd perf taskset gcc /usr/bin/time; do
 	command -v "$tool" >/dev/null || fail "'$tool' is not installed (run scripts/install-deps.sh)"
+done
+if ! command -v sysbench >/dev/null; then
+	echo "bench: sysbench is not installed: skipping the threads and fileio workloads" >&2
+	workloads=$(tr ' ' '\n' <<<"$workloads" | grep -vx -e threads -e fileio | tr '\n' ' ')
+fi
+for name in $workloads; do
+	case $name in
+	getppid | pipe | threads | fileio) ;;
+	*) fail "unknown workload '$name' in SONDE_BENCH_WORKLOADS (getppid pipe threads fileio)" ;;
+	esac
 done
 [ "$(id -u)" = 0 ] || fail "kernel tracing needs root"
 [ -d "$tracefs/instances" ] || fail "tracefs is not mounted on $tracefs"
