@@ -11,9 +11,11 @@ not root or tracefs is unavailable, 0 on success, 1 on failure.
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 BUILD = sys.argv[1]
 RECORD = os.path.join(BUILD, "tests", "kernel", "kernel-record")
@@ -38,8 +40,20 @@ def run(args, **kw):
                           text=True, env=ENV, **kw)
 
 
-def record(out, args, name="t%d" % os.getpid()):
-    r = run([RECORD, "-N", name, "-o", out] + args, timeout=60)
+def record(out, args, name="t%d" % os.getpid(), stall=False):
+    """kernel-record; with `stall`, its consumer threads are frozen
+    (SIGSTOP; the workload, a child, keeps running) for 0.5 s shortly after
+    it starts, so that small buffers overflow whatever the machine's load."""
+    p = subprocess.Popen([RECORD, "-N", name, "-o", out] + args,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, env=ENV)
+    if stall:
+        time.sleep(0.3)
+        os.kill(p.pid, signal.SIGSTOP)
+        time.sleep(0.5)
+        os.kill(p.pid, signal.SIGCONT)
+    stdout, stderr = p.communicate(timeout=60)
+    r = subprocess.CompletedProcess(p.args, p.returncode, stdout, stderr)
     if r.returncode == 77:
         print("tracefs unavailable: %s" % r.stderr.strip())
         sys.exit(77)
@@ -229,7 +243,7 @@ def test_losses(tmp):
     out = os.path.join(tmp, "s")
     stdout, st = record(out, ["-a", "-e", "sched_switch", "-b", "4096",
                               "-n", "2", "--", WORKLOAD, "files",
-                              "/etc/passwd", "20000"])
+                              "/etc/passwd", "200000"], stall=True)
     b1 = run(["babeltrace", out])
     check(b1.returncode == 0, "babeltrace reads a trace with losses")
     told = sum(int(x) for x in re.findall(r"discarded (\d+) events", b1.stderr))
@@ -244,7 +258,7 @@ def test_losses(tmp):
     out = os.path.join(tmp, "w")
     stdout, st = record(out, ["-w", "-a", "-e", "sched_switch", "-b", "4096",
                               "-n", "2", "--", WORKLOAD, "files",
-                              "/etc/passwd", "20000"])
+                              "/etc/passwd", "200000"], stall=True)
     b1 = run(["babeltrace", out])
     b2 = run(["babeltrace2", out])
     check(b1.returncode == 0 and b2.returncode == 0,
