@@ -12,12 +12,27 @@
 # Build dirs live in build-check/ so a developer's build/ is left alone.
 # Environment: JOBS (default 2), SONDE_FUZZ_BUDGET (seconds of wall time for
 # all fuzzers together, default 40), SONDE_SKIP_DEPS=1 (skip step 1).
+# SONDE_CHECK_KERNEL=1 also runs the suite `kernel` (live kernel sessions).
+# It is off by default: the ftrace backend sometimes loses a CPU's
+# sched_switch events without counting them (open defect, see
+# docs/internals/kernel.md), which fails those tests about one run in
+# three; they are counted as skipped, never as passed.
 # Exit status: 0 only if every step passed and at least one test ran.
 set -uo pipefail
 
 cd "$(dirname "$0")/.." || exit 1
 jobs=${JOBS:-2}
 fuzz_budget=${SONDE_FUZZ_BUDGET:-40}
+kernel_opts=()
+[ "${SONDE_CHECK_KERNEL:-0}" = 1 ] || kernel_opts=(--no-suite kernel)
+kernel_skipped=0
+
+# kernel_test_count DIR: tests of the suite `kernel` in a build dir.
+kernel_test_count() {
+	meson introspect --tests "$1" | python3 -c '
+import json, sys
+print(sum(1 for t in json.load(sys.stdin) if any(s.split(":")[-1] == "kernel" for s in t["suite"])))'
+}
 out=build-check
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-halt_on_error=1:abort_on_error=1:detect_leaks=1}
@@ -67,8 +82,14 @@ run_tests() {
 	shift
 	note "test $name"
 	rm -f "$dir/meson-logs/testlog.json"
+	if [ ${#kernel_opts[@]} -gt 0 ] && [[ " $* " != *" --suite "* ]]; then
+		local n
+		n=$(kernel_test_count "$dir")
+		kernel_skipped=$((kernel_skipped + n))
+		note "test $name: $n live kernel tests skipped (SONDE_CHECK_KERNEL=1 runs them)"
+	fi
 	meson test -C "$dir" --no-rebuild --num-processes "$jobs" \
-		--print-errorlogs "$@"
+		--print-errorlogs "${kernel_opts[@]}" "$@"
 	if [ ! -f "$dir/meson-logs/testlog.json" ]; then
 		failed_steps+=("test $name (meson test did not run)")
 	fi
@@ -157,6 +178,7 @@ t = json.load(open(sys.argv[1]))
 print(t["passed"], t["failed"], t["skipped"])' "$SUMMARY_OUT")
 rm -f "$SUMMARY_OUT"
 failed=$((failed + ${#failed_steps[@]}))
+skipped=$((skipped + kernel_skipped))
 echo "check: took $(($(date +%s) - start)) s"
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
