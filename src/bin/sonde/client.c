@@ -322,17 +322,13 @@ int client_current_output(char *buf, size_t size)
 	return 0;
 }
 
-int client_session_verb(int argc, char **argv, const char *verb,
-			const char *help, int msg_type, const char *done)
+int client_parse_help_only(int argc, char **argv, const char *verb,
+			   const char *help)
 {
 	static const struct option options[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct sonde_ctl_writer w;
-	struct sonde_ctl_msg *reply;
-	const char *name = NULL;
-	char current[256];
 	int c;
 
 	optind = 1;
@@ -345,6 +341,20 @@ int client_session_verb(int argc, char **argv, const char *verb,
 		return client_usage_error(verb, "unknown option '%s'",
 					  argv[optind - 1]);
 	}
+	return -1;
+}
+
+int client_session_verb(int argc, char **argv, const char *verb,
+			const char *help, int msg_type, const char *done)
+{
+	struct sonde_ctl_writer w;
+	struct sonde_ctl_msg *reply;
+	const char *name = NULL;
+	char current[256];
+	int ret = client_parse_help_only(argc, argv, verb, help);
+
+	if (ret >= 0)
+		return ret;
 	if (optind < argc)
 		name = argv[optind++];
 	if (optind < argc)

@@ -39,6 +39,14 @@ int client_usage_error(const char *verb, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /*
+ * Option parsing of verbs whose only option is -h/--help: returns -1 when
+ * the command goes on (optind at the first operand), else the exit status
+ * (0 after printing `help`, 2 after a usage error).
+ */
+int client_parse_help_only(int argc, char **argv, const char *verb,
+			   const char *help);
+
+/*
  * The shape shared by verbs that act on one session and take nothing else
  * (`sonde start [NAME]`, `sonde stop [NAME]`): parses `-h` and an optional
  * session name (default: the current session), sends `msg_type` for it and

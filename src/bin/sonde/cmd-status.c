@@ -1,8 +1,8 @@
 /*
  * sonde status: the current session, with live counts.
  */
-#include <getopt.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "client.h"
 #include "commands.h"
@@ -28,11 +28,6 @@ static const char status_help[] =
 "    0 on success, 1 when there is no current session or it is gone, 2 on\n"
 "    bad usage.\n";
 
-static const struct option status_options[] = {
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
-};
-
 int cmd_status(int argc, char **argv)
 {
 	struct sonde_ctl_writer w;
@@ -40,18 +35,11 @@ int cmd_status(int argc, char **argv)
 	const struct sonde_ctl_rec *s;
 	const char *name;
 	char current[256];
-	int c;
+	int ret;
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", status_options, NULL)) != -1) {
-		if (c == 'h') {
-			fputs(status_help, stdout);
-			return 0;
-		}
-		return client_usage_error("status", "unknown option '%s'",
-					  argv[optind - 1]);
-	}
+	ret = client_parse_help_only(argc, argv, "status", status_help);
+	if (ret >= 0)
+		return ret;
 	if (optind < argc)
 		return client_usage_error("status", "unexpected argument '%s'",
 					  argv[optind]);
