@@ -73,9 +73,41 @@ def ctl_seeds():
                       + ctl_field(2, b"session 'seed' not found"))
 
 
+def live_seeds():
+    """Live viewer protocol messages (src/live/live-proto.h), each after
+    the kind byte fuzz-live-proto.c dispatches on."""
+    def cmd(number, payload):
+        return b"\x00" + struct.pack(">QII", len(payload), number, 0) + payload
+    yield cmd(1, struct.pack(">QIII", 2**64 - 1, 2, 4, 1))
+    yield cmd(2, b"")
+    yield cmd(3, struct.pack(">QQI", 1, 0, 2))
+    yield cmd(4, struct.pack(">Q", 5))
+    yield cmd(5, struct.pack(">QQI", 5, 4096, 4096))
+    yield cmd(8, b"")
+    yield b"\x01" + struct.pack(">QIII", 1, 2, 13, 0)
+    yield b"\x02" + struct.pack(">I", 1)
+    host, name = b"vm", b"livesess"
+    yield (b"\x03" + struct.pack(">QIII", 1, 1000000, 0, 3)
+           + host.ljust(64, b"\0") + name.ljust(255, b"\0"))
+    yield (b"\x04" + struct.pack(">QIIIIII", 1, 1000000, 0, 3, len(host),
+                                  len(name), 0) + host + name)
+    yield b"\x05" + struct.pack(">II", 1, 2)
+    yield b"\x06" + struct.pack(">II", 4, 0)
+    yield (b"\x07" + struct.pack(">QQI", 3, 1, 1)
+           + b"ust/uid/1000/64-bit".ljust(4096, b"\0")
+           + b"metadata".ljust(255, b"\0"))
+    yield b"\x08" + struct.pack(">QQQQQQQII", 0, 32768, 30000, 10, 20, 0, 0, 1, 1)
+    yield b"\x08" + struct.pack(">QQQQQQQII", 0, 0, 0, 0, 99, 0, 0, 5, 2)
+    yield b"\x09" + struct.pack(">III", 1, 4096, 0)
+    yield b"\x0a" + struct.pack(">QI", 1234, 1)
+
+
 def seeds(kind, data_dir):
     if kind == "ctl":
         yield from ctl_seeds()
+        return
+    if kind == "live":
+        yield from live_seeds()
         return
     for _, metadata, streams in trace_dirs(data_dir):
         if kind == "metadata":
@@ -166,7 +198,7 @@ def run_replay(exe, corpus):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kind", required=True,
-                        choices=("metadata", "stream", "trace", "ctl"))
+                        choices=("metadata", "stream", "trace", "ctl", "live"))
     parser.add_argument("--shared", required=True)
     parser.add_argument("--corpus", required=True)
     mode = parser.add_mutually_exclusive_group(required=True)
