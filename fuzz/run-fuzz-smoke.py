@@ -102,12 +102,55 @@ def live_seeds():
     yield b"\x0a" + struct.pack(">QI", 1234, 1)
 
 
+def relay_message(minor, cmd, payload):
+    return (struct.pack(">B", minor)
+            + struct.pack(">QQII", 0, len(payload), cmd, 0) + payload)
+
+
+def relay_seeds():
+    """Relayd streaming-protocol messages (src/relay/relay-proto.h), each
+    prefixed with the negotiated minor: what an LTTng 2.13 consumer sends
+    in a live session, then older and newer layouts."""
+    names = b"live\0host\0\0"
+    session = (struct.pack(">IIII", 5, 5, 1, 100000) + b"\0\0" + b"\xab" * 16
+               + struct.pack(">QQ", 1, 1700000000) + b"\0" + bytes(8))
+    yield relay_message(13, 5, struct.pack(">II", 2, 13))
+    yield relay_message(13, 22, bytes(8))
+    yield relay_message(13, 2, session + names)
+    yield relay_message(15, 2, session + struct.pack(">I", 1) + names)
+    yield relay_message(10, 2, b"live".ljust(255, b"\0")
+                        + b"host".ljust(64, b"\0") + struct.pack(">II", 0, 0))
+    yield relay_message(13, 19, struct.pack(">QQI", 0, 1700000000, 0))
+    yield relay_message(13, 1, struct.pack(">IIQQQ", 11, 20, 0, 0, 0)
+                        + b"channel0_0\0ust/uid/1000/64-bit\0")
+    yield relay_message(10, 1, b"metadata".ljust(264, b"\0")
+                        + b"ust/uid/1000/64-bit".ljust(4096, b"\0") + bytes(16))
+    yield relay_message(13, 16, b"")
+    yield relay_message(13, 6, struct.pack(">QI", 3, 100) + b"/* CTF 1.8 */")
+    yield relay_message(13, 13, struct.pack(">10Q", 1, 0, 32768, 2400, 10, 20,
+                                            0, 0, 0, 0))
+    yield relay_message(7, 13, struct.pack(">8Q", 1, 0, 0, 0, 0, 30, 0, 0))
+    yield relay_message(13, 8, struct.pack(">QQ", 1, 0))
+    yield relay_message(13, 10, struct.pack(">Q", 1))
+    yield relay_message(13, 18, struct.pack(">IBQ", 1, 0, 0)
+                        + struct.pack(">QQ", 1, 5))
+    yield relay_message(13, 18, struct.pack(">IB7xQ", 1, 1, 2)
+                        + struct.pack(">QQ", 1, 5))
+    yield relay_message(13, 20, struct.pack(">QQBI", 0, 1700000001, 1, 1))
+    yield relay_message(13, 21, struct.pack(">Q", 0))
+    yield relay_message(13, 7, struct.pack(">QQ", 1, 2 ** 64 - 1))
+    yield (b"\x0d" + struct.pack(">QQQII", 0, 1, 0, 4000, 96))
+
+
 def seeds(kind, data_dir):
     if kind == "ctl":
         yield from ctl_seeds()
         return
     if kind == "live":
         yield from live_seeds()
+        return
+    if kind == "relay":
+        yield from relay_seeds()
         return
     for _, metadata, streams in trace_dirs(data_dir):
         if kind == "metadata":
@@ -198,7 +241,8 @@ def run_replay(exe, corpus):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kind", required=True,
-                        choices=("metadata", "stream", "trace", "ctl", "live"))
+                        choices=("metadata", "stream", "trace", "ctl", "live",
+                                 "relay"))
     parser.add_argument("--shared", required=True)
     parser.add_argument("--corpus", required=True)
     mode = parser.add_mutually_exclusive_group(required=True)
