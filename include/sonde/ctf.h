@@ -403,6 +403,53 @@ int sonde_ctf_iter_next(struct sonde_ctf_iter *it,
 			const struct sonde_ctf_msg **msg,
 			struct sonde_error *err);
 
+/* Live sources ------------------------------------------------------------- */
+
+/*
+ * A live source (a relay, libsonde-live) fills a trace set over time:
+ * traces are added when their metadata arrives and their metadata may
+ * grow (streams adopt the new classes at their next packet; the old ones
+ * stay valid until the trace is freed), and each stream is fed one packet
+ * at a time.  The source merges the streams itself, because only it knows
+ * up to when a stream without data has nothing to say.
+ */
+int sonde_ctf_trace_set_create(struct sonde_ctf_trace_set **out,
+			       struct sonde_error *err);
+
+/* Adds a trace whose metadata so far (plain or packetized) is `metadata`;
+ * `path` names it in messages and in `-f trace`. */
+int sonde_ctf_live_trace_add(struct sonde_ctf_trace_set *set, const char *path,
+			     const uint8_t *metadata, size_t len,
+			     struct sonde_ctf_trace **out,
+			     struct sonde_error *err);
+
+/* Replaces the trace's metadata by `metadata` (all of it so far).  On
+ * failure the trace keeps its current classes. */
+int sonde_ctf_live_trace_update(struct sonde_ctf_trace *trace,
+				const uint8_t *metadata, size_t len,
+				struct sonde_error *err);
+
+/* Adds a stream without data to a live trace. */
+int sonde_ctf_live_stream_add(struct sonde_ctf_trace *trace, const char *path,
+			      struct sonde_ctf_stream **out,
+			      struct sonde_error *err);
+
+/*
+ * Hands the stream its next packet (`len` bytes: the whole packet,
+ * padding included), borrowed until the next feed or the stream's end.
+ * Only once sonde_ctf_stream_next() returned 0 (or before the first
+ * packet): messages of the previous packet point into its bytes.
+ */
+int sonde_ctf_live_stream_feed(struct sonde_ctf_stream *s,
+			       const uint8_t *packet, size_t len,
+			       struct sonde_error *err);
+
+/* The stream's next message: 1 and *msg (valid until the next call on
+ * this stream), 0 when its data is used up, or a negative status. */
+int sonde_ctf_stream_next(struct sonde_ctf_stream *s,
+			  const struct sonde_ctf_msg **msg,
+			  struct sonde_error *err);
+
 /* ------------------------------------------------------------------------ */
 /* Helpers for printers and analyses                                        */
 

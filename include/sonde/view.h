@@ -112,6 +112,14 @@ bool sonde_view_event_time(struct sonde_view_printer *p,
 int sonde_view_print_metadata(struct sonde_view_printer *p,
 			      struct sonde_error *err);
 
+/*
+ * Takes into account traces added to the set, or whose metadata changed,
+ * since the printer was created (live sources); the time of the last
+ * event printed is kept, for the next delta.
+ */
+int sonde_view_printer_refresh(struct sonde_view_printer *p,
+			       struct sonde_error *err);
+
 /* Writes out what is buffered. */
 int sonde_view_printer_flush(struct sonde_view_printer *p,
 			     struct sonde_error *err);

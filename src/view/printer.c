@@ -1941,6 +1941,49 @@ static void json_discarded(struct sonde_view_printer *p,
 
 /* Public API ------------------------------------------------------------------- */
 
+/* What the printer derives from each trace of its set, once. */
+static int load_traces(struct sonde_view_printer *p)
+{
+	p->trace_count = p->set ? sonde_ctf_trace_set_trace_count(p->set) : 0;
+	if (p->trace_count) {
+		p->traces = calloc(p->trace_count, sizeof(*p->traces));
+		if (!p->traces) {
+			p->trace_count = 0;
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < p->trace_count; i++) {
+		struct trace_info *ti = &p->traces[i];
+		struct sonde_ctf_trace *t = sonde_ctf_trace_set_trace(p->set, i);
+
+		ti->trace = t;
+		ti->tc = sonde_ctf_trace_get_class(t);
+		ti->path = sonde_ctf_trace_path(t);
+		if (!ti->path)
+			ti->path = "";
+	}
+	compute_offsets(p);
+	for (size_t i = 0; i < p->trace_count; i++)
+		if (build_prefix(p, &p->traces[i]))
+			return -1;
+	return 0;
+}
+
+static void free_traces(struct sonde_view_printer *p)
+{
+	for (size_t i = 0; i < p->trace_count; i++) {
+		free(p->traces[i].prefix);
+		for (size_t k = 0; k < p->traces[i].proc_count; k++)
+			dbg_free_proc(&p->traces[i].procs[k]);
+		free(p->traces[i].procs);
+	}
+	free(p->traces);
+	p->traces = NULL;
+	p->trace_count = 0;
+	p->last_trace = NULL;
+	p->last_info = NULL;
+}
+
 int sonde_view_printer_create(const struct sonde_view_opts *opts,
 			      struct sonde_ctf_trace_set *set,
 			      int out_fd, int warn_fd,
@@ -1978,26 +2021,8 @@ int sonde_view_printer_create(const struct sonde_view_opts *opts,
 			 (opts->fields & SONDE_VIEW_FIELD_ALL);
 	sonde_view_time_cache_init(&p->tcache);
 
-	p->trace_count = set ? sonde_ctf_trace_set_trace_count(set) : 0;
-	if (p->trace_count) {
-		p->traces = calloc(p->trace_count, sizeof(*p->traces));
-		if (!p->traces)
-			goto nomem;
-	}
-	for (size_t i = 0; i < p->trace_count; i++) {
-		struct trace_info *ti = &p->traces[i];
-		struct sonde_ctf_trace *t = sonde_ctf_trace_set_trace(set, i);
-
-		ti->trace = t;
-		ti->tc = sonde_ctf_trace_get_class(t);
-		ti->path = sonde_ctf_trace_path(t);
-		if (!ti->path)
-			ti->path = "";
-	}
-	compute_offsets(p);
-	for (size_t i = 0; i < p->trace_count; i++)
-		if (build_prefix(p, &p->traces[i]))
-			goto nomem;
+	if (load_traces(p))
+		goto nomem;
 	*out = p;
 	return 0;
 nomem:
@@ -2091,6 +2116,18 @@ int sonde_view_print(struct sonde_view_printer *p,
 	return 0;
 }
 
+int sonde_view_printer_refresh(struct sonde_view_printer *p,
+			       struct sonde_error *err)
+{
+	free_traces(p);
+	/* Both caches key on trace information that was just rebuilt. */
+	memset(p->pkt_cache, 0, PKT_CACHE_SIZE * sizeof(*p->pkt_cache));
+	memset(p->head_cache, 0, HEAD_CACHE_SIZE * sizeof(*p->head_cache));
+	if (load_traces(p))
+		return sonde_error_set(err, SONDE_ENOMEM, "printer: out of memory");
+	return 0;
+}
+
 int sonde_view_printer_flush(struct sonde_view_printer *p,
 			     struct sonde_error *err)
 {
@@ -2107,13 +2144,7 @@ void sonde_view_printer_free(struct sonde_view_printer *p)
 		return;
 	if (p->buf)
 		out_flush(p);
-	for (size_t i = 0; i < p->trace_count; i++) {
-		free(p->traces[i].prefix);
-		for (size_t k = 0; k < p->traces[i].proc_count; k++)
-			dbg_free_proc(&p->traces[i].procs[k]);
-		free(p->traces[i].procs);
-	}
-	free(p->traces);
+	free_traces(p);
 	for (size_t i = 0; i < p->names.cap; i++)
 		free(p->names.slots[i]);
 	free(p->names.slots);

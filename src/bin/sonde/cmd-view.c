@@ -19,6 +19,7 @@
 #include "client.h"
 #include "commands.h"
 #include "sonde/ctf.h"
+#include "sonde/live.h"
 #include "sonde/view.h"
 
 static const char view_help[] =
@@ -27,6 +28,8 @@ static const char view_help[] =
 "\n"
 "SYNOPSIS\n"
 "    sonde view [OPTIONS] [PATH...]\n"
+"    sonde view [OPTIONS] net://RELAY[:PORT]/host/HOSTNAME/SESSION\n"
+"    sonde view net://RELAY[:PORT]\n"
 "\n"
 "DESCRIPTION\n"
 "    Opens every CTF trace found under the given paths (a directory holding\n"
@@ -39,6 +42,12 @@ static const char view_help[] =
 "\n"
 "    Without PATH, prints the trace of the current session (see 'sonde\n"
 "    create'), as 'lttng view' does.\n"
+"\n"
+"    With a net:// URL, reads a live session from a relay daemon\n"
+"    (sonde-relayd or lttng-relayd, live port 5344 by default): prints its\n"
+"    events as they arrive, in the same format, and exits once the session\n"
+"    is destroyed and everything was printed.  A URL without /host/...\n"
+"    lists the relay's sessions, as babeltrace2 does.  See docs/live.md.\n"
 "\n"
 "OPTIONS\n"
 "    -o, --output-format FORMAT, --format FORMAT\n"
@@ -86,6 +95,9 @@ static const char view_help[] =
 "    -e, --event GLOB\n"
 "        Print only events whose name matches the shell pattern GLOB\n"
 "        (e.g. 'sched_*'); repeat to allow several patterns.\n"
+"    --from-now\n"
+"        Live: only events recorded after attaching (babeltrace2's way);\n"
+"        by default everything the relay still has is printed first.\n"
 "    -d, --debug\n"
 "        Accepted for compatibility; no effect.\n"
 "    -h, --help\n"
@@ -110,6 +122,7 @@ enum {
 	OPT_CLOCK_OFFSET_NS,
 	OPT_CLOCK_FORCE_CORRELATE,
 	OPT_FORMAT,
+	OPT_FROM_NOW,
 };
 
 static const struct option view_options[] = {
@@ -133,6 +146,7 @@ static const struct option view_options[] = {
 	{ "begin", required_argument, NULL, 'b' },
 	{ "end", required_argument, NULL, 'E' },
 	{ "event", required_argument, NULL, 'e' },
+	{ "from-now", no_argument, NULL, OPT_FROM_NOW },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -151,6 +165,7 @@ struct view_cmd {
 	const char **globs;
 	size_t glob_count;
 	bool bounds_resolved;
+	bool from_now;           /* live: skip what the relay already has */
 };
 
 static int usage_error(const char *fmt, const char *arg)
@@ -304,6 +319,115 @@ static bool time_selected(struct view_cmd *cmd, struct sonde_view_printer *p,
 	return true;
 }
 
+static int open_output(struct view_cmd *cmd, int *fd)
+{
+	*fd = STDOUT_FILENO;
+	if (!cmd->output_path)
+		return 0;
+	*fd = open(cmd->output_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+		   0666);
+	if (*fd >= 0)
+		return 0;
+	fprintf(stderr, "sonde: error: %s: %s\n", cmd->output_path,
+		strerror(errno));
+	return -1;
+}
+
+/* `sonde view net://RELAY`: the sessions, as babeltrace2 lists them. */
+static int list_live(const char *text, const struct sonde_live_url *url)
+{
+	struct sonde_live_session_info *list;
+	struct sonde_error err = { 0 };
+	size_t count, base = strlen(text);
+
+	if (sonde_live_list(url, &list, &count, &err)) {
+		fprintf(stderr, "sonde: error: %s\n", err.msg);
+		return 1;
+	}
+	while (base && text[base - 1] == '/')
+		base--;
+	for (size_t i = 0; i < count; i++)
+		printf("%.*s/host/%s/%s (timer = %u, %u stream(s), %u client(s) connected)\n",
+		       (int)base, text, list[i].hostname, list[i].name,
+		       list[i].live_timer, list[i].streams, list[i].clients);
+	free(list);
+	return fflush(stdout) ? 1 : 0;
+}
+
+/* Sleep between polls of a relay that has nothing yet: babeltrace2 waits
+ * 100 ms; shorter keeps the latency down at a negligible cost. */
+#define LIVE_POLL_US 20000
+
+/* `sonde view net://RELAY/host/HOSTNAME/SESSION`: events as they arrive,
+ * until the session is destroyed. */
+static int run_live(struct view_cmd *cmd, const char *text)
+{
+	struct sonde_error err = { 0 };
+	struct sonde_live_url url;
+	struct sonde_live_opts lopts = { .from_now = cmd->from_now };
+	struct sonde_live_client *c = NULL;
+	struct sonde_view_printer *p = NULL;
+	const struct sonde_ctf_msg *msg;
+	uint64_t generation = 0;
+	int out_fd, status = 1, r;
+
+	if (sonde_live_url_parse(text, &url, &err)) {
+		fprintf(stderr, "sonde: error: %s\n", err.msg);
+		return 2;
+	}
+	if (!url.hostname[0])
+		return list_live(text, &url);
+	if (cmd->ctf_metadata) {
+		fprintf(stderr, "sonde: error: -o ctf-metadata reads trace directories, not live sessions\n");
+		return 2;
+	}
+	if (open_output(cmd, &out_fd))
+		return 1;
+	r = sonde_live_open(&url, &lopts, &c, &err);
+	if (!r)
+		r = sonde_view_printer_create(&cmd->opts, sonde_live_trace_set(c),
+					      out_fd, STDERR_FILENO, &p, &err);
+	while (!r) {
+		r = sonde_live_next(c, &msg, &err);
+		if (r == SONDE_LIVE_AGAIN) {
+			/* Show what we have before waiting. */
+			r = sonde_view_printer_flush(p, &err);
+			if (!r)
+				usleep(LIVE_POLL_US);
+			continue;
+		}
+		if (r <= 0)
+			break;
+		r = 0;
+		if (sonde_live_generation(c) != generation) {
+			generation = sonde_live_generation(c);
+			r = sonde_view_printer_refresh(p, &err);
+			if (r)
+				break;
+		}
+		if (msg->kind == SONDE_CTF_MSG_EVENT &&
+		    (!name_selected(cmd, msg->event->event_class->name) ||
+		     !time_selected(cmd, p, msg->event)))
+			continue;
+		r = sonde_view_print(p, msg, &err);
+	}
+	if (p && sonde_view_printer_flush(p, r < 0 ? NULL : &err) && r >= 0)
+		r = -1;
+	if (r < 0)
+		fprintf(stderr, "sonde: error: %s\n",
+			err.msg[0] ? err.msg : sonde_strerror(err.status));
+	else
+		status = 0;
+	sonde_view_printer_free(p);
+	sonde_live_close(c);
+	if (cmd->output_path && close(out_fd) && !status) {
+		fprintf(stderr, "sonde: error: %s: %s\n", cmd->output_path,
+			strerror(errno));
+		status = 1;
+	}
+	return status;
+}
+
 static int run(struct view_cmd *cmd, char **paths, size_t npaths)
 {
 	struct sonde_error err = { 0 };
@@ -311,18 +435,11 @@ static int run(struct view_cmd *cmd, char **paths, size_t npaths)
 	struct sonde_ctf_iter *it = NULL;
 	struct sonde_view_printer *p = NULL;
 	const struct sonde_ctf_msg *msg;
-	int out_fd = STDOUT_FILENO;
+	int out_fd;
 	int status = 1, r;
 
-	if (cmd->output_path) {
-		out_fd = open(cmd->output_path,
-			      O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-		if (out_fd < 0) {
-			fprintf(stderr, "sonde: error: %s: %s\n",
-				cmd->output_path, strerror(errno));
-			return 1;
-		}
-	}
+	if (open_output(cmd, &out_fd))
+		return 1;
 	r = sonde_ctf_trace_set_open((const char *const *)paths, npaths, &set,
 				     &err);
 	if (r)
@@ -463,6 +580,9 @@ int cmd_view(int argc, char **argv)
 			if (add_glob(&cmd, optarg))
 				goto usage;
 			break;
+		case OPT_FROM_NOW:
+			cmd.from_now = true;
+			break;
 		case ':':
 			usage_error("option '%s' needs a value", argv[optind - 1]);
 			goto usage;
@@ -495,6 +615,17 @@ int cmd_view(int argc, char **argv)
 			return 1;
 		}
 		status = run(&cmd, current, 1);
+		free(cmd.globs);
+		return status;
+	}
+	for (int i = optind; i < argc; i++) {
+		if (!sonde_live_is_url(argv[i]))
+			continue;
+		if (argc - optind > 1) {
+			fprintf(stderr, "sonde: error: a live URL must be the only input (see 'sonde view --help')\n");
+			goto usage;
+		}
+		status = run_live(&cmd, argv[i]);
 		free(cmd.globs);
 		return status;
 	}

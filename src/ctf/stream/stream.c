@@ -225,6 +225,42 @@ static void derive_lost_data(struct sonde_ctf_stream *s)
 	}
 }
 
+/*
+ * A live trace's metadata grew: its codec was replaced.  Between packets,
+ * the stream moves to the new one, keeping its stream class (by id) and
+ * its lost-data bookkeeping.
+ */
+__attribute__((noinline, cold))
+static int adopt_trace_codec(struct sonde_ctf_stream *s, struct sonde_error *err)
+{
+	const struct dec_codec *codec = s->trace->codec;
+	struct dec_state *st = &s->st;
+	uint32_t slots = codec->tc->slot_count ? codec->tc->slot_count : 1;
+	struct dec_frame *frames;
+	uint64_t *slot_table;
+
+	frames = realloc(st->frames, (codec->max_depth + 1) * sizeof(*frames));
+	if (!frames)
+		return sonde_error_set(err, SONDE_ENOMEM, "out of memory");
+	st->frames = frames;
+	slot_table = realloc(st->slots, slots * sizeof(*slot_table));
+	if (!slot_table)
+		return sonde_error_set(err, SONDE_ENOMEM, "out of memory");
+	memset(slot_table, 0, slots * sizeof(*slot_table));
+	st->slots = slot_table;
+	st->codec = codec;
+	st->clock_class = NULL;
+	s->codec = codec;
+	if (s->dsc) {
+		s->dsc = dec_codec_stream_class(codec, s->dsc->sc->id);
+		if (!s->dsc)
+			return packet_error(s, err, SONDE_EFORMAT,
+					    "the new metadata drops the stream's class");
+	}
+	setup_clock(s, s->dsc ? s->dsc->sc->clock : NULL);
+	return 0;
+}
+
 __attribute__((noinline, cold))
 static int open_packet(struct sonde_ctf_stream *s, struct sonde_error *err)
 {
@@ -236,6 +272,13 @@ static int open_packet(struct sonde_ctf_stream *s, struct sonde_error *err)
 	char what[sizeof(st->what) + 64];
 	int ret;
 
+	if (s->live && s->codec != s->trace->codec) {
+		ret = adopt_trace_codec(s, err);
+		if (ret)
+			return ret;
+		codec = s->codec;
+		tc = codec->tc;
+	}
 	s->pkt_off = s->next_off;
 	avail_bits = ((uint64_t)s->size - s->pkt_off) * 8;
 	st->buf = s->data + s->pkt_off;

@@ -6,6 +6,12 @@
 
 #include "ctf/stream/decode.h"
 
+struct retired_class {
+	struct sonde_ctf_trace_class *tc;
+	void (*tc_free)(struct sonde_ctf_trace_class *);
+	struct dec_codec *codec;
+};
+
 struct sonde_ctf_trace {
 	char *path;
 	size_t ordinal;                      /* position in the trace set */
@@ -14,6 +20,10 @@ struct sonde_ctf_trace {
 	char *metadata_text;
 	size_t metadata_len;
 	struct dec_codec *codec;
+	/* Live traces: the classes and codecs their metadata replaced, kept
+	 * because events and printers still point into them. */
+	struct retired_class *retired;
+	size_t retired_count;
 	size_t stream_count;
 	struct sonde_ctf_stream **streams;
 	/* Where the trace was found, for babeltrace 1.5's merge order:
@@ -53,6 +63,8 @@ struct sonde_ctf_stream {
 	const uint8_t *data;
 	size_t size;
 	bool mapped;
+	bool live;                      /* fed packet by packet; adopts the
+	                                   trace's newest codec between packets */
 	uint64_t released_off;          /* mapped bytes before this are dropped */
 
 	/* Packet walk */

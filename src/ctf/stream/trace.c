@@ -49,6 +49,12 @@ void trace_free(struct sonde_ctf_trace *trace)
 	dec_codec_free(trace->codec);
 	if (trace->tc_free)
 		trace->tc_free(trace->tc);
+	for (i = 0; i < trace->retired_count; i++) {
+		dec_codec_free(trace->retired[i].codec);
+		if (trace->retired[i].tc_free)
+			trace->retired[i].tc_free(trace->retired[i].tc);
+	}
+	free(trace->retired);
 	free(trace->metadata_text);
 	free(trace->path);
 	free(trace);
