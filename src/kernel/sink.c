@@ -191,6 +191,7 @@ static int packet_close(struct ksink *k, uint64_t ts_end,
 	k->info.timestamp_end = ts_end > k->last_ts ? ts_end : k->last_ts;
 	if (k->info.timestamp_end < k->info.timestamp_begin)
 		k->info.timestamp_end = k->info.timestamp_begin;
+	k->last_ts = k->info.timestamp_end;
 	k->info.content_size = 0;
 	k->info.packet_size = sonde_ctfw_page_round(k->cur.pos);
 	k->info.packet_seq_num = k->seq++;
@@ -215,8 +216,8 @@ struct sonde_ctfw_cursor *ksink_event_begin(struct ksink *k, uint32_t id,
 				"packet", k->o.cpu, payload_max);
 		return NULL;
 	}
-	if (k->open && ts < k->last_ts)
-		ts = k->last_ts; /* never backwards within a stream */
+	if (ts < k->last_ts)
+		ts = k->last_ts; /* never backwards, not even across packets */
 	if (k->open && k->cur.pos + need > k->o.packet_size) {
 		if (packet_close(k, ts, err))
 			return NULL;
