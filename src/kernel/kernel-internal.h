@@ -125,6 +125,25 @@ void kmap_encode(const struct kmap_event *m, const uint8_t *payload,
 		 uint32_t len, struct sonde_ctfw_cursor *c);
 
 /* ------------------------------------------------------------------------ */
+/* sched_switch repair (switch-repair.c)                                    */
+
+/* Knows the sched_switch layout and, shared by every consumer, the comm and
+ * priority each thread last had in a switch. */
+struct kswitch_repair;
+
+int kswitch_repair_create(const struct kfmt_event *sched_switch,
+			  struct kswitch_repair **out, struct sonde_error *err);
+void kswitch_repair_free(struct kswitch_repair *r);
+/* Learns from one sched_switch record; returns next_pid (-1: too short). */
+int32_t kswitch_repair_learn(struct kswitch_repair *r, const uint8_t *rec,
+			     uint32_t len);
+/* Writes into `rec` the sched_switch record the kernel omitted: the idle
+ * task of `cpu` switching to `tid`.  Returns its size, 0 if `size` is too
+ * small. */
+uint32_t kswitch_repair_build(struct kswitch_repair *r, unsigned int cpu,
+			      int32_t tid, uint8_t *rec, uint32_t size);
+
+/* ------------------------------------------------------------------------ */
 /* packet building                                                          */
 
 struct ksink;

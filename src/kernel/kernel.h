@@ -46,6 +46,9 @@ struct sonde_kernel_stats {
 	uint64_t events_discarded;  /* dropped or overwritten by the kernel */
 	uint64_t packets_lost;      /* overwrite mode */
 	uint64_t bytes_written;
+	/* sched_switch events out of idle the kernel omitted, inserted by
+	 * the consumer (see switch-repair.c) */
+	uint64_t switches_repaired;
 };
 
 int sonde_kernel_session_create(const struct sonde_kernel_config *cfg,

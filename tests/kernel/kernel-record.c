@@ -10,7 +10,7 @@
  * -L: list the kernel events (lttng names) and exit;
  * -E: enabled after start (metadata appended); -T: switch timer;
  * -a: all syscalls; -S: snapshot mode, one snapshot per -S after the
- * command; -w: overwrite mode.  Prints "recorded=N discarded=N lost=N".
+ * command; -w: overwrite mode.  Prints "recorded=N discarded=N lost=N bytes=N repaired=N".
  * Exits 77 when tracefs is unavailable (the tests skip).
  */
 #include <stdio.h>
@@ -112,11 +112,13 @@ again:
 	if (sonde_kernel_stop(s, &err))
 		goto out;
 	sonde_kernel_get_stats(s, &st);
-	printf("recorded=%llu discarded=%llu lost=%llu bytes=%llu\n",
+	printf("recorded=%llu discarded=%llu lost=%llu bytes=%llu "
+	       "repaired=%llu\n",
 	       (unsigned long long)st.events_recorded,
 	       (unsigned long long)st.events_discarded,
 	       (unsigned long long)st.packets_lost,
-	       (unsigned long long)st.bytes_written);
+	       (unsigned long long)st.bytes_written,
+	       (unsigned long long)st.switches_repaired);
 	sonde_kernel_session_destroy(s);
 	return 0;
 out:

@@ -114,6 +114,24 @@ def switched_in(lines):
     return tids
 
 
+def switch_chain_breaks(lines):
+    """sched_switch pairs on one CPU where prev_tid is not the previous
+    next_tid: a switch the trace lacks.  Some kernels omit switches out of
+    the idle task; the consumer must have put them back."""
+    last = {}
+    breaks = []
+    for line in events_of(lines, "sched_switch"):
+        m = re.search(r"cpu_id = (\d+).*prev_tid = (\d+).*next_tid = (\d+)",
+                      line)
+        if not m:
+            continue
+        cpu, prev, nxt = (int(g) for g in m.groups())
+        if cpu in last and last[cpu] != prev:
+            breaks.append(line)
+        last[cpu] = nxt
+    return breaks
+
+
 def test_files(tmp):
     """open/read/close N times: syscall arguments and return values."""
     n = 50
@@ -136,6 +154,9 @@ def test_files(tmp):
     check(len(events_of(lines, "sched_switch")) > 0, "sched_switch events")
     check(pid in switched_in(lines),
           "sched_switch to the workload (tid %d)" % pid)
+    breaks = switch_chain_breaks(lines)
+    check(not breaks, "every CPU's sched_switch chain is unbroken (%s)"
+          % (breaks[:1],))
     # The events of the workload's CPU(s): syscalls carry no tid, so
     # follow sched_switch per CPU to attribute them.
     current = {}

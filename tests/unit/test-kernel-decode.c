@@ -276,6 +276,63 @@ static void test_map(void)
 	kfmt_event_release(&ev);
 }
 
+/* The sched_switch the consumer inserts when the kernel omitted a switch
+ * out of idle: learnt comm and prio of the thread, idle as prev. */
+static void test_switch_repair(void)
+{
+	struct kfmt_event ev;
+	struct kswitch_repair *r;
+	struct sonde_error err = { 0 };
+	uint8_t rec[64], built[64];
+	int32_t i32;
+	int64_t i64;
+
+	kfmt_parse(sched_switch_fmt, strlen(sched_switch_fmt), "sched", "fmt",
+		   &ev, &err);
+	ok(kswitch_repair_create(&ev, &r, &err) == 0, "repair compiles");
+	memset(rec, 0, sizeof(rec));
+	memcpy(rec + 8, "worker", 6);
+	i32 = 4321;
+	memcpy(rec + 24, &i32, 4);
+	i32 = 110;
+	memcpy(rec + 28, &i32, 4);
+	memcpy(rec + 40, "swapper/1", 9);
+	i32 = 0;
+	memcpy(rec + 56, &i32, 4);
+	i32 = 120;
+	memcpy(rec + 60, &i32, 4);
+	is_int(kswitch_repair_learn(r, rec, sizeof(rec)), 0,
+	       "learn returns next_pid");
+	is_int(kswitch_repair_learn(r, rec, 20), -1, "short record refused");
+	is_int(kswitch_repair_build(r, 1, 4321, built, 32), 0,
+	       "too small a buffer refused");
+	is_int(kswitch_repair_build(r, 1, 4321, built, sizeof(built)), 64,
+	       "record size");
+	memcpy(&i32, built, 2);
+	is_int(i32 & 0xffff, 372, "common_type is sched_switch's id");
+	is_str((const char *)built + 8, "swapper/1", "prev is idle of cpu 1");
+	memcpy(&i32, built + 24, 4);
+	is_int(i32, 0, "prev_pid 0");
+	memcpy(&i64, built + 32, 8);
+	is_int(i64, 0, "prev_state running");
+	is_str((const char *)built + 40, "worker", "next_comm learnt");
+	memcpy(&i32, built + 56, 4);
+	is_int(i32, 4321, "next_pid");
+	memcpy(&i32, built + 60, 4);
+	is_int(i32, 110, "next_prio learnt");
+	kswitch_repair_build(r, 0, 1, built, sizeof(built));
+	memcpy(&i32, built + 60, 4);
+	ok(built[40] != '\0', "unknown thread (pid 1): comm from /proc");
+	is_int(i32, 120, "unknown thread: default prio");
+	kswitch_repair_free(r);
+	kfmt_event_release(&ev);
+
+	kfmt_parse(fork_fmt, strlen(fork_fmt), "sched", "fmt", &ev, &err);
+	ok(kswitch_repair_create(&ev, &r, &err) == SONDE_EFORMAT && !r,
+	   "another layout is refused");
+	kfmt_event_release(&ev);
+}
+
 static uint64_t be64_at(const uint8_t *p)
 {
 	uint64_t v = 0;
@@ -349,6 +406,7 @@ int main(void)
 	test_format();
 	test_page();
 	test_map();
+	test_switch_repair();
 	test_sink();
 	return tap_done();
 }
