@@ -231,6 +231,16 @@ void sonde_rb_unmap(struct sonde_rb *rb)
 	free(rb);
 }
 
+void sonde_rb_retire(struct sonde_rb *rb)
+{
+	if (!rb)
+		return;
+	if (mmap(rb->base, rb->map_size, PROT_READ | PROT_WRITE,
+		 MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) == MAP_FAILED)
+		return; /* keep the shared mapping: still harmless */
+	rb->hdr = (struct sonde_rb_shm_header *)rb->base;
+}
+
 uint64_t sonde_rb_discarded(const struct sonde_rb *rb, unsigned int cpu)
 {
 	return __atomic_load_n(&sonde_rb_ctl(rb, cpu)->discarded,

@@ -127,6 +127,13 @@ int sonde_rb_map_fd(int fd, struct sonde_rb **out, struct sonde_error *err);
 int sonde_rb_map_path(const char *path, struct sonde_rb **out,
 		      struct sonde_error *err);
 void sonde_rb_unmap(struct sonde_rb *rb);
+/*
+ * For buffers writers may still touch for a moment (a probe that loaded
+ * the buffer just before tracing stopped): replaces the shared memory by
+ * private zero pages, so the memory is released and a late writer writes
+ * harmlessly; the handle stays allocated on purpose.
+ */
+void sonde_rb_retire(struct sonde_rb *rb);
 
 static inline struct sonde_rb_cpu_ctl *sonde_rb_ctl(const struct sonde_rb *rb,
 						    unsigned int cpu)

@@ -1,0 +1,194 @@
+/*
+ * An in-process recording session: this program's tracepoints recorded
+ * into a trace directory by a consumer thread of its own, no daemon.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ust/trace.h"
+#include "ust/ust-internal.h"
+
+/* How long a probe that loaded the buffers before the detach may still
+ * be writing: far longer than an event takes. */
+#define GRACE_NS 5000000ull
+#define CLOCK_UPDATE_NS 1000000000ull
+
+struct sonde_ust_local {
+	struct sonde_ust_trace *trace;
+	struct sonde_ust_sink sink;
+	struct sonde_ust_enabler *enablers;
+	size_t enabler_count;
+	pthread_t consumer;
+	int stop; /* atomic */
+	uint64_t read_timer_ns, switch_timer_ns;
+	int consume_error;
+	struct sonde_error consume_err;
+};
+
+static int local_enable(void *arg, const struct sonde_tp_event *ev,
+			uint32_t *id)
+{
+	struct sonde_ust_local *s = arg;
+	bool want = s->enabler_count == 0;
+	size_t i;
+
+	for (i = 0; i < s->enabler_count && !want; i++)
+		want = sonde_ust_enabler_match(&s->enablers[i], ev->name,
+					       ev->loglevel);
+	if (!want)
+		return 0;
+	return sonde_ust_trace_event_id(s->trace, ev, id, NULL) == 0;
+}
+
+static uint64_t now_ns(void)
+{
+	return sonde_clock_gettime_ns();
+}
+
+static void *consumer_main(void *arg)
+{
+	struct sonde_ust_local *s = arg;
+	struct sonde_rb *rb = sonde_ust_trace_rb(s->trace);
+	uint64_t next_switch = s->switch_timer_ns ? now_ns() + s->switch_timer_ns : 0;
+	uint64_t next_clock = now_ns() + CLOCK_UPDATE_NS;
+	uint32_t seq = 0;
+
+	while (!__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE)) {
+		uint64_t now, wait = s->read_timer_ns;
+
+		if (next_switch && next_switch - now_ns() < wait)
+			wait = next_switch - now_ns();
+		sonde_rb_wait(rb, &seq, wait);
+		now = now_ns();
+		if (next_switch && now >= next_switch) {
+			sonde_ust_trace_flush(s->trace);
+			next_switch = now + s->switch_timer_ns;
+		}
+		if (now >= next_clock) {
+			sonde_rb_clock_update(rb);
+			next_clock = now + CLOCK_UPDATE_NS;
+		}
+		if (sonde_ust_trace_consume(s->trace, &s->consume_err) < 0 &&
+		    !s->consume_error)
+			s->consume_error = s->consume_err.status;
+	}
+	return NULL;
+}
+
+int sonde_ust_local_start(const struct sonde_ust_local_config *cfg,
+			  struct sonde_ust_local **out, struct sonde_error *err)
+{
+	struct sonde_ust_trace_config tcfg = {
+		.trace_name = cfg->trace_name,
+		.rb = {
+			.subbuf_size = cfg->subbuf_size,
+			.num_subbuf = cfg->num_subbuf,
+			.mode = cfg->overwrite ? SONDE_RB_OVERWRITE :
+						 SONDE_RB_DISCARD,
+			.no_tsc = cfg->no_tsc,
+		},
+		.contexts = cfg->contexts,
+		.context_count = cfg->context_count,
+	};
+	struct sonde_ust_local *s;
+	char dir[PATH_MAX];
+	size_t i;
+	int rc;
+
+	if (!cfg->output)
+		return sonde_error_set(err, SONDE_EINVAL, "ust: no output directory");
+	if ((size_t)snprintf(dir, sizeof(dir), "%s/ust/uid/%u/%zu-bit",
+			     cfg->output, (unsigned int)getuid(),
+			     8 * sizeof(void *)) >= sizeof(dir))
+		return sonde_error_set(err, SONDE_EINVAL, "%s: path too long",
+				       cfg->output);
+	tcfg.dir = dir;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return sonde_error_set(err, SONDE_ENOMEM, "ust: out of memory");
+	s->read_timer_ns = (cfg->read_timer_us ? cfg->read_timer_us : 200000) * 1000;
+	s->switch_timer_ns = cfg->switch_timer_us * 1000;
+	if (cfg->enabler_count) {
+		s->enablers = calloc(cfg->enabler_count, sizeof(*s->enablers));
+		if (!s->enablers) {
+			rc = sonde_error_set(err, SONDE_ENOMEM, "ust: out of memory");
+			goto fail;
+		}
+		for (i = 0; i < cfg->enabler_count; i++) {
+			s->enablers[i] = cfg->enablers[i];
+			s->enablers[i].pattern = strdup(cfg->enablers[i].pattern);
+			if (!s->enablers[i].pattern) {
+				rc = sonde_error_set(err, SONDE_ENOMEM,
+						     "ust: out of memory");
+				goto fail;
+			}
+		}
+		s->enabler_count = cfg->enabler_count;
+	}
+	rc = sonde_ust_trace_create(&tcfg, &s->trace, err);
+	if (rc)
+		goto fail;
+	s->sink.rb = sonde_ust_trace_rb(s->trace);
+	for (i = 0; i < cfg->context_count; i++)
+		s->sink.contexts[i] = cfg->contexts[i];
+	s->sink.context_count = (uint32_t)cfg->context_count;
+	s->sink.enable = local_enable;
+	s->sink.arg = s;
+	rc = pthread_create(&s->consumer, NULL, consumer_main, s);
+	if (rc) {
+		rc = sonde_error_set(err, SONDE_EIO, "ust: consumer thread: %s",
+				     strerror(rc));
+		goto fail;
+	}
+	rc = sonde_ust_attach(&s->sink, err);
+	if (rc) {
+		__atomic_store_n(&s->stop, 1, __ATOMIC_RELEASE);
+		sonde_rb_wake_consumer(s->sink.rb);
+		pthread_join(s->consumer, NULL);
+		goto fail;
+	}
+	*out = s;
+	return 0;
+fail:
+	sonde_ust_trace_free(s->trace);
+	for (i = 0; i < s->enabler_count; i++)
+		free((char *)s->enablers[i].pattern);
+	free(s->enablers);
+	free(s);
+	return rc;
+}
+
+int sonde_ust_local_stop(struct sonde_ust_local *s,
+			 struct sonde_ust_stats *stats, struct sonde_error *err)
+{
+	struct timespec grace = { 0, (long)GRACE_NS };
+	size_t i;
+	int rc;
+
+	sonde_ust_detach();
+	nanosleep(&grace, NULL);
+	__atomic_store_n(&s->stop, 1, __ATOMIC_RELEASE);
+	sonde_rb_wake_consumer(s->sink.rb);
+	pthread_join(s->consumer, NULL);
+	/* After the grace period no writer is inside a probe any more: a
+	 * packet still incomplete belongs to a writer that died (a forked
+	 * child killed mid-event), so salvage it. */
+	rc = sonde_ust_trace_finish(s->trace, true, stats, err);
+	if (!rc && s->consume_error) {
+		rc = s->consume_error;
+		if (err)
+			*err = s->consume_err;
+	}
+	sonde_ust_trace_free(s->trace);
+	for (i = 0; i < s->enabler_count; i++)
+		free((char *)s->enablers[i].pattern);
+	free(s->enablers);
+	/* The sink stays allocated: a late probe may still read it. */
+	return rc;
+}

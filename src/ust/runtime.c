@@ -1,0 +1,247 @@
+/*
+ * libsonde-ust runtime, in every traced program: the registry of
+ * tracepoint events and the probes' reserve/commit into the attached
+ * sink's ring buffers.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/rseq.h>
+#include <unistd.h>
+
+#include "ust/ust-internal.h"
+
+/* The process-wide tracer state: one registry per process. */
+static struct sonde_ust_registry {
+	pthread_mutex_t lock;
+	struct sonde_tp_event **events;
+	size_t count, cap;
+	struct sonde_ust_sink *sink; /* read by writers without the lock */
+	int32_t pid; /* cached vpid, reset in fork children */
+	bool atfork_done;
+} registry = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* Per thread: cached ids for the contexts. */
+static __thread int32_t thread_tid;
+static __thread char thread_name[17];
+
+static void after_fork_child(void)
+{
+	registry.pid = 0;
+	thread_tid = 0;
+	/* The child's buffers: per-UID ones are shared and stay; whoever
+	 * attached decides anew (the registration client re-registers). */
+}
+
+uint32_t sonde_ust_context_size(const enum sonde_ust_context *ctx,
+				uint32_t count)
+{
+	uint32_t size = 0, i;
+
+	for (i = 0; i < count; i++)
+		switch (ctx[i]) {
+		case SONDE_UST_CTX_VPID:
+		case SONDE_UST_CTX_VTID:
+			size += 4;
+			break;
+		case SONDE_UST_CTX_PROCNAME:
+			size += 17;
+			break;
+		case SONDE_UST_CTX_PTHREAD_ID:
+			size += 8;
+			break;
+		}
+	return size;
+}
+
+static void apply_sink(struct sonde_tp_event *ev)
+{
+	struct sonde_ust_sink *sink = registry.sink;
+	uint32_t id;
+
+	if (sink && sink->enable(sink->arg, ev, &id) == 1) {
+		ev->id = id;
+		__atomic_store_n(&ev->enabled, 1, __ATOMIC_RELEASE);
+	}
+}
+
+SONDE_TP_EXPORT void sonde_tp_register(struct sonde_tp_event *ev)
+{
+	pthread_mutex_lock(&registry.lock);
+	if (!registry.atfork_done) {
+		pthread_atfork(NULL, NULL, after_fork_child);
+		registry.atfork_done = true;
+	}
+	if (registry.count == registry.cap) {
+		size_t cap = registry.cap ? 2 * registry.cap : 64;
+		struct sonde_tp_event **e =
+			realloc(registry.events, cap * sizeof(*e));
+
+		if (!e) {
+			/* Without memory the event just stays disabled. */
+			pthread_mutex_unlock(&registry.lock);
+			return;
+		}
+		registry.events = e;
+		registry.cap = cap;
+	}
+	registry.events[registry.count++] = ev;
+	apply_sink(ev);
+	pthread_mutex_unlock(&registry.lock);
+}
+
+SONDE_TP_EXPORT void sonde_tp_unregister(struct sonde_tp_event *ev)
+{
+	size_t i;
+
+	pthread_mutex_lock(&registry.lock);
+	__atomic_store_n(&ev->enabled, 0, __ATOMIC_RELEASE);
+	for (i = 0; i < registry.count; i++)
+		if (registry.events[i] == ev) {
+			registry.events[i] = registry.events[--registry.count];
+			break;
+		}
+	pthread_mutex_unlock(&registry.lock);
+}
+
+SONDE_TP_EXPORT int sonde_ust_attach(struct sonde_ust_sink *sink,
+				     struct sonde_error *err)
+{
+	size_t i;
+
+	pthread_mutex_lock(&registry.lock);
+	if (registry.sink) {
+		pthread_mutex_unlock(&registry.lock);
+		return sonde_error_set(err, SONDE_EINVAL,
+				       "ust: this program is recorded already");
+	}
+	sink->context_size =
+		sonde_ust_context_size(sink->contexts, sink->context_count);
+	__atomic_store_n(&registry.sink, sink, __ATOMIC_RELEASE);
+	for (i = 0; i < registry.count; i++)
+		apply_sink(registry.events[i]);
+	pthread_mutex_unlock(&registry.lock);
+	return 0;
+}
+
+SONDE_TP_EXPORT void sonde_ust_detach(void)
+{
+	size_t i;
+
+	pthread_mutex_lock(&registry.lock);
+	for (i = 0; i < registry.count; i++)
+		__atomic_store_n(&registry.events[i]->enabled, 0,
+				 __ATOMIC_RELEASE);
+	__atomic_store_n(&registry.sink, NULL, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&registry.lock);
+}
+
+/* The current CPU from the rseq area glibc registers (a load), else a
+ * system call's worth of sched_getcpu(). */
+static inline unsigned int current_cpu(void)
+{
+#ifdef RSEQ_SIG
+	if (__builtin_expect(__rseq_size != 0, 1)) {
+		const struct rseq *rs =
+			(const struct rseq *)(void *)((char *)__builtin_thread_pointer() +
+						      __rseq_offset);
+		int32_t cpu = (int32_t)__atomic_load_n(&rs->cpu_id,
+						       __ATOMIC_RELAXED);
+
+		if (cpu >= 0)
+			return (unsigned int)cpu;
+	}
+#endif
+	{
+		int cpu = sched_getcpu();
+
+		return cpu < 0 ? 0 : (unsigned int)cpu;
+	}
+}
+
+static uint8_t *write_contexts(const struct sonde_ust_sink *sink, uint8_t *p)
+{
+	uint32_t i;
+
+	for (i = 0; i < sink->context_count; i++)
+		switch (sink->contexts[i]) {
+		case SONDE_UST_CTX_VPID: {
+			int32_t pid = __atomic_load_n(&registry.pid,
+						      __ATOMIC_RELAXED);
+
+			if (!pid) {
+				pid = (int32_t)getpid();
+				__atomic_store_n(&registry.pid, pid,
+						 __ATOMIC_RELAXED);
+			}
+			memcpy(p, &pid, 4);
+			p += 4;
+			break;
+		}
+		case SONDE_UST_CTX_VTID:
+			if (!thread_tid)
+				thread_tid = (int32_t)gettid();
+			memcpy(p, &thread_tid, 4);
+			p += 4;
+			break;
+		case SONDE_UST_CTX_PROCNAME:
+			if (!thread_name[0])
+				prctl(PR_GET_NAME, thread_name);
+			memcpy(p, thread_name, 17);
+			p[16] = 0;
+			p += 17;
+			break;
+		case SONDE_UST_CTX_PTHREAD_ID: {
+			uint64_t id = (uint64_t)pthread_self();
+
+			memcpy(p, &id, 8);
+			p += 8;
+			break;
+		}
+		}
+	return p;
+}
+
+SONDE_TP_EXPORT uint8_t *sonde_tp_reserve(const struct sonde_tp_event *ev,
+					  size_t size, struct sonde_tp_ctx *ctx)
+{
+	struct sonde_ust_sink *sink =
+		__atomic_load_n(&registry.sink, __ATOMIC_ACQUIRE);
+	struct sonde_rb_slot slot;
+	unsigned int cpu;
+	uint8_t *p;
+
+	if (__builtin_expect(!sink || !__atomic_load_n(&ev->enabled,
+						       __ATOMIC_ACQUIRE),
+			     0))
+		return NULL;
+	if (size > UINT32_MAX / 2)
+		return NULL;
+	cpu = current_cpu();
+	if (__builtin_expect(cpu >= sink->rb->ncpu, 0))
+		cpu %= sink->rb->ncpu;
+	if (sonde_rb_reserve(sink->rb, cpu, ev->id,
+			     sink->context_size + (uint32_t)size, &slot))
+		return NULL;
+	p = slot.payload;
+	if (sink->context_count)
+		p = write_contexts(sink, p);
+	ctx->payload = p;
+	ctx->priv[0] = slot.commit;
+	ctx->priv[1] = sink->rb;
+	ctx->priv_gen = slot.gen_end;
+	ctx->priv_size = slot.size;
+	return p;
+}
+
+SONDE_TP_EXPORT void sonde_tp_commit(struct sonde_tp_ctx *ctx)
+{
+	struct sonde_rb_slot slot = {
+		.commit = ctx->priv[0],
+		.gen_end = ctx->priv_gen,
+		.size = ctx->priv_size,
+	};
+
+	sonde_rb_commit(ctx->priv[1], &slot);
+}

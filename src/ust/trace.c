@@ -1,0 +1,443 @@
+/* The UST consumer: ring-buffer packets to an lttng-ust-shaped trace. */
+#include "ust/trace.h"
+
+#include "ust/ust-internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sonde/ctf-writer.h"
+
+struct ust_stream {
+	int fd, index_fd;
+	uint64_t offset; /* bytes written to the stream file */
+	uint64_t last_seq;
+	uint64_t last_ts_end;
+	uint64_t reported_discarded;
+	bool any;
+};
+
+struct sonde_ust_trace {
+	pthread_mutex_t lock; /* metadata: event classes added by app threads */
+	char *dir;
+	struct sonde_ctfw_trace_class *tc;
+	struct sonde_ctfw_writer *w;
+	uint32_t stream_class;
+	struct sonde_rb *rb;
+	struct sonde_rb_reader *reader;
+	char **names; /* event class id -> name */
+	uint32_t name_count, name_cap;
+	struct sonde_ust_stats stats;
+	int write_error; /* first failure writing the streams, sticky */
+	struct sonde_error write_err;
+	struct ust_stream streams[];
+};
+
+enum sonde_ust_context sonde_ust_context_from_name(const char *name)
+{
+	if (!strcmp(name, "vpid"))
+		return SONDE_UST_CTX_VPID;
+	if (!strcmp(name, "vtid"))
+		return SONDE_UST_CTX_VTID;
+	if (!strcmp(name, "procname"))
+		return SONDE_UST_CTX_PROCNAME;
+	if (!strcmp(name, "pthread_id"))
+		return SONDE_UST_CTX_PTHREAD_ID;
+	return 0;
+}
+
+bool sonde_ust_enabler_match(const struct sonde_ust_enabler *en,
+			     const char *event_name, int event_loglevel)
+{
+	if (fnmatch(en->pattern, event_name, 0) != 0)
+		return false;
+	switch (en->match) {
+	case SONDE_UST_LOGLEVEL_RANGE:
+		return event_loglevel <= en->loglevel;
+	case SONDE_UST_LOGLEVEL_SINGLE:
+		return event_loglevel == en->loglevel;
+	default:
+		return true;
+	}
+}
+
+/* LTTng's context fields, in the stream event context. */
+static void context_field(enum sonde_ust_context c, struct sonde_ctfw_field *f)
+{
+	static const struct sonde_ctfw_field vpid = SONDE_CTFW_INTEGER("vpid", 32, true);
+	static const struct sonde_ctfw_field vtid = SONDE_CTFW_INTEGER("vtid", 32, true);
+	static const struct sonde_ctfw_field procname = SONDE_CTFW_ARRAY_TEXT("procname", 17);
+	static const struct sonde_ctfw_field pthread_id =
+		SONDE_CTFW_INTEGER_HEX("pthread_id", 64, false);
+
+	switch (c) {
+	case SONDE_UST_CTX_VPID:
+		*f = vpid;
+		break;
+	case SONDE_UST_CTX_VTID:
+		*f = vtid;
+		break;
+	case SONDE_UST_CTX_PROCNAME:
+		*f = procname;
+		break;
+	default:
+		*f = pthread_id;
+		break;
+	}
+}
+
+int sonde_ust_trace_create(const struct sonde_ust_trace_config *cfg,
+			   struct sonde_ust_trace **out,
+			   struct sonde_error *err)
+{
+	struct sonde_ctfw_trace_opts topts = { .byte_order = SONDE_CTFW_HOST_ORDER };
+	struct sonde_ctfw_writer_opts wopts = { 0 };
+	struct sonde_ctfw_field ctx[SONDE_UST_MAX_CONTEXTS];
+	struct sonde_rb_config rbc = cfg->rb;
+	struct sonde_ust_trace *t;
+	uint8_t uuid[16];
+	uint32_t ncpu, i;
+	int rc;
+
+	if (cfg->context_count > SONDE_UST_MAX_CONTEXTS)
+		return sonde_error_set(err, SONDE_EINVAL,
+				       "ust: more than %d contexts",
+				       SONDE_UST_MAX_CONTEXTS);
+	for (i = 0; i < cfg->context_count; i++) {
+		if (cfg->contexts[i] < SONDE_UST_CTX_VPID ||
+		    cfg->contexts[i] > SONDE_UST_CTX_PTHREAD_ID)
+			return sonde_error_set(err, SONDE_EINVAL,
+					       "ust: unknown context %d",
+					       (int)cfg->contexts[i]);
+		context_field(cfg->contexts[i], &ctx[i]);
+	}
+	if (getrandom(uuid, sizeof(uuid), 0) != sizeof(uuid))
+		return sonde_error_set(err, SONDE_EIO, "ust: getrandom: %s",
+				       strerror(errno));
+	uuid[6] = (uint8_t)((uuid[6] & 0x0f) | 0x40);
+	uuid[8] = (uint8_t)((uuid[8] & 0x3f) | 0x80);
+	ncpu = rbc.ncpu ? rbc.ncpu : (uint32_t)sysconf(_SC_NPROCESSORS_CONF);
+	rbc.ncpu = ncpu;
+	rbc.uuid = uuid;
+	t = calloc(1, sizeof(*t) + ncpu * sizeof(t->streams[0]));
+	if (!t)
+		return sonde_error_set(err, SONDE_ENOMEM, "ust: out of memory");
+	pthread_mutex_init(&t->lock, NULL);
+	for (i = 0; i < ncpu; i++)
+		t->streams[i].fd = t->streams[i].index_fd = -1;
+	t->dir = strdup(cfg->dir);
+	if (!t->dir) {
+		rc = sonde_error_set(err, SONDE_ENOMEM, "ust: out of memory");
+		goto fail;
+	}
+	topts.uuid = uuid;
+	rc = sonde_ctfw_trace_class_create(&topts, &t->tc, err);
+	if (rc)
+		goto fail;
+	rc = cfg->pid > 0 ? sonde_ctfw_env_add_lttng_ust_pid(
+				    t->tc, cfg->trace_name, cfg->pid,
+				    cfg->procname ? cfg->procname : "", NULL,
+				    err) :
+			    sonde_ctfw_env_add_lttng_ust(t->tc, cfg->trace_name,
+							 err);
+	if (rc)
+		goto fail;
+	rc = sonde_ctfw_stream_class_add(t->tc, SONDE_RB_HEADER,
+					 cfg->context_count ? ctx : NULL,
+					 cfg->context_count, &t->stream_class,
+					 err);
+	if (rc)
+		goto fail;
+	rc = sonde_ctfw_writer_open(cfg->dir, t->tc, &wopts, &t->w, err);
+	if (rc)
+		goto fail;
+	rc = sonde_ctfw_writer_flush_metadata(t->w, err);
+	if (rc)
+		goto fail;
+	rbc.stream_id = t->stream_class;
+	rc = sonde_rb_create(NULL, &rbc, &t->rb, NULL, err);
+	if (rc)
+		goto fail;
+	rc = sonde_rb_reader_create(t->rb, &t->reader, err);
+	if (rc)
+		goto fail;
+	*out = t;
+	return 0;
+fail:
+	sonde_ust_trace_free(t);
+	return rc;
+}
+
+struct sonde_rb *sonde_ust_trace_rb(struct sonde_ust_trace *t)
+{
+	return t->rb;
+}
+
+int sonde_ust_trace_event_id(struct sonde_ust_trace *t,
+			     const struct sonde_tp_event *ev, uint32_t *id,
+			     struct sonde_error *err)
+{
+	uint32_t i;
+	int rc;
+
+	pthread_mutex_lock(&t->lock);
+	for (i = 0; i < t->name_count; i++)
+		if (!strcmp(t->names[i], ev->name)) {
+			*id = i;
+			pthread_mutex_unlock(&t->lock);
+			return 0;
+		}
+	if (t->name_count == t->name_cap) {
+		uint32_t cap = t->name_cap ? 2 * t->name_cap : 32;
+		char **n = realloc(t->names, cap * sizeof(*n));
+
+		if (!n) {
+			rc = sonde_error_set(err, SONDE_ENOMEM, "ust: out of memory");
+			goto out;
+		}
+		t->names = n;
+		t->name_cap = cap;
+	}
+	t->names[t->name_count] = strdup(ev->name);
+	if (!t->names[t->name_count]) {
+		rc = sonde_error_set(err, SONDE_ENOMEM, "ust: out of memory");
+		goto out;
+	}
+	rc = sonde_ctfw_event_class_add(t->tc, t->stream_class, ev->name,
+					ev->loglevel, ev->fields,
+					ev->field_count, id, err);
+	if (rc) {
+		free(t->names[t->name_count]);
+		goto out;
+	}
+	t->name_count++;
+	rc = sonde_ctfw_writer_flush_metadata(t->w, err);
+out:
+	pthread_mutex_unlock(&t->lock);
+	return rc;
+}
+
+static int open_stream(struct sonde_ust_trace *t, uint32_t cpu,
+		       struct sonde_error *err)
+{
+	struct ust_stream *s = &t->streams[cpu];
+	uint8_t hdr[SONDE_CTFW_INDEX_HEADER_SIZE];
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/channel0_%u", t->dir, cpu);
+	s->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (s->fd < 0)
+		return sonde_error_set(err, SONDE_EIO, "%s: %s", path,
+				       strerror(errno));
+	snprintf(path, sizeof(path), "%s/index", t->dir);
+	if (mkdir(path, 0750) < 0 && errno != EEXIST)
+		return sonde_error_set(err, SONDE_EIO, "%s: %s", path,
+				       strerror(errno));
+	snprintf(path, sizeof(path), "%s/index/channel0_%u.idx", t->dir, cpu);
+	s->index_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (s->index_fd < 0)
+		return sonde_error_set(err, SONDE_EIO, "%s: %s", path,
+				       strerror(errno));
+	sonde_ctfw_index_header(hdr);
+	if (write(s->index_fd, hdr, sizeof(hdr)) != (ssize_t)sizeof(hdr))
+		return sonde_error_set(err, SONDE_EIO, "%s: %s", path,
+				       strerror(errno));
+	s->any = true;
+	return 0;
+}
+
+static int write_all(int fd, const uint8_t *p, size_t n, const char *what,
+		     struct sonde_error *err)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return sonde_error_set(err, SONDE_EIO, "%s: %s", what,
+					       w < 0 ? strerror(errno) :
+						       "short write");
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int write_packet(struct sonde_ust_trace *t, uint32_t cpu,
+			const uint8_t *data, const struct sonde_ctfw_packet_info *info,
+			struct sonde_error *err)
+{
+	struct ust_stream *s = &t->streams[cpu];
+	uint8_t entry[SONDE_CTFW_INDEX_ENTRY_SIZE];
+	int rc;
+
+	if (!s->any) {
+		rc = open_stream(t, cpu, err);
+		if (rc)
+			return rc;
+	}
+	rc = write_all(s->fd, data, info->packet_size, "ust stream", err);
+	if (rc)
+		return rc;
+	sonde_ctfw_index_entry(entry, s->offset, info);
+	rc = write_all(s->index_fd, entry, sizeof(entry), "ust index", err);
+	if (rc)
+		return rc;
+	s->offset += info->packet_size;
+	s->last_seq = info->packet_seq_num;
+	s->last_ts_end = info->timestamp_end;
+	s->reported_discarded = info->events_discarded;
+	t->stats.packets++;
+	t->stats.bytes += info->packet_size;
+	return 0;
+}
+
+int sonde_ust_trace_consume(struct sonde_ust_trace *t, struct sonde_error *err)
+{
+	struct sonde_rb_packet pkt;
+	uint32_t cpu;
+	int n = 0;
+
+	for (cpu = 0; cpu < t->rb->ncpu; cpu++) {
+		while (sonde_rb_get(t->reader, cpu, &pkt)) {
+			struct sonde_ctfw_packet_info info = {
+				.stream_id = t->stream_class,
+				.stream_instance_id = cpu,
+				.cpu_id = cpu,
+				.timestamp_begin = pkt.ts_begin,
+				.timestamp_end = pkt.ts_end,
+				.content_size = pkt.content_size,
+				.packet_size = pkt.packet_size,
+				.packet_seq_num = pkt.seq,
+				.events_discarded = pkt.events_discarded,
+			};
+
+			/* A write error is kept and reported at the end; the
+			 * buffers keep being drained so the program is not
+			 * stalled, and the loss is counted. */
+			if (!t->write_error) {
+				t->write_error = write_packet(t, cpu, pkt.data,
+							      &info,
+							      &t->write_err);
+			}
+			if (t->write_error)
+				t->stats.packets_lost++;
+			sonde_rb_put(t->reader, cpu);
+			n++;
+		}
+	}
+	if (t->write_error) {
+		if (err)
+			*err = t->write_err;
+		return t->write_error;
+	}
+	return n;
+}
+
+void sonde_ust_trace_flush(struct sonde_ust_trace *t)
+{
+	uint32_t cpu;
+
+	for (cpu = 0; cpu < t->rb->ncpu; cpu++)
+		sonde_rb_flush(t->rb, cpu);
+}
+
+/* An empty packet carrying discards no packet reported yet. */
+static int report_discards(struct sonde_ust_trace *t, uint32_t cpu,
+			   uint64_t discarded, struct sonde_error *err)
+{
+	struct ust_stream *s = &t->streams[cpu];
+	uint8_t buf[SONDE_CTFW_PAGE_SIZE];
+	struct sonde_ctfw_cursor c;
+	uint64_t ts = s->any ? s->last_ts_end :
+			       sonde_clock_now(&t->rb->hdr->clock);
+	struct sonde_ctfw_packet_info info = {
+		.stream_id = t->stream_class,
+		.stream_instance_id = cpu,
+		.cpu_id = cpu,
+		.timestamp_begin = ts,
+		.timestamp_end = ts,
+		.packet_size = sizeof(buf),
+		.packet_seq_num = s->any ? s->last_seq + 1 : 0,
+		.events_discarded = discarded,
+	};
+	int rc;
+
+	sonde_ctfw_cursor_init(&c, buf, sizeof(buf), SONDE_CTFW_HOST_ORDER);
+	sonde_ctfw_packet_begin(&c, t->rb->uuid, &info);
+	rc = sonde_ctfw_packet_finish(&c, &info, err);
+	if (rc)
+		return rc;
+	info.content_size = SONDE_CTFW_PKT_HEADER_SIZE;
+	return write_packet(t, cpu, buf, &info, err);
+}
+
+int sonde_ust_trace_finish(struct sonde_ust_trace *t, bool writers_dead,
+			   struct sonde_ust_stats *stats,
+			   struct sonde_error *err)
+{
+	uint32_t cpu;
+	int rc = 0;
+
+	for (cpu = 0; cpu < t->rb->ncpu; cpu++) {
+		if (writers_dead)
+			sonde_rb_salvage(t->reader, cpu);
+		else
+			sonde_rb_flush(t->rb, cpu);
+	}
+	rc = sonde_ust_trace_consume(t, err);
+	if (rc < 0)
+		goto out;
+	rc = 0;
+	for (cpu = 0; cpu < t->rb->ncpu; cpu++) {
+		uint64_t d = sonde_rb_discarded(t->rb, cpu);
+		struct sonde_rb_reader_stats st;
+
+		t->stats.events_discarded += d;
+		sonde_rb_reader_stats(t->reader, cpu, &st);
+		t->stats.packets_lost += st.packets_lost + st.packets_corrupt;
+		if (d > t->streams[cpu].reported_discarded && !rc)
+			rc = report_discards(t, cpu, d, err);
+	}
+	if (!rc)
+		rc = sonde_ctfw_writer_flush_metadata(t->w, err);
+out:
+	if (stats)
+		*stats = t->stats;
+	return rc;
+}
+
+void sonde_ust_trace_free(struct sonde_ust_trace *t)
+{
+	uint32_t i;
+
+	if (!t)
+		return;
+	if (t->rb)
+		for (i = 0; i < t->rb->ncpu; i++) {
+			if (t->streams[i].fd >= 0)
+				close(t->streams[i].fd);
+			if (t->streams[i].index_fd >= 0)
+				close(t->streams[i].index_fd);
+		}
+	sonde_rb_reader_free(t->reader);
+	sonde_rb_retire(t->rb);
+	if (t->w)
+		sonde_ctfw_writer_close(t->w, NULL);
+	sonde_ctfw_trace_class_free(t->tc);
+	for (i = 0; i < t->name_count; i++)
+		free(t->names[i]);
+	free(t->names);
+	free(t->dir);
+	pthread_mutex_destroy(&t->lock);
+	free(t);
+}

@@ -1,0 +1,48 @@
+/*
+ * Between libsonde-ust's runtime (in every traced program) and whoever
+ * records: a sink is a mapped ring buffer set plus the policy that
+ * decides which events are enabled and with which ids.  The in-process
+ * session (local.c) and the session daemon's registration client attach
+ * one; a program records into at most one sink at a time.
+ */
+#ifndef SONDE_UST_INTERNAL_H
+#define SONDE_UST_INTERNAL_H
+
+#include <stdint.h>
+
+#include "ringbuf/ringbuf.h"
+#include "sonde/tracepoint.h"
+#include "sonde/ust.h"
+
+#define SONDE_UST_MAX_CONTEXTS 8
+
+struct sonde_ust_sink {
+	struct sonde_rb *rb;
+	enum sonde_ust_context contexts[SONDE_UST_MAX_CONTEXTS];
+	uint32_t context_count;
+	uint32_t context_size; /* set by sonde_ust_attach() */
+	/*
+	 * Called with the registry locked for every registered event when
+	 * the sink attaches and for every event registered later: returns
+	 * 1 and sets *id to record the event, 0 to leave it disabled.
+	 */
+	int (*enable)(void *arg, const struct sonde_tp_event *ev, uint32_t *id);
+	void *arg;
+};
+
+/* Bytes of the stream event context for these contexts. */
+uint32_t sonde_ust_context_size(const enum sonde_ust_context *ctx,
+				uint32_t count);
+
+/* SONDE_EINVAL if a sink is attached already. */
+SONDE_TP_EXPORT int sonde_ust_attach(struct sonde_ust_sink *sink,
+				     struct sonde_error *err);
+/*
+ * Disables every event and detaches the sink.  Writers already inside a
+ * probe may still be writing for a moment: the caller waits a grace
+ * period before its final flush and then retires the buffers with
+ * sonde_rb_retire(), never unmapping them under a writer.
+ */
+SONDE_TP_EXPORT void sonde_ust_detach(void);
+
+#endif

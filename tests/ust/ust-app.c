@@ -1,0 +1,162 @@
+/*
+ * Test program for libsonde-ust: records its own tracepoints with an
+ * in-process session and prints what it passed, one line per event, the
+ * way `sonde view` / babeltrace print payloads, for the test to compare.
+ *
+ * usage: ust-app OUTPUT MODE [options]
+ *   MODE fields     one event of every kind, with several values
+ *        threads N E     N threads x E fields:seq events
+ *        procs N E       N processes x E events (fork, per-UID buffers)
+ *        kill E          a forked child writes events; killed (SIGKILL)
+ *                        once it has written E, the parent stops
+ *        disabled        the events are not enabled (pattern mismatch)
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <pthread.h>
+
+#include "fields_tp.h"
+#include "sonde/ust.h"
+
+static void fields(void)
+{
+	int32_t a3[3] = { -1, 0, 2147483647 };
+	uint8_t bytes[4] = { 1, 2, 254, 255 };
+	int64_t s64[2] = { INT64_MIN, INT64_MAX };
+
+	sonde_tracepoint(fields, ints, -128, 255, -32768, 65535, INT32_MIN,
+			 UINT32_MAX, INT64_MIN, UINT64_MAX);
+	sonde_tracepoint(fields, ints, 1, 2, 3, 4, 5, 6, 7, 8);
+	sonde_tracepoint(fields, ints, -1, 0, -2, 0x1234, -3, 0xdeadbeef,
+			 -4, 0x0123456789abcdefull);
+	sonde_tracepoint(fields, floats, 1.5f, 3.25);
+	sonde_tracepoint(fields, floats, -0.0f, 1e300);
+	sonde_tracepoint(fields, texts, "hello", "abcdefgh", "sequence", 8);
+	sonde_tracepoint(fields, texts, "x", "ab\0\0\0\0\0", "seq", 2);
+	sonde_tracepoint(fields, texts, "with \"quotes\" and \\", "12345678",
+			 "", 0);
+	sonde_tracepoint(fields, texts, NULL, "nullstr\0", "z", 1);
+	sonde_tracepoint(fields, arrays, a3, bytes, 4, s64, 2);
+	sonde_tracepoint(fields, arrays, a3, bytes, 0, s64, 0);
+	sonde_tracepoint(fields, enums, 0, 1);
+	sonde_tracepoint(fields, enums, 15, 10);
+	sonde_tracepoint(fields, enums, 1, 19);
+	sonde_tracepoint(fields, empty);
+}
+
+struct worker {
+	uint32_t id, n;
+};
+
+static void *worker_main(void *p)
+{
+	struct worker *w = p;
+	uint32_t i;
+
+	for (i = 0; i < w->n; i++)
+		sonde_tracepoint(fields, seq, w->id, i);
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	struct sonde_ust_enabler all = { .pattern = "fields:*" };
+	struct sonde_ust_enabler none = { .pattern = "nothing:*" };
+	enum sonde_ust_context ctx[] = { SONDE_UST_CTX_VPID, SONDE_UST_CTX_VTID,
+					 SONDE_UST_CTX_PROCNAME,
+					 SONDE_UST_CTX_PTHREAD_ID };
+	struct sonde_ust_local_config cfg = {
+		.trace_name = "ust-app",
+		.enablers = &all,
+		.enabler_count = 1,
+		.subbuf_size = 16384,
+	};
+	struct sonde_ust_local *s = NULL;
+	struct sonde_ust_stats st;
+	struct sonde_error err = { 0 };
+	const char *mode;
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: ust-app OUTPUT MODE [N E]\n");
+		return 2;
+	}
+	cfg.output = argv[1];
+	mode = argv[2];
+	if (getenv("UST_APP_SUBBUF"))
+		cfg.subbuf_size = strtoull(getenv("UST_APP_SUBBUF"), NULL, 10);
+	if (getenv("UST_APP_CONTEXTS")) {
+		cfg.contexts = ctx;
+		cfg.context_count = 4;
+	}
+	if (!strcmp(mode, "disabled"))
+		cfg.enablers = &none;
+	if (sonde_ust_local_start(&cfg, &s, &err)) {
+		fprintf(stderr, "ust-app: %s\n", err.msg);
+		return 1;
+	}
+	if (!strcmp(mode, "fields") || !strcmp(mode, "disabled")) {
+		fields();
+	} else if (!strcmp(mode, "threads") && argc > 4) {
+		uint32_t n = (uint32_t)atoi(argv[3]), i;
+		pthread_t th[64];
+		struct worker w[64];
+
+		for (i = 0; i < n && i < 64; i++) {
+			w[i] = (struct worker){ i, (uint32_t)atoi(argv[4]) };
+			pthread_create(&th[i], NULL, worker_main, &w[i]);
+		}
+		for (i = 0; i < n && i < 64; i++)
+			pthread_join(th[i], NULL);
+	} else if (!strcmp(mode, "procs") && argc > 4) {
+		uint32_t n = (uint32_t)atoi(argv[3]), i;
+
+		for (i = 0; i < n; i++) {
+			if (fork() == 0) {
+				struct worker w = { i, (uint32_t)atoi(argv[4]) };
+
+				worker_main(&w);
+				_exit(0);
+			}
+		}
+		while (wait(NULL) > 0)
+			;
+	} else if (!strcmp(mode, "kill") && argc > 3) {
+		uint32_t n = (uint32_t)atoi(argv[3]), got = 0;
+		int fds[2];
+		pid_t pid;
+
+		if (pipe(fds))
+			return 1;
+		pid = fork();
+		if (pid == 0) {
+			uint32_t i;
+
+			for (i = 0;; i++) {
+				sonde_tracepoint(fields, seq, 0, i);
+				if (i + 1 == n && write(fds[1], &i, 4) != 4)
+					_exit(1);
+			}
+		}
+		if (read(fds[0], &got, 4) != 4)
+			return 1;
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	} else {
+		fprintf(stderr, "ust-app: unknown mode %s\n", mode);
+		return 2;
+	}
+	if (sonde_ust_local_stop(s, &st, &err)) {
+		fprintf(stderr, "ust-app: %s\n", err.msg);
+		return 1;
+	}
+	printf("discarded=%llu packets=%llu lost=%llu bytes=%llu\n",
+	       (unsigned long long)st.events_discarded,
+	       (unsigned long long)st.packets,
+	       (unsigned long long)st.packets_lost,
+	       (unsigned long long)st.bytes);
+	return 0;
+}
