@@ -85,12 +85,14 @@ struct sonde_tp_event {
 	uint32_t field_count;
 };
 
-/* A reserved event being written (probe functions only). */
+/* A reserved event being written (probe functions only): where its bytes
+ * go and the sub-buffer commit counter they are accounted to. */
 struct sonde_tp_ctx {
 	uint8_t *payload;
-	void *priv[2];
-	uint64_t priv_gen;
-	uint32_t priv_size;
+	uint64_t *commit;
+	uint64_t commit_end; /* the counter's value once the packet is full */
+	uint32_t size;
+	void *buffers;
 };
 
 #if defined(__GNUC__)
@@ -106,7 +108,18 @@ SONDE_TP_EXPORT void sonde_tp_unregister(struct sonde_tp_event *ev);
  * if tracing stopped meanwhile or the buffer is full (counted). */
 SONDE_TP_EXPORT uint8_t *sonde_tp_reserve(const struct sonde_tp_event *ev,
 					  size_t size, struct sonde_tp_ctx *ctx);
-SONDE_TP_EXPORT void sonde_tp_commit(struct sonde_tp_ctx *ctx);
+/* Wakes the consumer: the event completed its packet. */
+SONDE_TP_EXPORT void sonde_tp_packet_full(struct sonde_tp_ctx *ctx);
+
+/* Publishes the event (inline: one atomic add on the fast path). */
+static inline void sonde_tp_commit(struct sonde_tp_ctx *ctx)
+{
+	uint64_t old = __atomic_fetch_add(ctx->commit, ctx->size,
+					  __ATOMIC_RELEASE);
+
+	if (__builtin_expect(old + ctx->size == ctx->commit_end, 0))
+		sonde_tp_packet_full(ctx);
+}
 
 /* Call site ---------------------------------------------------------------- */
 

@@ -228,20 +228,14 @@ SONDE_TP_EXPORT uint8_t *sonde_tp_reserve(const struct sonde_tp_event *ev,
 	if (sink->context_count)
 		p = write_contexts(sink, p);
 	ctx->payload = p;
-	ctx->priv[0] = slot.commit;
-	ctx->priv[1] = sink->rb;
-	ctx->priv_gen = slot.gen_end;
-	ctx->priv_size = slot.size;
+	ctx->commit = slot.commit;
+	ctx->commit_end = slot.gen_end;
+	ctx->size = slot.size;
+	ctx->buffers = sink->rb;
 	return p;
 }
 
-SONDE_TP_EXPORT void sonde_tp_commit(struct sonde_tp_ctx *ctx)
+SONDE_TP_EXPORT void sonde_tp_packet_full(struct sonde_tp_ctx *ctx)
 {
-	struct sonde_rb_slot slot = {
-		.commit = ctx->priv[0],
-		.gen_end = ctx->priv_gen,
-		.size = ctx->priv_size,
-	};
-
-	sonde_rb_commit(ctx->priv[1], &slot);
+	sonde_rb_wake_consumer(ctx->buffers);
 }
