@@ -32,7 +32,7 @@ work=$(mktemp -d /tmp/sonde-ust-bench-XXXXXX)
 started_pid=
 cleanup() {
 	lttng destroy "ustbench$$" >/dev/null 2>&1
-	[ -n "$started_pid" ] && kill "$started_pid" 2>/dev/null
+	[ -n "$started_pid" ] && kill "$started_pid" 2>/dev/null && sleep 1
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -40,9 +40,12 @@ trap cleanup EXIT
 gcc -O2 -falign-loops=32 -I"$here" -o "$work/ust-lttng-bench" "$here/ust-lttng-bench.c" \
 	-llttng-ust -ldl -lpthread || { echo "error: cannot build the lttng-ust program"; exit 1; }
 
+# A root lttng-sessiond is machine-wide (/var/run/lttng): use the running
+# one (our session has a name of its own) or start one and stop it after.
 if ! lttng list >/dev/null 2>&1; then
-	lttng-sessiond --daemonize --no-kernel || { echo "error: lttng-sessiond did not start"; exit 1; }
-	started_pid=$(cat /var/run/lttng/lttng-sessiond.pid)
+	lttng-sessiond --daemonize --no-kernel --pidfile="$work/sessiond.pid" ||
+		{ echo "error: lttng-sessiond did not start"; exit 1; }
+	started_pid=$(cat "$work/sessiond.pid")
 fi
 
 consumerd_ticks() {
