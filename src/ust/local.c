@@ -21,7 +21,7 @@
 
 struct sonde_ust_local {
 	struct sonde_ust_trace *trace;
-	struct sonde_ust_sink sink;
+	struct sonde_ust_sink *sink; /* the registry's once detached */
 	struct sonde_ust_enabler *enablers;
 	size_t enabler_count;
 	pthread_t consumer;
@@ -131,25 +131,30 @@ int sonde_ust_local_start(const struct sonde_ust_local_config *cfg,
 		}
 		s->enabler_count = cfg->enabler_count;
 	}
+	s->sink = calloc(1, sizeof(*s->sink));
+	if (!s->sink) {
+		rc = sonde_error_set(err, SONDE_ENOMEM, "ust: out of memory");
+		goto fail;
+	}
 	rc = sonde_ust_trace_create(&tcfg, &s->trace, err);
 	if (rc)
 		goto fail;
-	s->sink.rb = sonde_ust_trace_rb(s->trace);
+	s->sink->rb = sonde_ust_trace_rb(s->trace);
 	for (i = 0; i < cfg->context_count; i++)
-		s->sink.contexts[i] = cfg->contexts[i];
-	s->sink.context_count = (uint32_t)cfg->context_count;
-	s->sink.enable = local_enable;
-	s->sink.arg = s;
+		s->sink->contexts[i] = cfg->contexts[i];
+	s->sink->context_count = (uint32_t)cfg->context_count;
+	s->sink->enable = local_enable;
+	s->sink->arg = s;
 	rc = pthread_create(&s->consumer, NULL, consumer_main, s);
 	if (rc) {
 		rc = sonde_error_set(err, SONDE_EIO, "ust: consumer thread: %s",
 				     strerror(rc));
 		goto fail;
 	}
-	rc = sonde_ust_attach(&s->sink, err);
+	rc = sonde_ust_attach(s->sink, err);
 	if (rc) {
 		__atomic_store_n(&s->stop, 1, __ATOMIC_RELEASE);
-		sonde_rb_wake_consumer(s->sink.rb);
+		sonde_rb_wake_consumer(s->sink->rb);
 		pthread_join(s->consumer, NULL);
 		goto fail;
 	}
@@ -157,6 +162,7 @@ int sonde_ust_local_start(const struct sonde_ust_local_config *cfg,
 	return 0;
 fail:
 	sonde_ust_trace_free(s->trace);
+	free(s->sink);
 	for (i = 0; i < s->enabler_count; i++)
 		free((char *)s->enablers[i].pattern);
 	free(s->enablers);
@@ -174,7 +180,7 @@ int sonde_ust_local_stop(struct sonde_ust_local *s,
 	sonde_ust_detach();
 	nanosleep(&grace, NULL);
 	__atomic_store_n(&s->stop, 1, __ATOMIC_RELEASE);
-	sonde_rb_wake_consumer(s->sink.rb);
+	sonde_rb_wake_consumer(s->sink->rb);
 	pthread_join(s->consumer, NULL);
 	/* After the grace period no writer is inside a probe any more: a
 	 * packet still incomplete belongs to a writer that died (a forked
@@ -189,6 +195,6 @@ int sonde_ust_local_stop(struct sonde_ust_local *s,
 	for (i = 0; i < s->enabler_count; i++)
 		free((char *)s->enablers[i].pattern);
 	free(s->enablers);
-	/* The sink stays allocated: a late probe may still read it. */
+	free(s);
 	return rc;
 }

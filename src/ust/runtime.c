@@ -18,6 +18,7 @@ static struct sonde_ust_registry {
 	struct sonde_tp_event **events;
 	size_t count, cap;
 	struct sonde_ust_sink *sink; /* read by writers without the lock */
+	struct sonde_ust_sink *retired; /* detached sinks, kept for late probes */
 	int32_t pid; /* cached vpid, reset in fork children */
 	bool atfork_done;
 } registry = { .lock = PTHREAD_MUTEX_INITIALIZER };
@@ -133,6 +134,10 @@ SONDE_TP_EXPORT void sonde_ust_detach(void)
 	for (i = 0; i < registry.count; i++)
 		__atomic_store_n(&registry.events[i]->enabled, 0,
 				 __ATOMIC_RELEASE);
+	if (registry.sink) {
+		registry.sink->retired_next = registry.retired;
+		registry.retired = registry.sink;
+	}
 	__atomic_store_n(&registry.sink, NULL, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&registry.lock);
 }

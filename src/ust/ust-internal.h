@@ -28,6 +28,7 @@ struct sonde_ust_sink {
 	 */
 	int (*enable)(void *arg, const struct sonde_tp_event *ev, uint32_t *id);
 	void *arg;
+	struct sonde_ust_sink *retired_next; /* registry's list after detach */
 };
 
 /* Bytes of the stream event context for these contexts. */
@@ -41,7 +42,9 @@ SONDE_TP_EXPORT int sonde_ust_attach(struct sonde_ust_sink *sink,
  * Disables every event and detaches the sink.  Writers already inside a
  * probe may still be writing for a moment: the caller waits a grace
  * period before its final flush and then retires the buffers with
- * sonde_rb_retire(), never unmapping them under a writer.
+ * sonde_rb_retire(), never unmapping them under a writer.  The sink
+ * (malloc'd) and its buffer handle then belong to the registry, which
+ * keeps them for late probes.
  */
 SONDE_TP_EXPORT void sonde_ust_detach(void);
 

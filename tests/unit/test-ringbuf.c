@@ -271,6 +271,7 @@ static void test_map(void)
 	sonde_rb_reader_create(a, &r, NULL);
 	ok(sonde_rb_get(r, 2, &pkt) == 1, "an event written through one mapping is read through the other");
 	sonde_rb_reader_free(r);
+	sonde_rb_unmap(b);
 	if (truncate(path, 4096) == 0)
 		ok(sonde_rb_map_path(path, &b, &err) == SONDE_EFORMAT,
 		   "a truncated file is refused");
