@@ -37,6 +37,7 @@ struct relay_stream {
 	int fd, idx_fd;
 	uint64_t written;               /* bytes in the file, whole or not */
 	uint64_t committed;             /* end of the last whole packet */
+	uint64_t indexed_end;           /* end of the last indexed packet */
 	uint64_t entries;               /* index entries in the .idx file */
 	uint32_t entry_size;            /* 56 (index 1.0) or 72 (1.1) */
 	bool has_beacon;

@@ -289,6 +289,29 @@ static void stream_close(struct relay_stream *s)
 	s->nhalves = 0;
 }
 
+/*
+ * The producer is gone before closing the stream: the file keeps only what
+ * a reader can use, the packets that got their index (or the whole
+ * metadata messages), so that its index still covers it exactly.
+ */
+static void stream_abort(struct relay_core *core, struct relay_stream *s)
+{
+	uint64_t keep = s->indexed ? s->indexed_end : s->committed;
+
+	if (s->closed)
+		return;
+	if (s->written != keep) {
+		if (ftruncate(s->fd, (off_t)keep))
+			core->cfg.log("stream %s of session %" PRIu64 ": truncate: %s",
+				      s->name, s->session->id, strerror(errno));
+		else
+			core->cfg.log("stream %s of session %" PRIu64 ": %" PRIu64 " bytes without their index dropped",
+				      s->name, s->session->id, s->written - keep);
+		s->written = s->committed = keep;
+	}
+	stream_close(s);
+}
+
 void relay_producer_free(struct relay_producer *p)
 {
 	struct relay_session *sess;
@@ -303,7 +326,7 @@ void relay_producer_free(struct relay_producer *p)
 					 p->peer);
 		sess->closed = true;
 		for (struct relay_stream *s = sess->streams; s; s = s->next)
-			stream_close(s);
+			stream_abort(p->core, s);
 		relay_session_unref(p->core, sess);
 	}
 	free(p);
@@ -415,6 +438,7 @@ static int commit_entry(struct relay_core *core, struct relay_stream *s,
 				       s->name, strerror(errno));
 	s->entries++;
 	s->seq_done = h->seq;
+	s->indexed_end = h->offset + h->bytes;
 	return 0;
 }
 
