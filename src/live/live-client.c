@@ -10,6 +10,7 @@
  * after that message, or has ended.
  */
 #include "sonde/live.h"
+#include "live/conn.h"
 #include "live/live-proto.h"
 
 #include <errno.h>
@@ -28,11 +29,6 @@
 #define PACKET_CHUNK (256u * 1024)
 #define DEFAULT_IO_TIMEOUT_MS 10000
 
-struct relay_conn {
-	int fd;
-	char name[300];          /* "HOST:PORT", for messages */
-	int timeout_ms;
-};
 
 struct live_session {
 	uint64_t id;
@@ -192,156 +188,14 @@ int sonde_live_url_parse(const char *text, struct sonde_live_url *out,
 	return ret;
 }
 
-/* Connection ---------------------------------------------------------------- */
-
-static int conn_open(struct relay_conn *c, const struct sonde_live_url *url,
-		     int timeout_ms, struct sonde_error *err)
-{
-	struct addrinfo hints = { 0 }, *res = NULL, *ai;
-	char port[8];
-	int gai, last_errno = ECONNREFUSED;
-
-	c->fd = -1;
-	c->timeout_ms = timeout_ms;
-	snprintf(c->name, sizeof(c->name), strchr(url->relay, ':') ?
-		 "[%s]:%u" : "%s:%u", url->relay, url->port);
-	snprintf(port, sizeof(port), "%u", url->port);
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	gai = getaddrinfo(url->relay, port, &hints, &res);
-	if (gai)
-		return sonde_error_set(err, SONDE_EIO, "relay %s: %s", c->name,
-				       gai_strerror(gai));
-	for (ai = res; ai; ai = ai->ai_next) {
-		struct pollfd pfd;
-		socklen_t len = sizeof(last_errno);
-		int fd = socket(ai->ai_family,
-				ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
-				ai->ai_protocol);
-
-		if (fd < 0) {
-			last_errno = errno;
-			continue;
-		}
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) && errno != EINPROGRESS) {
-			last_errno = errno;
-			close(fd);
-			continue;
-		}
-		pfd.fd = fd;
-		pfd.events = POLLOUT;
-		if (poll(&pfd, 1, timeout_ms) != 1) {
-			last_errno = ETIMEDOUT;
-			close(fd);
-			continue;
-		}
-		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &last_errno, &len) ||
-		    last_errno) {
-			close(fd);
-			continue;
-		}
-		c->fd = fd;
-		break;
-	}
-	freeaddrinfo(res);
-	if (c->fd < 0)
-		return sonde_error_set(err, SONDE_EIO,
-				       "cannot connect to relay %s: %s", c->name,
-				       strerror(last_errno));
-	/* Requests are small and answered at once: no Nagle delay. */
-	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
-	return 0;
-}
-
-static void conn_close(struct relay_conn *c)
-{
-	if (c->fd >= 0)
-		close(c->fd);
-	c->fd = -1;
-}
-
-/* Waits for the socket; a relay silent for the whole timeout is an error. */
-static int conn_wait(struct relay_conn *c, short events,
-		     struct sonde_error *err)
-{
-	struct pollfd pfd = { .fd = c->fd, .events = events };
-	int r;
-
-	do
-		r = poll(&pfd, 1, c->timeout_ms);
-	while (r < 0 && errno == EINTR);
-	if (r < 0)
-		return sonde_error_set(err, SONDE_EIO, "relay %s: poll: %s",
-				       c->name, strerror(errno));
-	if (!r)
-		return sonde_error_set(err, SONDE_EIO,
-				       "relay %s did not answer within %d ms",
-				       c->name, c->timeout_ms);
-	return 0;
-}
-
-static int conn_send(struct relay_conn *c, const uint8_t *buf, size_t len,
-		     struct sonde_error *err)
-{
-	while (len) {
-		ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EAGAIN) {
-			int ret = conn_wait(c, POLLOUT, err);
-
-			if (ret)
-				return ret;
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return sonde_error_set(err, SONDE_EIO,
-					       "relay %s: send: %s", c->name,
-					       strerror(errno));
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int conn_recv(struct relay_conn *c, void *dst, size_t len,
-		     struct sonde_error *err)
-{
-	uint8_t *buf = dst;
-
-	while (len) {
-		ssize_t n = recv(c->fd, buf, len, 0);
-
-		if (n < 0 && errno == EAGAIN) {
-			int ret = conn_wait(c, POLLIN, err);
-
-			if (ret)
-				return ret;
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return sonde_error_set(err, SONDE_EIO,
-					       "relay %s: receive: %s", c->name,
-					       strerror(errno));
-		if (!n)
-			return sonde_error_set(err, SONDE_EIO,
-					       "relay %s closed the connection",
-					       c->name);
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
+/* Live protocol over the connection ----------------------------------------- */
 
 static int conn_request(struct relay_conn *c, const struct sonde_live_request *req,
 			struct sonde_error *err)
 {
 	uint8_t buf[SONDE_LIVE_REQUEST_MAX];
 
-	return conn_send(c, buf, sonde_live_request_encode(req, buf), err);
+	return relay_conn_send(c, buf, sonde_live_request_encode(req, buf), err);
 }
 
 /* Prefixes a decoding failure with the relay's name. */
@@ -365,7 +219,7 @@ static int conn_handshake(struct relay_conn *c, struct sonde_error *err)
 	req.u.connect.type = SONDE_LIVE_CLIENT_COMMAND;
 	ret = conn_request(c, &req, err);
 	if (!ret)
-		ret = conn_recv(c, buf, sizeof(buf), err);
+		ret = relay_conn_recv(c, buf, sizeof(buf), err);
 	if (!ret)
 		ret = relay_error(c, sonde_live_connect_decode(buf, sizeof(buf),
 							       &reply, err), err);
@@ -393,7 +247,7 @@ static int conn_list(struct relay_conn *c, struct sonde_live_session **out,
 	*count = 0;
 	ret = conn_request(c, &req, err);
 	if (!ret)
-		ret = conn_recv(c, buf, SONDE_LIVE_COUNT_SIZE, err);
+		ret = relay_conn_recv(c, buf, SONDE_LIVE_COUNT_SIZE, err);
 	if (!ret)
 		ret = relay_error(c, sonde_live_count_decode(buf, 4, &n, err), err);
 	if (ret)
@@ -402,7 +256,7 @@ static int conn_list(struct relay_conn *c, struct sonde_live_session **out,
 	if (!list)
 		return sonde_error_set(err, SONDE_ENOMEM, "out of memory");
 	for (uint32_t i = 0; i < n; i++) {
-		ret = conn_recv(c, buf, sizeof(buf), err);
+		ret = relay_conn_recv(c, buf, sizeof(buf), err);
 		if (!ret)
 			ret = relay_error(c, sonde_live_session_decode(
 				SONDE_LIVE_VIEWER_MINOR, buf, sizeof(buf),
@@ -431,13 +285,13 @@ int sonde_live_list(const struct sonde_live_url *url,
 
 	*out = NULL;
 	*count = 0;
-	ret = conn_open(&c, url, DEFAULT_IO_TIMEOUT_MS, err);
+	ret = relay_conn_open(&c, url->relay, url->port, DEFAULT_IO_TIMEOUT_MS, err);
 	if (ret)
 		return ret;
 	ret = conn_handshake(&c, err);
 	if (!ret)
 		ret = conn_list(&c, &list, &n, err);
-	conn_close(&c);
+	relay_conn_close(&c);
 	if (ret)
 		return ret;
 	info = calloc(n ? n : 1, sizeof(*info));
@@ -561,7 +415,7 @@ static int read_streams(struct sonde_live_client *c, uint32_t count,
 	if (!buf)
 		return sonde_error_set(err, SONDE_ENOMEM, "out of memory");
 	for (uint32_t i = 0; i < count && !ret; i++) {
-		ret = conn_recv(&c->conn, buf, SONDE_LIVE_STREAM_SIZE, err);
+		ret = relay_conn_recv(&c->conn, buf, SONDE_LIVE_STREAM_SIZE, err);
 		if (!ret)
 			ret = relay_error(&c->conn, sonde_live_stream_decode(
 				buf, SONDE_LIVE_STREAM_SIZE, &rec, err), err);
@@ -584,7 +438,7 @@ static int get_new_streams(struct sonde_live_client *c,
 	ls->need_new_streams = false;
 	ret = conn_request(&c->conn, &req, err);
 	if (!ret)
-		ret = conn_recv(&c->conn, buf, sizeof(buf), err);
+		ret = relay_conn_recv(&c->conn, buf, sizeof(buf), err);
 	if (!ret)
 		ret = relay_error(&c->conn, sonde_live_new_streams_reply_decode(
 			buf, sizeof(buf), &reply, err), err);
@@ -660,7 +514,7 @@ static int get_metadata(struct sonde_live_client *c, struct live_trace *t,
 	for (;;) {
 		ret = conn_request(&c->conn, &req, err);
 		if (!ret)
-			ret = conn_recv(&c->conn, buf, sizeof(buf), err);
+			ret = relay_conn_recv(&c->conn, buf, sizeof(buf), err);
 		if (!ret)
 			ret = relay_error(&c->conn, sonde_live_metadata_reply_decode(
 				buf, sizeof(buf), &reply, err), err);
@@ -691,7 +545,7 @@ static int get_metadata(struct sonde_live_client *c, struct live_trace *t,
 			t->metadata = m;
 			t->metadata_cap = cap;
 		}
-		ret = conn_recv(&c->conn, t->metadata + t->metadata_len,
+		ret = relay_conn_recv(&c->conn, t->metadata + t->metadata_len,
 				(size_t)reply.len, err);
 		if (ret)
 			return ret;
@@ -801,7 +655,7 @@ static int fetch_packet(struct sonde_live_client *c, struct live_stream *s,
 		req.u.get_packet.len = (uint32_t)want;
 		ret = conn_request(&c->conn, &req, err);
 		if (!ret)
-			ret = conn_recv(&c->conn, buf, sizeof(buf), err);
+			ret = relay_conn_recv(&c->conn, buf, sizeof(buf), err);
 		if (!ret)
 			ret = relay_error(&c->conn, sonde_live_packet_reply_decode(
 				buf, sizeof(buf), &reply, err), err);
@@ -814,7 +668,7 @@ static int fetch_packet(struct sonde_live_client *c, struct live_stream *s,
 						       "relay %s: %u bytes of packet instead of %zu",
 						       c->conn.name, reply.len,
 						       want);
-			ret = conn_recv(&c->conn, s->packet + got, want, err);
+			ret = relay_conn_recv(&c->conn, s->packet + got, want, err);
 			if (ret)
 				return ret;
 			got += want;
@@ -869,7 +723,7 @@ static int get_next_index(struct sonde_live_client *c, struct live_stream *s,
 	req.u.id = s->id;
 	ret = conn_request(&c->conn, &req, err);
 	if (!ret)
-		ret = conn_recv(&c->conn, buf, sizeof(buf), err);
+		ret = relay_conn_recv(&c->conn, buf, sizeof(buf), err);
 	if (!ret)
 		ret = relay_error(&c->conn, sonde_live_index_decode(
 			buf, sizeof(buf), &s->index, err), err);
@@ -943,6 +797,28 @@ static bool blocks(const struct live_stream *s, bool have_best, int64_t key)
 	}
 }
 
+/* Ties go as in babeltrace2's muxer: trace, stream class id, stream
+ * instance id (the CPU), then the order the relay announced them in. */
+static bool before(const struct live_stream *a, const struct live_stream *b)
+{
+	const struct sonde_ctf_stream_class *ca, *cb;
+	uint64_t ia, ib;
+
+	if (a->key != b->key)
+		return a->key < b->key;
+	if (a->trace != b->trace)
+		return a->trace->ctf_trace_id < b->trace->ctf_trace_id;
+	ca = sonde_ctf_stream_class(a->s);
+	cb = sonde_ctf_stream_class(b->s);
+	if (ca && cb && ca->id != cb->id)
+		return ca->id < cb->id;
+	ia = sonde_ctf_stream_instance_id(a->s);
+	ib = sonde_ctf_stream_instance_id(b->s);
+	if (ia != ib)
+		return ia < ib;
+	return a->order < b->order;
+}
+
 static struct live_stream *earliest(struct sonde_live_client *c)
 {
 	struct live_stream *best = NULL;
@@ -950,9 +826,7 @@ static struct live_stream *earliest(struct sonde_live_client *c)
 	for (size_t i = 0; i < c->stream_count; i++) {
 		struct live_stream *s = c->streams[i];
 
-		if (s->state == HAS_MSG &&
-		    (!best || s->key < best->key ||
-		     (s->key == best->key && s->order < best->order)))
+		if (s->state == HAS_MSG && (!best || before(s, best)))
 			best = s;
 	}
 	return best;
@@ -1004,8 +878,7 @@ int sonde_live_next(struct sonde_live_client *c,
 			ret = query_stream(c, s, err);
 			if (ret)
 				return ret;
-			if (s->state == HAS_MSG &&
-			    (!best || s->key < best->key))
+			if (s->state == HAS_MSG && (!best || before(s, best)))
 				best = s;
 		}
 		if (c->refresh)
@@ -1058,7 +931,7 @@ static int attach(struct sonde_live_client *c, uint64_t id, bool from_now,
 				       SONDE_LIVE_SEEK_BEGINNING;
 	ret = conn_request(&c->conn, &req, err);
 	if (!ret)
-		ret = conn_recv(&c->conn, buf, sizeof(buf), err);
+		ret = relay_conn_recv(&c->conn, buf, sizeof(buf), err);
 	if (!ret)
 		ret = relay_error(&c->conn, sonde_live_attach_reply_decode(
 			buf, sizeof(buf), &reply, err), err);
@@ -1118,14 +991,15 @@ int sonde_live_open(const struct sonde_live_url *url,
 	c->url = *url;
 	ret = sonde_ctf_trace_set_create(&c->set, err);
 	if (!ret)
-		ret = conn_open(&c->conn, url, opts && opts->io_timeout_ms > 0 ?
+		ret = relay_conn_open(&c->conn, url->relay, url->port,
+				opts && opts->io_timeout_ms > 0 ?
 				opts->io_timeout_ms : DEFAULT_IO_TIMEOUT_MS, err);
 	if (!ret)
 		ret = conn_handshake(&c->conn, err);
 	if (!ret)
 		ret = conn_request(&c->conn, &req, err);
 	if (!ret)
-		ret = conn_recv(&c->conn, buf, sizeof(buf), err);
+		ret = relay_conn_recv(&c->conn, buf, sizeof(buf), err);
 	if (!ret)
 		ret = relay_error(&c->conn, sonde_live_create_status_decode(
 			buf, sizeof(buf), &status, err), err);
@@ -1181,10 +1055,10 @@ void sonde_live_close(struct sonde_live_client *c)
 		/* Old relays lack DETACH; a closed socket detaches too. */
 		c->conn.timeout_ms = 1000;
 		if (conn_request(&c->conn, &req, &ignored) ||
-		    conn_recv(&c->conn, buf, sizeof(buf), &ignored))
+		    relay_conn_recv(&c->conn, buf, sizeof(buf), &ignored))
 			break;
 	}
-	conn_close(&c->conn);
+	relay_conn_close(&c->conn);
 	for (size_t i = 0; i < c->stream_count; i++)
 		free_stream(c->streams[i]);
 	free(c->streams);
