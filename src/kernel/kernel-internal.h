@@ -120,6 +120,10 @@ bool kmap_is_syscall(const struct kmap_event *m);
 void kmap_lttng_name(const char *system, const char *event, char *out,
 		     size_t size);
 
+/* Makes field `i` a CTF string (a syscall's user-string argument, which
+ * only the eBPF backend reads). */
+void kmap_set_string(struct kmap_event *m, size_t i);
+
 /* Serializes one payload at the cursor (after the event header). */
 void kmap_encode(const struct kmap_event *m, const uint8_t *payload,
 		 uint32_t len, struct sonde_ctfw_cursor *c);
@@ -160,6 +164,7 @@ struct ksink_opts {
 	enum sonde_ctf_byte_order bo;
 	enum sonde_ctfw_header_type header;
 	uint32_t cpu;
+	uint32_t instance_base; /* stream_instance_id = base + cpu */
 	size_t packet_size;
 	/* file mode: the stream and index files (owned by the sink) */
 	int stream_fd, index_fd;

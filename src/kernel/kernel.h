@@ -25,11 +25,29 @@
 
 struct sonde_kernel_session;
 
+/* Who records the events the eBPF fast path knows (syscalls,
+ * sched_switch): eBPF when it loads (auto), or one forced; every other
+ * event goes through the ftrace instance. */
+enum sonde_kernel_backend {
+	SONDE_KERNEL_BACKEND_AUTO = 0,
+	SONDE_KERNEL_BACKEND_FTRACE,
+	SONDE_KERNEL_BACKEND_EBPF,
+};
+
 struct sonde_kernel_channel_config {
 	uint64_t subbuf_size;      /* bytes, power of two; 0 = default */
 	uint64_t num_subbuf;       /* 0 = default */
 	bool overwrite;            /* flight recorder; default discard */
 	uint64_t switch_timer_us;  /* close partial packets; 0 = off */
+	enum sonde_kernel_backend backend;
+};
+
+/* In-kernel filters of the eBPF backend, on the current task (0 or "" =
+ * off); the ftrace backend ignores them. */
+struct sonde_kernel_filter {
+	int32_t pid;		/* process (thread group) id */
+	uint64_t cgroup_id;	/* cgroup v2 id (inode of its directory) */
+	const char *comm;	/* process name, as in /proc/PID/comm */
 };
 
 struct sonde_kernel_config {
@@ -39,6 +57,7 @@ struct sonde_kernel_config {
 	bool snapshot_mode;        /* keep data in memory until snapshot */
 	struct sonde_kernel_channel_config channel;
 	const char *tracefs;       /* NULL = find or mount it */
+	struct sonde_kernel_filter filter;
 };
 
 struct sonde_kernel_stats {
@@ -86,6 +105,11 @@ int sonde_kernel_snapshot_record(struct sonde_kernel_session *s,
 
 void sonde_kernel_get_stats(const struct sonde_kernel_session *s,
 			    struct sonde_kernel_stats *st);
+
+/* "ebpf" or "ftrace"; for ftrace, `why` (may be NULL) says why eBPF is not
+ * used ("" when it was asked for). */
+const char *sonde_kernel_backend_name(const struct sonde_kernel_session *s,
+				      const char **why);
 
 /* Lists the kernel events available (lttng-modules names where mapped),
  * one callback per event; stops early if the callback returns non-zero. */

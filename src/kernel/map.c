@@ -671,6 +671,16 @@ static void compute_fixed_max(struct kmap_event *m)
 	}
 }
 
+void kmap_set_string(struct kmap_event *m, size_t i)
+{
+	if (i >= m->nfields)
+		return;
+	m->fields[i].kind = SONDE_CTFW_FIELD_STRING;
+	m->steps[i].op = KOP_STRING;
+	m->steps[i].src.size = 0; /* ftrace has the pointer only: "" */
+	compute_fixed_max(m);
+}
+
 bool kmap_is_syscall(const struct kmap_event *m)
 {
 	return m->syscall;

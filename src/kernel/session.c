@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kernel/bpf/kbpf.h"
 #include "kernel/kernel-internal.h"
 #include "kernel/kernel.h"
 
@@ -96,6 +97,9 @@ struct sonde_kernel_session {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	uint64_t flush_gen;
+
+	struct kbpf *bpf;     /* NULL: ftrace records everything */
+	char bpf_why[SONDE_ERROR_MSG_MAX]; /* why not, for sonde status */
 };
 
 static uint64_t now_mono(void)
@@ -306,6 +310,51 @@ static unsigned int count_cpus(const char *instance)
 
 /* Session lifecycle --------------------------------------------------------- */
 
+/* The eBPF fast path when it loads (or is asked for), else ftrace; the
+ * reason it is not used is kept for sonde status. */
+static int choose_backend(struct sonde_kernel_session *s,
+			  const struct sonde_kernel_config *cfg,
+			  struct sonde_error *err)
+{
+	struct kbpf_config bc = { 0 };
+	struct sonde_error why = { 0 };
+	enum sonde_kernel_backend want = cfg->channel.backend;
+
+	if (want == SONDE_KERNEL_BACKEND_FTRACE) {
+		s->bpf_why[0] = '\0';
+		return 0;
+	}
+	if (s->snapshot_mode || s->ch.overwrite) {
+		if (want == SONDE_KERNEL_BACKEND_EBPF)
+			return sonde_error_set(err, SONDE_EINVAL,
+					       "session %s: the eBPF backend "
+					       "cannot overwrite (snapshot and "
+					       "--overwrite need ftrace)",
+					       s->name);
+		snprintf(s->bpf_why, sizeof(s->bpf_why),
+			 "overwrite mode needs the ftrace ring buffer");
+		return 0;
+	}
+	bc.ring_bytes = s->ch.subbuf_size * s->ch.num_subbuf;
+	bc.own_tgid = (uint32_t)getpid();
+	bc.filter = cfg->filter;
+	if (kbpf_create(&bc, &s->bpf, &why) == 0)
+		return 0;
+	if (want == SONDE_KERNEL_BACKEND_EBPF)
+		return sonde_error_set(err, why.status, "session %s: %s",
+				       s->name, why.msg);
+	snprintf(s->bpf_why, sizeof(s->bpf_why), "%s", why.msg);
+	return 0;
+}
+
+const char *sonde_kernel_backend_name(const struct sonde_kernel_session *s,
+				      const char **why)
+{
+	if (why)
+		*why = s->bpf ? "" : s->bpf_why;
+	return s->bpf ? "ebpf" : "ftrace";
+}
+
 int sonde_kernel_session_create(const struct sonde_kernel_config *cfg,
 				struct sonde_kernel_session **out,
 				struct sonde_error *err)
@@ -404,6 +453,9 @@ int sonde_kernel_session_create(const struct sonde_kernel_config *cfg,
 		snprintf(path, sizeof(path), "%s/free_buffer", s->instance);
 		s->free_buffer_fd = open(path, O_WRONLY | O_CLOEXEC);
 	}
+	ret = choose_backend(s, cfg, err);
+	if (ret)
+		goto fail;
 	*out = s;
 	return 0;
 fail:
@@ -428,6 +480,7 @@ void sonde_kernel_session_destroy(struct sonde_kernel_session *s)
 		return;
 	if (s->started && !s->stopped)
 		sonde_kernel_stop(s, NULL);
+	kbpf_free(s->bpf);
 	if (s->consumers) {
 		for (i = 0; i < s->ncpus; i++)
 			ksink_free(s->consumers[i].sink);
@@ -544,8 +597,10 @@ static int load_event(struct sonde_kernel_session *s, const char *system,
 	snprintf(e->system, sizeof(e->system), "%s", system);
 	snprintf(e->name, sizeof(e->name), "%s", event);
 	ret = kmap_compile(&fmt, &e->map, err);
-	if (!ret && strcmp(system, "sched") == 0 &&
-	    strcmp(event, "sched_switch") == 0)
+	if (!ret && kbpf_handles(s->bpf, system, event))
+		kbpf_prepare(s->bpf, &fmt, e->map);
+	else if (!ret && strcmp(system, "sched") == 0 &&
+		 strcmp(event, "sched_switch") == 0)
 		ret = kswitch_repair_create(&fmt, &e->repair, err);
 	if (!ret && name_taken(s, kmap_name(e->map))) {
 		char alt[160];
@@ -602,13 +657,16 @@ static int enable_one(struct sonde_kernel_session *s, const char *system,
 
 	for (i = 0; i < s->ndeclared; i++)
 		if (strcmp(s->declared[i]->system, system) == 0 &&
-		    strcmp(s->declared[i]->name, event) == 0)
+		    strcmp(s->declared[i]->name, event) == 0) {
+			e = s->declared[i];
 			goto enable;
+		}
 	id = load_event(s, system, event, &e, err);
 	if (id < 0)
 		return id;
 	if (atomic_load(&s->events[id])) { /* same id, already known */
 		free_event(e);
+		e = atomic_load(&s->events[id]);
 		goto enable;
 	}
 	if (s->ndeclared == s->cap_declared) {
@@ -639,6 +697,9 @@ static int enable_one(struct sonde_kernel_session *s, const char *system,
 		atomic_store_explicit(&s->sched_switch, e,
 				      memory_order_release);
 enable:
+	if (kbpf_handles(s->bpf, system, event))
+		return kbpf_enable(s->bpf, system, event, e->map, &e->ctf_id,
+				   true, err);
 	if (strcmp(system, "sched") == 0 && strcmp(event, "sched_switch") == 0)
 		enable_idle_exit_markers(s);
 	snprintf(rel, sizeof(rel), "events/%s/%s/enable", system, event);
@@ -703,6 +764,21 @@ static bool pattern_matches(const char *pattern, const char *system,
 	return fnmatch(pattern, lttng, 0) == 0;
 }
 
+static int disable_bpf(struct sonde_kernel_session *s, const char *system,
+		       const char *event, struct sonde_error *err)
+{
+	size_t i;
+
+	for (i = 0; i < s->ndeclared; i++)
+		if (strcmp(s->declared[i]->system, system) == 0 &&
+		    strcmp(s->declared[i]->name, event) == 0)
+			return kbpf_enable(s->bpf, system, event,
+					   s->declared[i]->map,
+					   &s->declared[i]->ctf_id, false,
+					   err);
+	return 0;
+}
+
 static int match_visit(const char *system, const char *event, void *arg)
 {
 	struct match_ctx *m = arg;
@@ -712,6 +788,8 @@ static int match_visit(const char *system, const char *event, void *arg)
 	m->matched++;
 	if (m->enable) {
 		m->error = enable_one(m->s, system, event, m->err);
+	} else if (kbpf_handles(m->s->bpf, system, event)) {
+		m->error = disable_bpf(m->s, system, event, m->err);
 	} else {
 		char rel[512];
 
@@ -1195,6 +1273,20 @@ static void close_capture(struct consumer *c)
 	c->page = NULL;
 }
 
+static int start_bpf(struct sonde_kernel_session *s, struct sonde_error *err)
+{
+	struct kbpf_output o = { 0 };
+
+	o.dir = s->kernel_dir;
+	o.uuid = sonde_ctfw_trace_class_uuid(s->tc);
+	o.bo = sonde_ctfw_trace_class_byte_order(s->tc);
+	sonde_ctfw_trace_class_header_type(s->tc, 0, &o.header);
+	o.packet_size = (size_t)s->ch.subbuf_size;
+	o.instance_base = s->ncpus;
+	o.switch_timer_us = s->ch.switch_timer_us;
+	return kbpf_start(s->bpf, &o, err);
+}
+
 /* Start, or restart after a stop: the trace goes on in the same files. */
 int sonde_kernel_start(struct sonde_kernel_session *s, struct sonde_error *err)
 {
@@ -1255,6 +1347,13 @@ int sonde_kernel_start(struct sonde_kernel_session *s, struct sonde_error *err)
 	}
 	s->started = true;
 	s->stopped = false;
+	if (s->bpf) {
+		ret = start_bpf(s, err);
+		if (ret) {
+			sonde_kernel_stop(s, NULL);
+			return ret;
+		}
+	}
 	ret = writef(s, "tracing_on", "1", err);
 	if (ret) {
 		sonde_kernel_stop(s, NULL);
@@ -1285,6 +1384,8 @@ int sonde_kernel_stop(struct sonde_kernel_session *s, struct sonde_error *err)
 		return sonde_error_set(err, SONDE_EINVAL,
 				       "session %s: not started", s->name);
 	writef(s, "tracing_on", "0", NULL);
+	if (s->bpf)
+		ret = kbpf_stop(s->bpf, now_mono(), err);
 	for (i = 0; i < s->ncpus; i++) {
 		struct consumer *c = &s->consumers[i];
 
@@ -1410,6 +1511,7 @@ void sonde_kernel_get_stats(const struct sonde_kernel_session *s,
 			&s->consumers[i].switches_repaired,
 			memory_order_relaxed);
 	}
+	kbpf_add_stats(s->bpf, st);
 }
 
 struct list_ctx {

@@ -128,7 +128,7 @@ static void packet_open(struct ksink *k, uint64_t ts)
 	k->pending_lost = 0;
 	memset(&k->info, 0, sizeof(k->info));
 	k->info.stream_id = 0;
-	k->info.stream_instance_id = k->o.cpu;
+	k->info.stream_instance_id = k->o.instance_base + k->o.cpu;
 	k->info.cpu_id = k->o.cpu;
 	k->info.timestamp_begin = ts;
 	k->info.timestamp_end = ts;

@@ -10,7 +10,9 @@
  * -L: list the kernel events (lttng names) and exit;
  * -E: enabled after start (metadata appended); -T: switch timer;
  * -a: all syscalls; -S: snapshot mode, one snapshot per -S after the
- * command; -w: overwrite mode.  Prints "recorded=N discarded=N lost=N bytes=N repaired=N".
+ * command; -w: overwrite mode; -B ftrace|ebpf: force a backend; -C COMM,
+ * -P PID: eBPF filters.  Prints "backend=NAME why=REASON" then
+ * "recorded=N discarded=N lost=N bytes=N repaired=N".
  * Exits 77 when tracefs is unavailable (the tests skip).
  */
 #include <stdio.h>
@@ -45,7 +47,7 @@ int main(int argc, char **argv)
 	int restart = 0, nlate = 0, nev = 0, nsys = 0, nsnap = 0, all_sys = 0, ms = 0, opt, i, ret;
 
 	cfg.session_name = "test";
-	while ((opt = getopt(argc, argv, "o:e:E:s:aS:t:b:n:wN:T:LR")) != -1) {
+	while ((opt = getopt(argc, argv, "o:e:E:s:aS:t:b:n:wN:T:LRB:C:P:")) != -1) {
 		switch (opt) {
 		case 'o': cfg.output_dir = optarg; break;
 		case 'e': if (nev < 64) events[nev++] = optarg; break;
@@ -61,6 +63,14 @@ int main(int argc, char **argv)
 		case 'n': cfg.channel.num_subbuf = strtoull(optarg, NULL, 0); break;
 		case 'w': cfg.channel.overwrite = true; break;
 		case 'N': cfg.session_name = optarg; break;
+		case 'B':
+			cfg.channel.backend =
+				strcmp(optarg, "ebpf") == 0 ?
+					SONDE_KERNEL_BACKEND_EBPF :
+					SONDE_KERNEL_BACKEND_FTRACE;
+			break;
+		case 'C': cfg.filter.comm = optarg; break;
+		case 'P': cfg.filter.pid = atoi(optarg); break;
 		case 'L':
 			if (sonde_kernel_list_events(NULL, print_name, NULL,
 						     &err))
@@ -71,6 +81,12 @@ int main(int argc, char **argv)
 	}
 	if (sonde_kernel_session_create(&cfg, &s, &err))
 		return fail(&err);
+	{
+		const char *why;
+		const char *name = sonde_kernel_backend_name(s, &why);
+
+		printf("backend=%s why=%s\n", name, why);
+	}
 	for (i = 0; i < nev; i++)
 		if (sonde_kernel_enable_event(s, events[i], &err))
 			goto out;

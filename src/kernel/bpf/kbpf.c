@@ -1,0 +1,667 @@
+/*
+ * The eBPF fast path: loading and attaching the programs of kbpf.bpf.c,
+ * their per-syscall configuration, and the consumer that turns the
+ * records of the per-CPU ring buffers into CTF packets (see kbpf.h and
+ * docs/internals/ebpf.md).
+ *
+ * Threads: the session's (create, enable, start, stop, free) and, between
+ * start and stop, one consumer for every CPU's ring.  They share only the
+ * sinks' statistics (relaxed atomics in sink.c) and the stop word.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/types.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "kernel/bpf/kbpf-abi.h"
+#include "kernel/bpf/kbpf.h"
+#include "kernel/bpf/kbpf.skel.h"
+
+struct kbpf_syscall_nr {
+	const char *name;
+	int nr;
+};
+
+#include "kernel/bpf/syscall-nr.h"
+
+#define RING_MIN (64u * 1024u)
+#define POLL_MS_MAX 100
+
+struct kbpf_cpu {
+	struct kbpf *b;
+	unsigned int cpu;
+	struct ksink *sink;
+	uint64_t lost_seen;
+};
+
+struct syscall_slot {
+	struct kbpf_syscall cfg; /* ids filled in when pushed */
+	const uint32_t *entry_id, *exit_id;
+};
+
+struct kbpf {
+	struct kbpf_bpf *skel;
+	unsigned int ncpus;
+	uint64_t ring_bytes;
+	int *ring_fds;
+	struct ring_buffer *rb;
+	struct kbpf_cpu *cpus;
+	uint64_t *lost_values; /* one per possible CPU */
+	int epfd, wake_fd;
+
+	struct syscall_slot sys[KBPF_MAX_SYSCALLS];
+	const uint32_t *switch_id;
+	bool switch_on;
+	struct bpf_link *enter_link, *exit_link, *switch_link;
+
+	bool streams_open, started;
+	uint64_t switch_timer_us;
+	pthread_t thread;
+	_Atomic bool stop;
+	int thread_error;
+	struct sonde_error thread_err;
+};
+
+static uint64_t now_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* libbpf's messages (verifier logs) would go to the daemon's stderr; the
+ * reason of a failure reaches `sonde status` through errno instead. */
+static int libbpf_quiet(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	(void)level;
+	(void)fmt;
+	(void)ap;
+	return 0;
+}
+
+static int load_error(struct sonde_error *err, const char *what, int e)
+{
+	if (e == EPERM || e == EACCES)
+		return sonde_error_set(err, SONDE_EIO,
+				       "%s: permission denied (eBPF needs "
+				       "root, or CAP_BPF and CAP_PERFMON)",
+				       what);
+	return sonde_error_set(err, SONDE_EIO, "%s: %s", what, strerror(e));
+}
+
+static uint64_t ring_size(uint64_t bytes)
+{
+	uint64_t n = RING_MIN;
+
+	while (n < bytes && n < (1ull << 30))
+		n <<= 1;
+	return n;
+}
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct kbpf_cpu *c = ctx;
+	const struct kbpf_rec *r = data;
+	struct sonde_ctfw_cursor *cur;
+
+	if (!c->sink)
+		return 0;
+	if (size < sizeof(*r) || r->len > size - sizeof(*r)) {
+		ksink_discard(c->sink, 1);
+		return 0;
+	}
+	cur = ksink_event_begin(c->sink, r->id, r->ts, r->len, NULL);
+	if (!cur) {
+		ksink_discard(c->sink, 1);
+		return 0;
+	}
+	sonde_ctfw_put_bytes(cur, r + 1, r->len);
+	ksink_event_commit(c->sink, NULL);
+	return 0;
+}
+
+/* Events the programs could not reserve room for, counted per CPU in the
+ * kernel, become the packets' events_discarded as the ftrace path's do. */
+static void account_losses(struct kbpf *b)
+{
+	__u32 zero = 0;
+	unsigned int i;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(b->skel->maps.lost), &zero,
+				b->lost_values))
+		return;
+	for (i = 0; i < b->ncpus; i++) {
+		struct kbpf_cpu *c = &b->cpus[i];
+
+		if (b->lost_values[i] > c->lost_seen && c->sink) {
+			ksink_discard(c->sink, b->lost_values[i] - c->lost_seen);
+			c->lost_seen = b->lost_values[i];
+		}
+	}
+}
+
+static int cleanup_error(struct kbpf *b, int ret, struct sonde_error *err)
+{
+	kbpf_free(b);
+	return ret ? ret : sonde_error_set(err, SONDE_ENOMEM, "out of memory");
+}
+
+int kbpf_create(const struct kbpf_config *cfg, struct kbpf **out,
+		struct sonde_error *err)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct kbpf *b;
+	unsigned int i;
+	int n;
+
+	*out = NULL;
+	if (access("/sys/kernel/btf/vmlinux", R_OK) < 0)
+		return sonde_error_set(err, SONDE_EIO,
+				       "no kernel BTF (/sys/kernel/btf/vmlinux)");
+	n = libbpf_num_possible_cpus();
+	if (n <= 0)
+		return sonde_error_set(err, SONDE_EIO,
+				       "cannot count the possible CPUs");
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return sonde_error_set(err, SONDE_ENOMEM, "out of memory");
+	b->epfd = b->wake_fd = -1;
+	b->ncpus = (unsigned int)n;
+	b->ring_bytes = ring_size(cfg->ring_bytes);
+	b->ring_fds = malloc(b->ncpus * sizeof(*b->ring_fds));
+	b->cpus = calloc(b->ncpus, sizeof(*b->cpus));
+	b->lost_values = calloc(b->ncpus, sizeof(*b->lost_values));
+	if (!b->ring_fds || !b->cpus || !b->lost_values)
+		return cleanup_error(b, 0, err);
+	for (i = 0; i < b->ncpus; i++)
+		b->ring_fds[i] = -1;
+
+	libbpf_set_print(libbpf_quiet);
+	b->skel = kbpf_bpf__open();
+	if (!b->skel)
+		return cleanup_error(b, load_error(err, "eBPF programs: open",
+						   errno), err);
+	b->skel->rodata->own_tgid = cfg->own_tgid;
+	b->skel->rodata->filter_tgid = (uint32_t)cfg->filter.pid;
+	b->skel->rodata->filter_cgroup = cfg->filter.cgroup_id;
+	if (cfg->filter.comm)
+		strncpy((char *)b->skel->rodata->filter_comm, cfg->filter.comm,
+			sizeof(b->skel->rodata->filter_comm) - 1);
+	b->skel->rodata->wake_bytes = b->ring_bytes / 4;
+	/* The inner template's size need not match the rings': the kernel
+	 * compares only the type, key, value and flags of inner maps. */
+	if (bpf_map__set_max_entries(b->skel->maps.rings, b->ncpus))
+		return cleanup_error(b, load_error(err, "eBPF ring buffers",
+						   errno), err);
+	if (kbpf_bpf__load(b->skel))
+		return cleanup_error(b, load_error(err, "eBPF programs: load",
+						   errno), err);
+
+	b->epfd = epoll_create1(EPOLL_CLOEXEC);
+	b->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (b->epfd < 0 || b->wake_fd < 0 ||
+	    epoll_ctl(b->epfd, EPOLL_CTL_ADD, b->wake_fd, &ev) < 0)
+		return cleanup_error(b, load_error(err, "eBPF consumer", errno),
+				     err);
+	for (i = 0; i < b->ncpus; i++) {
+		int outer = bpf_map__fd(b->skel->maps.rings);
+		__u32 key = i;
+
+		b->cpus[i].b = b;
+		b->cpus[i].cpu = i;
+		b->ring_fds[i] = bpf_map_create(BPF_MAP_TYPE_RINGBUF,
+						"sonde_ring", 0, 0,
+						(uint32_t)b->ring_bytes, NULL);
+		if (b->ring_fds[i] < 0 ||
+		    bpf_map_update_elem(outer, &key, &b->ring_fds[i], BPF_ANY))
+			return cleanup_error(b, load_error(err,
+							   "eBPF ring buffer",
+							   errno), err);
+		if (!b->rb)
+			b->rb = ring_buffer__new(b->ring_fds[i], on_record,
+						 &b->cpus[i], NULL);
+		else if (ring_buffer__add(b->rb, b->ring_fds[i], on_record,
+					  &b->cpus[i]))
+			return cleanup_error(b, load_error(err,
+							   "eBPF ring buffer",
+							   errno), err);
+		if (!b->rb)
+			return cleanup_error(b, load_error(err,
+							   "eBPF ring buffer",
+							   errno), err);
+		/* Edge-triggered: a ring is "ready" while it holds any
+		 * data, but it wakes us only when a program forces it, at
+		 * the watermark (kbpf.bpf.c's submit). */
+		ev.events = EPOLLIN | EPOLLET;
+		if (epoll_ctl(b->epfd, EPOLL_CTL_ADD, b->ring_fds[i], &ev) < 0)
+			return cleanup_error(b, load_error(err, "eBPF consumer",
+							   errno), err);
+	}
+	*out = b;
+	return 0;
+}
+
+static void detach(struct bpf_link **l)
+{
+	if (*l) {
+		bpf_link__destroy(*l);
+		*l = NULL;
+	}
+}
+
+void kbpf_free(struct kbpf *b)
+{
+	unsigned int i;
+
+	if (!b)
+		return;
+	if (b->started)
+		kbpf_stop(b, now_mono(), NULL);
+	detach(&b->enter_link);
+	detach(&b->exit_link);
+	detach(&b->switch_link);
+	ring_buffer__free(b->rb);
+	for (i = 0; b->cpus && i < b->ncpus; i++)
+		ksink_free(b->cpus[i].sink);
+	for (i = 0; b->ring_fds && i < b->ncpus; i++)
+		if (b->ring_fds[i] >= 0)
+			close(b->ring_fds[i]);
+	if (b->epfd >= 0)
+		close(b->epfd);
+	if (b->wake_fd >= 0)
+		close(b->wake_fd);
+	kbpf_bpf__destroy(b->skel);
+	free(b->ring_fds);
+	free(b->cpus);
+	free(b->lost_values);
+	free(b);
+}
+
+/* Events ------------------------------------------------------------------- */
+
+/* The syscall number of a syscalls:sys_enter_X / sys_exit_X event, -1 if
+ * this build does not know it (the event then goes through ftrace). */
+static int syscall_nr(const char *name)
+{
+	static const char *const aliases[][2] = {
+		{ "umount", "umount2" },
+		{ "sendfile64", "sendfile" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
+		if (strcmp(name, aliases[i][0]) == 0)
+			name = aliases[i][1];
+	for (i = 0; i < sizeof(kbpf_syscall_nrs) / sizeof(kbpf_syscall_nrs[0]);
+	     i++)
+		if (strcmp(kbpf_syscall_nrs[i].name, name) == 0)
+			return kbpf_syscall_nrs[i].nr < KBPF_MAX_SYSCALLS ?
+				       kbpf_syscall_nrs[i].nr :
+				       -1;
+	/* SYSCALL_DEFINE(newstat...) is __NR_stat */
+	if (strncmp(name, "new", 3) == 0)
+		return syscall_nr(name + 3);
+	return -1;
+}
+
+/* -1: not a syscall event; else the number, *entry set. */
+static int syscall_of(const char *system, const char *event, bool *entry)
+{
+	if (strcmp(system, "syscalls") != 0)
+		return -1;
+	if (strncmp(event, "sys_enter_", 10) == 0) {
+		*entry = true;
+		return syscall_nr(event + 10);
+	}
+	if (strncmp(event, "sys_exit_", 9) == 0) {
+		*entry = false;
+		return syscall_nr(event + 9);
+	}
+	return -1;
+}
+
+bool kbpf_handles(const struct kbpf *b, const char *system,
+		  const char *event)
+{
+	bool entry;
+
+	if (!b)
+		return false;
+	if (strcmp(system, "sched") == 0 && strcmp(event, "sched_switch") == 0)
+		return true;
+	return syscall_of(system, event, &entry) >= 0;
+}
+
+/* lttng-modules records these `char *` arguments as user strings. */
+static bool is_user_string(const struct kfmt_field *f)
+{
+	static const char *const names[] = {
+		"filename", "pathname", "oldname", "newname", "path", "name",
+		"specialfile", "library", "dev_name", "dir_name", "type",
+		"uname", "name_user",
+	};
+	size_t i;
+
+	if (strcmp(f->type, "const char *") != 0 &&
+	    strcmp(f->type, "char *") != 0)
+		return false;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(f->name, names[i]) == 0)
+			return true;
+	return false;
+}
+
+void kbpf_prepare(const struct kbpf *b, const struct kfmt_event *fmt,
+		  struct kmap_event *m)
+{
+	unsigned int strings = 0;
+	size_t out = 0;
+	uint32_t i;
+	bool entry;
+
+	if (!b || syscall_of(fmt->system, fmt->name, &entry) < 0 || !entry)
+		return;
+	/* map.c keeps every argument in order and drops __syscall_nr */
+	for (i = 0; i < fmt->nr_fields; i++) {
+		const struct kfmt_field *f = &fmt->fields[i];
+
+		if (strcmp(f->name, "__syscall_nr") == 0)
+			continue;
+		if (is_user_string(f) && strings < KBPF_MAX_STRINGS) {
+			kmap_set_string(m, out);
+			strings++;
+		}
+		out++;
+	}
+}
+
+static int push_syscall(struct kbpf *b, unsigned int nr,
+			struct sonde_error *err)
+{
+	struct syscall_slot *s = &b->sys[nr];
+	struct kbpf_syscall v = s->cfg;
+	__u32 key = nr;
+
+	v.entry_id = s->entry_id ? *s->entry_id : 0;
+	v.exit_id = s->exit_id ? *s->exit_id : 0;
+	if (bpf_map_update_elem(bpf_map__fd(b->skel->maps.syscalls), &key, &v,
+				BPF_ANY))
+		return load_error(err, "eBPF syscall table", errno);
+	return 0;
+}
+
+static int attach(struct bpf_program *p, struct bpf_link **l,
+		  struct sonde_error *err)
+{
+	if (*l)
+		return 0;
+	*l = bpf_program__attach(p);
+	if (!*l)
+		return load_error(err, bpf_program__name(p), errno);
+	return 0;
+}
+
+static bool any_syscall(const struct kbpf *b)
+{
+	unsigned int i;
+
+	for (i = 0; i < KBPF_MAX_SYSCALLS; i++)
+		if (b->sys[i].cfg.entry_on || b->sys[i].cfg.exit_on)
+			return true;
+	return false;
+}
+
+/* Attaches what the enabled events need, detaches the rest: an unused
+ * syscall tracepoint would still slow every syscall of the machine. */
+static int attach_needed(struct kbpf *b, struct sonde_error *err)
+{
+	int ret = 0;
+
+	if (b->switch_on && b->switch_id) {
+		b->skel->bss->sched_switch_id = *b->switch_id;
+		ret = attach(b->skel->progs.kbpf_sched_switch, &b->switch_link,
+			     err);
+	} else {
+		detach(&b->switch_link);
+	}
+	if (!ret && any_syscall(b)) {
+		ret = attach(b->skel->progs.kbpf_sys_enter, &b->enter_link,
+			     err);
+		if (!ret)
+			ret = attach(b->skel->progs.kbpf_sys_exit,
+				     &b->exit_link, err);
+	} else if (!ret) {
+		detach(&b->enter_link);
+		detach(&b->exit_link);
+	}
+	return ret;
+}
+
+int kbpf_enable(struct kbpf *b, const char *system, const char *event,
+		const struct kmap_event *m, const uint32_t *ctf_id, bool on,
+		struct sonde_error *err)
+{
+	struct syscall_slot *s;
+	bool entry;
+	int nr, ret;
+
+	if (strcmp(system, "sched") == 0 && strcmp(event, "sched_switch") == 0) {
+		b->switch_id = ctf_id;
+		b->switch_on = on;
+		return b->started ? attach_needed(b, err) : 0;
+	}
+	nr = syscall_of(system, event, &entry);
+	if (nr < 0)
+		return sonde_error_set(err, SONDE_EINVAL,
+				       "%s:%s: not an eBPF event", system,
+				       event);
+	s = &b->sys[nr];
+	if (entry) {
+		const struct sonde_ctfw_field *f;
+		size_t count, i;
+
+		f = kmap_fields(m, &count);
+		if (count > KBPF_MAX_ARGS)
+			return sonde_error_set(err, SONDE_EINVAL,
+					       "%s: %zu arguments", event,
+					       count);
+		s->cfg.nargs = (uint8_t)count;
+		s->cfg.strings = 0;
+		for (i = 0; i < count; i++) {
+			if (f[i].kind == SONDE_CTFW_FIELD_STRING) {
+				s->cfg.size[i] = KBPF_ARG_STRING;
+				s->cfg.strings = 1;
+			} else {
+				s->cfg.size[i] = f[i].integer.size / 8;
+			}
+		}
+		s->entry_id = ctf_id;
+		s->cfg.entry_on = on;
+	} else {
+		s->exit_id = ctf_id;
+		s->cfg.exit_on = on;
+	}
+	if (!b->started)
+		return 0;
+	ret = push_syscall(b, (unsigned int)nr, err);
+	return ret ? ret : attach_needed(b, err);
+}
+
+/* Consumer ------------------------------------------------------------------ */
+
+static void *consumer_main(void *arg)
+{
+	struct kbpf *b = arg;
+	uint64_t last_flush = now_mono();
+	int timeout = POLL_MS_MAX;
+	unsigned int i;
+
+	if (b->switch_timer_us && b->switch_timer_us / 1000 < POLL_MS_MAX)
+		timeout = b->switch_timer_us < 1000 ?
+				  1 :
+				  (int)(b->switch_timer_us / 1000);
+	for (;;) {
+		struct epoll_event ev[8];
+		bool stop;
+
+		if (epoll_wait(b->epfd, ev, 8, timeout) < 0 && errno != EINTR) {
+			b->thread_error = load_error(&b->thread_err,
+						     "eBPF consumer: epoll",
+						     errno);
+			break;
+		}
+		stop = atomic_load(&b->stop);
+		if (ring_buffer__consume(b->rb) < 0) {
+			b->thread_error = sonde_error_set(&b->thread_err,
+							  SONDE_EIO,
+							  "eBPF consumer: "
+							  "corrupt ring");
+			break;
+		}
+		account_losses(b);
+		if (stop)
+			break;
+		if (b->switch_timer_us &&
+		    now_mono() - last_flush >= b->switch_timer_us * 1000) {
+			for (i = 0; i < b->ncpus; i++)
+				ksink_flush(b->cpus[i].sink,
+					    ksink_last_ts(b->cpus[i].sink),
+					    NULL);
+			last_flush = now_mono();
+		}
+	}
+	return NULL;
+}
+
+/* Start and stop -------------------------------------------------------------- */
+
+static int open_streams(struct kbpf *b, const struct kbpf_output *o,
+			struct sonde_error *err)
+{
+	char path[1400];
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < b->ncpus; i++) {
+		struct ksink_opts so = { 0 };
+
+		so.uuid = o->uuid;
+		so.bo = o->bo;
+		so.header = o->header;
+		so.cpu = i;
+		so.instance_base = o->instance_base;
+		so.packet_size = o->packet_size;
+		snprintf(path, sizeof(path), "%s/ebpf_%u", o->dir, i);
+		so.stream_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC |
+						  O_CLOEXEC,
+				    0644);
+		if (so.stream_fd < 0)
+			return load_error(err, path, errno);
+		snprintf(path, sizeof(path), "%s/index/ebpf_%u.idx", o->dir, i);
+		so.index_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC |
+						 O_CLOEXEC,
+				   0644);
+		if (so.index_fd < 0) {
+			ret = load_error(err, path, errno);
+			close(so.stream_fd);
+			return ret;
+		}
+		ret = ksink_create(&so, &b->cpus[i].sink, err);
+		if (ret)
+			return ret;
+	}
+	b->streams_open = true;
+	return 0;
+}
+
+int kbpf_start(struct kbpf *b, const struct kbpf_output *o,
+	       struct sonde_error *err)
+{
+	unsigned int i;
+	int ret;
+
+	if (b->started)
+		return 0;
+	if (!b->streams_open) {
+		ret = open_streams(b, o, err);
+		if (ret)
+			return ret;
+	}
+	b->switch_timer_us = o->switch_timer_us;
+	for (i = 0; i < KBPF_MAX_SYSCALLS; i++) {
+		if (!b->sys[i].cfg.entry_on && !b->sys[i].cfg.exit_on)
+			continue;
+		ret = push_syscall(b, i, err);
+		if (ret)
+			return ret;
+	}
+	atomic_store(&b->stop, false);
+	b->thread_error = 0;
+	if (pthread_create(&b->thread, NULL, consumer_main, b))
+		return sonde_error_set(err, SONDE_EIO,
+				       "eBPF consumer: cannot start a thread");
+	b->started = true;
+	ret = attach_needed(b, err);
+	if (ret)
+		kbpf_stop(b, now_mono(), NULL);
+	return ret;
+}
+
+int kbpf_stop(struct kbpf *b, uint64_t end, struct sonde_error *err)
+{
+	unsigned int i;
+	int ret = 0;
+
+	if (!b->started)
+		return 0;
+	detach(&b->enter_link);
+	detach(&b->exit_link);
+	detach(&b->switch_link);
+	atomic_store(&b->stop, true);
+	eventfd_write(b->wake_fd, 1);
+	pthread_join(b->thread, NULL);
+	eventfd_read(b->wake_fd, &(eventfd_t){ 0 });
+	b->started = false;
+	if (b->thread_error) {
+		ret = b->thread_error;
+		if (err)
+			*err = b->thread_err;
+	}
+	for (i = 0; i < b->ncpus; i++) {
+		int r = ksink_close(b->cpus[i].sink, end, err);
+
+		if (r && !ret)
+			ret = r;
+	}
+	return ret;
+}
+
+void kbpf_add_stats(const struct kbpf *b, struct sonde_kernel_stats *st)
+{
+	unsigned int i;
+
+	for (i = 0; b && i < b->ncpus; i++) {
+		struct ksink_stats k;
+
+		if (!b->cpus[i].sink)
+			continue;
+		ksink_get_stats(b->cpus[i].sink, &k);
+		st->events_recorded += k.events;
+		st->events_discarded += k.discarded;
+		st->packets_lost += k.packets_lost;
+		st->bytes_written += k.bytes;
+	}
+}
