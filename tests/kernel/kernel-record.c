@@ -86,6 +86,7 @@ int main(int argc, char **argv)
 		const char *name = sonde_kernel_backend_name(s, &why);
 
 		printf("backend=%s why=%s\n", name, why);
+		fflush(stdout); /* tells a test the session exists */
 	}
 	for (i = 0; i < nev; i++)
 		if (sonde_kernel_enable_event(s, events[i], &err))

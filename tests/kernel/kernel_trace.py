@@ -23,6 +23,9 @@ WORKLOAD = os.path.join(BUILD, "tests", "kernel", "kernel-workload")
 SONDE = os.path.join(BUILD, "src", "bin", "sonde", "sonde")
 TRACEFS = "/sys/kernel/tracing"
 ENV = dict(os.environ, TZ="UTC")
+# The backend of the syscall and sched_switch events (meson registers the
+# tests once per backend); every other event goes through ftrace anyway.
+BACKEND = os.environ.get("SONDE_TEST_BACKEND", "ftrace")
 
 
 class Failure(Exception):
@@ -44,7 +47,7 @@ def record(out, args, name="t%d" % os.getpid(), stall=False):
     """kernel-record; with `stall`, its consumer threads are frozen
     (SIGSTOP; the workload, a child, keeps running) for 0.5 s shortly after
     it starts, so that small buffers overflow whatever the machine's load."""
-    p = subprocess.Popen([RECORD, "-N", name, "-o", out] + args,
+    p = subprocess.Popen([RECORD, "-N", name, "-o", out, "-B", BACKEND] + args,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          text=True, env=ENV)
     if stall:
@@ -56,6 +59,9 @@ def record(out, args, name="t%d" % os.getpid(), stall=False):
     r = subprocess.CompletedProcess(p.args, p.returncode, stdout, stderr)
     if r.returncode == 77:
         print("tracefs unavailable: %s" % r.stderr.strip())
+        sys.exit(77)
+    if BACKEND == "ebpf" and r.returncode != 0 and "eBPF" in r.stderr:
+        print("eBPF unavailable: %s" % r.stderr.strip())
         sys.exit(77)
     if r.returncode != 0:
         raise Failure("kernel-record failed: %s" % r.stderr.strip())
@@ -274,6 +280,12 @@ def test_losses(tmp):
           % (told, st["discarded"]))
     check(len(b1.stdout.splitlines()) == st["recorded"],
           "recorded events all readable")
+    if BACKEND == "ebpf":
+        r = run([RECORD, "-N", "w%d" % os.getpid(), "-o",
+                 os.path.join(tmp, "w"), "-B", "ebpf", "-w", "-a"])
+        check(r.returncode == 1 and "cannot overwrite" in r.stderr,
+              "eBPF with overwrite: a clear error (%s)" % r.stderr.strip())
+        return
     # overwrite mode: the kernel overwrites old sub-buffers; the gap shows
     # as skipped packet sequence numbers at the page that saw it
     out = os.path.join(tmp, "w")

@@ -160,21 +160,16 @@ static __always_inline int enter_ints(void *ring, const struct kbpf_syscall *sc,
 	return 0;
 }
 
-/* Some argument is a user string (a path, a name): read as lttng-modules
- * records it, truncated to KBPF_STRING_MAX, "" if it cannot be read. */
-static __always_inline int enter_strings(void *ring,
-					 const struct kbpf_syscall *sc,
-					 const __u64 *a, __u64 ts)
+/* Writes the arguments of a syscall with user strings (paths, names) at
+ * `p`, as lttng-modules records them: each string truncated to
+ * KBPF_STRING_MAX, "" if it cannot be read.  Returns the payload size. */
+static __always_inline __u64 put_string_args(__u8 *p,
+					     const struct kbpf_syscall *sc,
+					     const __u64 *a)
 {
-	__u32 size = sizeof(struct kbpf_rec) + KBPF_STRING_PAYLOAD + 8;
-	struct kbpf_rec *r = reserve(ring, size);
-	__u8 *p;
-	__u32 off = 0;
+	__u64 off = 0;
 	int i;
 
-	if (!r)
-		return 0;
-	p = (__u8 *)(r + 1);
 #pragma unroll
 	for (i = 0; i < KBPF_MAX_ARGS; i++) {
 		long n;
@@ -198,10 +193,67 @@ static __always_inline int enter_strings(void *ring,
 			off += sc->size[i] & 15;
 		}
 	}
+	return off;
+}
+
+/* Records with strings are built in a per-CPU scratch record and copied
+ * at their exact size: reserving the largest possible one (~840 bytes)
+ * for every openat filled the rings during a statedump.  `busy` guards
+ * the scratch against a program that interrupts or preempts this one
+ * on the same CPU, which then reserves the largest size instead. */
+struct scratch {
+	__u32 busy;
+	__u32 pad;
+	struct kbpf_rec rec;
+	__u8 payload[KBPF_STRING_PAYLOAD + 8];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} scratch SEC(".maps");
+
+static __always_inline int enter_strings(void *ring,
+					 const struct kbpf_syscall *sc,
+					 const __u64 *a, __u64 ts)
+{
+	__u32 zero = 0, max = sizeof(struct kbpf_rec) + KBPF_STRING_PAYLOAD + 8;
+	__u64 len, size; /* 64-bit: a 32-bit copy would lose the bound */
+	struct scratch *x = bpf_map_lookup_elem(&scratch, &zero);
+	struct kbpf_rec *r;
+	__u64 avail;
+
+	if (x && !x->busy) {
+		x->busy = 1;
+		x->rec.ts = ts;
+		x->rec.id = sc->entry_id;
+		len = put_string_args(x->payload, sc, a);
+		/* clang knows len's bound, the verifier does not: keep the
+		 * check */
+		barrier_var(len);
+		if (len > KBPF_STRING_PAYLOAD)
+			len = KBPF_STRING_PAYLOAD;
+		x->rec.len = (__u32)len;
+		size = sizeof(struct kbpf_rec) + len;
+		avail = bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA) + size + 8;
+		if (bpf_ringbuf_output(ring, &x->rec, size,
+				       avail >= wake_bytes &&
+						       avail < wake_bytes + size + 8 ?
+					       BPF_RB_FORCE_WAKEUP :
+					       BPF_RB_NO_WAKEUP))
+			count_loss();
+		x->busy = 0;
+		return 0;
+	}
+	r = reserve(ring, max);
+	if (!r)
+		return 0;
 	r->ts = ts;
 	r->id = sc->entry_id;
-	r->len = off;
-	submit(ring, r, size);
+	r->len = (__u32)put_string_args((__u8 *)(r + 1), sc, a);
+	submit(ring, r, max);
 	return 0;
 }
 

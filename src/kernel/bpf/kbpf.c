@@ -94,10 +94,14 @@ static int libbpf_quiet(enum libbpf_print_level level, const char *fmt,
 
 static int load_error(struct sonde_error *err, const char *what, int e)
 {
-	if (e == EPERM || e == EACCES)
+	if (e == EPERM)
 		return sonde_error_set(err, SONDE_EIO,
 				       "%s: permission denied (eBPF needs "
 				       "root, or CAP_BPF and CAP_PERFMON)",
+				       what);
+	if (e == EACCES) /* the verifier's answer */
+		return sonde_error_set(err, SONDE_EIO,
+				       "%s: refused by this kernel's verifier",
 				       what);
 	return sonde_error_set(err, SONDE_EIO, "%s: %s", what, strerror(e));
 }
