@@ -85,7 +85,8 @@ enum sonde_ctl_tag {
 	SONDE_CTL_T_CHANNEL_REC = 24,   /* record: one channel; repeats */
 	SONDE_CTL_T_EVENT_REC = 25,     /* record: one enabled event; repeats */
 	SONDE_CTL_T_NAME = 26,          /* str: an available kernel event; repeats */
-	SONDE_CTL_TAG_END = 27,
+	SONDE_CTL_T_SWITCHES_REPAIRED = 27, /* u64: sched_switch the kernel omitted */
+	SONDE_CTL_TAG_END = 28,
 };
 
 struct sonde_ctl_rec;

@@ -167,6 +167,8 @@ static void put_session_details(struct sonde_ctl_writer *w,
 	sonde_ctl_put_u64(w, SONDE_CTL_T_EVENTS_DISCARDED, st.events_discarded);
 	sonde_ctl_put_u64(w, SONDE_CTL_T_PACKETS_LOST, st.packets_lost);
 	sonde_ctl_put_u64(w, SONDE_CTL_T_BYTES_WRITTEN, st.bytes_written);
+	sonde_ctl_put_u64(w, SONDE_CTL_T_SWITCHES_REPAIRED,
+			  st.switches_repaired);
 	if (ch) {
 		sonde_ctl_rec_begin(w, SONDE_CTL_T_CHANNEL_REC);
 		sonde_ctl_put_str(w, SONDE_CTL_T_CHANNEL, ch->name);

@@ -62,7 +62,8 @@ void print_session_details(const struct sonde_ctl_rec *s)
 {
 	const char *name = sonde_ctl_get_str(s, SONDE_CTL_T_SESSION);
 	const char *output = sonde_ctl_get_str(s, SONDE_CTL_T_OUTPUT);
-	uint64_t recorded = 0, discarded = 0, lost = 0, bytes = 0, v;
+	uint64_t recorded = 0, discarded = 0, lost = 0, bytes = 0, repaired = 0,
+		 v;
 	bool snapshot = sonde_ctl_get_bool(s, SONDE_CTL_T_SNAPSHOT, false);
 	const struct sonde_ctl_rec *ch = NULL;
 
@@ -70,6 +71,7 @@ void print_session_details(const struct sonde_ctl_rec *s)
 	sonde_ctl_get_u64(s, SONDE_CTL_T_EVENTS_DISCARDED, &discarded);
 	sonde_ctl_get_u64(s, SONDE_CTL_T_PACKETS_LOST, &lost);
 	sonde_ctl_get_u64(s, SONDE_CTL_T_BYTES_WRITTEN, &bytes);
+	sonde_ctl_get_u64(s, SONDE_CTL_T_SWITCHES_REPAIRED, &repaired);
 	printf("Recording session %s: [%s]%s\n", name ? name : "?", activity(s),
 	       snapshot ? " snapshot" : "");
 	printf("    Trace output: %s\n", output ? output : "?");
@@ -78,6 +80,9 @@ void print_session_details(const struct sonde_ctl_rec *s)
 	if (lost)
 		printf("    Packets lost: %" PRIu64 "\n", lost);
 	printf("    Bytes written: %" PRIu64 "\n", bytes);
+	if (repaired)
+		printf("    Switches out of idle restored: %" PRIu64
+		       " (the kernel omitted them)\n", repaired);
 	for (size_t i = 0; i < s->count; i++)
 		if (s->fields[i].tag == SONDE_CTL_T_CHANNEL_REC)
 			ch = s->fields[i].v.rec;
