@@ -142,6 +142,23 @@ def relay_seeds():
     yield (b"\x0d" + struct.pack(">QQQII", 0, 1, 0, 4000, 96))
 
 
+def relay_live_seeds():
+    """Runs of live commands for fuzz-relay-live.c, whose relay holds one
+    session (id 1): stream 1 (data, one packet) and stream 2 (metadata)."""
+    def cmd(number, payload=b""):
+        return struct.pack(">QII", len(payload), number, 0) + payload
+    connect = cmd(1, struct.pack(">QIII", 2 ** 64 - 1, 2, 4, 1))
+    attach = cmd(8) + cmd(3, struct.pack(">QQI", 1, 0, 1))
+    yield connect + cmd(2)
+    yield (connect + attach + cmd(7, struct.pack(">Q", 1))
+           + cmd(6, struct.pack(">Q", 2)) + cmd(6, struct.pack(">Q", 2))
+           + cmd(4, struct.pack(">Q", 1)) + cmd(5, struct.pack(">QQI", 1, 0, 4096))
+           + cmd(4, struct.pack(">Q", 1)) + cmd(9, struct.pack(">Q", 1)))
+    yield connect + attach + cmd(3, struct.pack(">QQI", 1, 0, 2))
+    yield connect + cmd(3, struct.pack(">QQI", 1, 0, 2))
+    yield connect + attach + cmd(5, struct.pack(">QQI", 1, 4000, 200))
+
+
 def seeds(kind, data_dir):
     if kind == "ctl":
         yield from ctl_seeds()
@@ -151,6 +168,9 @@ def seeds(kind, data_dir):
         return
     if kind == "relay":
         yield from relay_seeds()
+        return
+    if kind == "relay-live":
+        yield from relay_live_seeds()
         return
     for _, metadata, streams in trace_dirs(data_dir):
         if kind == "metadata":
@@ -242,7 +262,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kind", required=True,
                         choices=("metadata", "stream", "trace", "ctl", "live",
-                                 "relay"))
+                                 "relay", "relay-live"))
     parser.add_argument("--shared", required=True)
     parser.add_argument("--corpus", required=True)
     mode = parser.add_mutually_exclusive_group(required=True)
