@@ -49,6 +49,8 @@ static const struct tag_info tags[SONDE_CTL_TAG_END] = {
 	[SONDE_CTL_T_EVENT_REC] = { SONDE_CTL_KIND_RECORD, true },
 	[SONDE_CTL_T_NAME] = { SONDE_CTL_KIND_STR, true },
 	[SONDE_CTL_T_SWITCHES_REPAIRED] = { SONDE_CTL_KIND_U64, false },
+	[SONDE_CTL_T_BACKEND] = { SONDE_CTL_KIND_STR, false },
+	[SONDE_CTL_T_BACKEND_WHY] = { SONDE_CTL_KIND_STR, false },
 };
 
 static const char *const type_names[SONDE_CTL_TYPE_END] = {

@@ -86,7 +86,10 @@ enum sonde_ctl_tag {
 	SONDE_CTL_T_EVENT_REC = 25,     /* record: one enabled event; repeats */
 	SONDE_CTL_T_NAME = 26,          /* str: an available kernel event; repeats */
 	SONDE_CTL_T_SWITCHES_REPAIRED = 27, /* u64: sched_switch the kernel omitted */
-	SONDE_CTL_TAG_END = 28,
+	SONDE_CTL_T_BACKEND = 28,       /* str: kernel backend asked (auto, ftrace,
+					   ebpf) or, in replies, in use */
+	SONDE_CTL_T_BACKEND_WHY = 29,   /* str: why eBPF is not in use */
+	SONDE_CTL_TAG_END = 30,
 };
 
 struct sonde_ctl_rec;

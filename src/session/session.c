@@ -517,6 +517,12 @@ const struct sonde_channel *sonde_session_channel(const struct sonde_session *s)
 	return s->channel;
 }
 
+const char *sonde_session_backend(const struct sonde_session *s,
+				  const char **why)
+{
+	return s->kernel ? sonde_kernel_backend_name(s->kernel, why) : NULL;
+}
+
 void sonde_session_stats(const struct sonde_session *s,
 			 struct sonde_kernel_stats *st)
 {

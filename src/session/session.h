@@ -101,6 +101,10 @@ bool sonde_session_is_snapshot(const struct sonde_session *s);
 time_t sonde_session_created(const struct sonde_session *s);
 /* NULL before a channel exists. */
 const struct sonde_channel *sonde_session_channel(const struct sonde_session *s);
+/* The kernel backend in use ("ebpf" or "ftrace", and why not eBPF), NULL
+ * before the first event is enabled. */
+const char *sonde_session_backend(const struct sonde_session *s,
+				  const char **why);
 /* Zeros before the first event is enabled. */
 void sonde_session_stats(const struct sonde_session *s,
 			 struct sonde_kernel_stats *st);

@@ -203,8 +203,46 @@ def test_fallback(tmp):
               % r.stderr.strip())
 
 
+def test_cli(tmp):
+    """sonde enable-channel --backend, and what sonde status says."""
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..",
+                                    "integration"))
+    import harness
+    box = harness.Sandbox(kt.SONDE, os.path.join(
+        kt.BUILD, "src", "bin", "sonde-sessiond", "sonde-sessiond"))
+    try:
+        rc, out, err = box.run("create", "b1", "-o", box.path("b1"))
+        check(rc == 0, "create (%s)" % err.strip())
+        rc, out, err = box.run("enable-channel", "-k", "--backend", "nope",
+                               "channel0")
+        check(rc == 2 and "--backend 'nope'" in err,
+              "unknown backend: usage error (%s)" % err.strip())
+        box.run("enable-channel", "-k", "--backend", "ftrace", "channel0")
+        box.run("enable-event", "-k", "--syscall", "getppid")
+        rc, out, err = box.run("status")
+        check("Backend: ftrace\n" in out, "forced ftrace: status says "
+              "'Backend: ftrace'")
+        box.run("create", "b2", "-o", box.path("b2"))
+        box.run("enable-event", "-k", "--syscall", "getppid")
+        rc, out, err = box.run("status")
+        if "Backend: ftrace (eBPF not used: " in out:
+            print("eBPF unavailable: %s" % out)
+            sys.exit(77)
+        check("Backend: ebpf\n" in out, "default: status says "
+              "'Backend: ebpf'")
+        box.run("create", "b3", "--snapshot")
+        box.run("enable-event", "-k", "--syscall", "getppid")
+        rc, out, err = box.run("status")
+        check("Backend: ftrace (eBPF not used: overwrite mode needs the "
+              "ftrace ring buffer)" in out,
+              "snapshot session: ftrace, and why")
+        box.run("destroy", "-a")
+    finally:
+        box.close()
+
+
 TESTS = {"compare": test_compare, "filters": test_filters,
-         "fallback": test_fallback}
+         "fallback": test_fallback, "cli": test_cli}
 
 
 def main():

@@ -93,6 +93,22 @@ static int do_destroy(struct sonde_sessions *reg, const struct sonde_ctl_rec *re
 	return first;
 }
 
+static int parse_backend(const char *name, enum sonde_kernel_backend *out,
+			 struct sonde_error *err)
+{
+	if (!name || strcmp(name, "auto") == 0)
+		*out = SONDE_KERNEL_BACKEND_AUTO;
+	else if (strcmp(name, "ftrace") == 0)
+		*out = SONDE_KERNEL_BACKEND_FTRACE;
+	else if (strcmp(name, "ebpf") == 0)
+		*out = SONDE_KERNEL_BACKEND_EBPF;
+	else
+		return sonde_error_set(err, SONDE_EINVAL,
+				       "backend '%s': auto, ftrace or ebpf",
+				       name);
+	return 0;
+}
+
 static int do_enable_channel(struct sonde_sessions *reg,
 			     const struct sonde_ctl_rec *req,
 			     struct sonde_error *err)
@@ -110,6 +126,10 @@ static int do_enable_channel(struct sonde_sessions *reg,
 	sonde_ctl_get_u64(req, SONDE_CTL_T_NUM_SUBBUF, &cfg.num_subbuf);
 	sonde_ctl_get_u64(req, SONDE_CTL_T_SWITCH_TIMER, &cfg.switch_timer_us);
 	cfg.overwrite = sonde_ctl_get_bool(req, SONDE_CTL_T_OVERWRITE, false);
+	ret = parse_backend(sonde_ctl_get_str(req, SONDE_CTL_T_BACKEND),
+			    &cfg.backend, err);
+	if (ret)
+		return ret;
 	return sonde_session_enable_channel(s, channel, &cfg, err);
 }
 
@@ -159,6 +179,7 @@ static void put_session_details(struct sonde_ctl_writer *w,
 {
 	const struct sonde_channel *ch = sonde_session_channel(s);
 	struct sonde_kernel_stats st;
+	const char *backend, *why;
 
 	sonde_ctl_rec_begin(w, SONDE_CTL_T_SESSION_REC);
 	put_session_summary(w, s);
@@ -176,6 +197,12 @@ static void put_session_details(struct sonde_ctl_writer *w,
 		sonde_ctl_put_u64(w, SONDE_CTL_T_NUM_SUBBUF, ch->config.num_subbuf);
 		sonde_ctl_put_bool(w, SONDE_CTL_T_OVERWRITE, ch->config.overwrite);
 		sonde_ctl_put_u64(w, SONDE_CTL_T_SWITCH_TIMER, ch->config.switch_timer_us);
+		backend = sonde_session_backend(s, &why);
+		if (backend) {
+			sonde_ctl_put_str(w, SONDE_CTL_T_BACKEND, backend);
+			if (*why)
+				sonde_ctl_put_str(w, SONDE_CTL_T_BACKEND_WHY, why);
+		}
 		for (size_t i = 0; i < ch->event_count; i++) {
 			sonde_ctl_rec_begin(w, SONDE_CTL_T_EVENT_REC);
 			sonde_ctl_put_str(w, SONDE_CTL_T_EVENT, ch->events[i].name);

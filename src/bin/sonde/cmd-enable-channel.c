@@ -15,7 +15,8 @@ static const char enable_channel_help[] =
 "SYNOPSIS\n"
 "    sonde enable-channel -k [-s SESSION] [--subbuf-size SIZE]\n"
 "                         [--num-subbuf N] [--overwrite | --discard]\n"
-"                         [--switch-timer US] NAME\n"
+"                         [--switch-timer US] [--backend auto|ftrace|ebpf]\n"
+"                         NAME\n"
 "\n"
 "DESCRIPTION\n"
 "    Creates the kernel channel NAME of a session: its per-CPU ring\n"
@@ -43,6 +44,13 @@ static const char enable_channel_help[] =
 "    --switch-timer US\n"
 "        Close partly filled packets every US microseconds so that\n"
 "        readers see recent events.  Default: off.\n"
+"    --backend auto|ftrace|ebpf\n"
+"        What records the system calls and sched_switch: the eBPF fast\n"
+"        path (ebpf; an error where its programs cannot load), the ftrace\n"
+"        instance (ftrace), or eBPF when it loads and ftrace otherwise\n"
+"        (auto, the default).  Every other event goes through ftrace;\n"
+"        --overwrite and snapshot sessions always use ftrace.  'sonde\n"
+"        status' shows the backend in use and why eBPF is not.\n"
 "    -h, --help\n"
 "        Print this help.\n"
 "\n"
@@ -52,10 +60,11 @@ static const char enable_channel_help[] =
 "\n"
 "EXAMPLES\n"
 "    sonde enable-channel -k --subbuf-size 256k --num-subbuf 8 big\n"
-"    sonde enable-channel -k --overwrite flight\n";
+"    sonde enable-channel -k --overwrite flight\n"
+"    sonde enable-channel -k --backend ftrace channel0\n";
 
 enum { OPT_SUBBUF_SIZE = 256, OPT_NUM_SUBBUF, OPT_OVERWRITE, OPT_DISCARD,
-       OPT_SWITCH_TIMER };
+       OPT_SWITCH_TIMER, OPT_BACKEND };
 
 static const struct option enable_channel_options[] = {
 	{ "kernel", no_argument, NULL, 'k' },
@@ -65,6 +74,7 @@ static const struct option enable_channel_options[] = {
 	{ "overwrite", no_argument, NULL, OPT_OVERWRITE },
 	{ "discard", no_argument, NULL, OPT_DISCARD },
 	{ "switch-timer", required_argument, NULL, OPT_SWITCH_TIMER },
+	{ "backend", required_argument, NULL, OPT_BACKEND },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -74,7 +84,7 @@ int cmd_enable_channel(int argc, char **argv)
 	unsigned long long subbuf = 0, num = 0, timer = 0;
 	struct sonde_ctl_writer w;
 	struct sonde_ctl_msg *reply;
-	const char *session = NULL, *channel;
+	const char *session = NULL, *channel, *backend = "auto";
 	char current[256];
 	int overwrite = -1;
 	int c;
@@ -111,6 +121,15 @@ int cmd_enable_channel(int argc, char **argv)
 							  "--switch-timer '%s' is not a number of microseconds",
 							  optarg);
 			break;
+		case OPT_BACKEND:
+			if (strcmp(optarg, "auto") != 0 &&
+			    strcmp(optarg, "ftrace") != 0 &&
+			    strcmp(optarg, "ebpf") != 0)
+				return client_usage_error("enable-channel",
+							  "--backend '%s': auto, ftrace or ebpf",
+							  optarg);
+			backend = optarg;
+			break;
 		case OPT_OVERWRITE:
 		case OPT_DISCARD:
 			if (overwrite != -1 && overwrite != (c == OPT_OVERWRITE))
@@ -142,6 +161,7 @@ int cmd_enable_channel(int argc, char **argv)
 	sonde_ctl_put_u64(&w, SONDE_CTL_T_NUM_SUBBUF, num);
 	sonde_ctl_put_u64(&w, SONDE_CTL_T_SWITCH_TIMER, timer);
 	sonde_ctl_put_bool(&w, SONDE_CTL_T_OVERWRITE, overwrite == 1);
+	sonde_ctl_put_str(&w, SONDE_CTL_T_BACKEND, backend);
 	if (client_call(&w, false, &reply))
 		return 1;
 	printf("Kernel channel %s enabled for session %s\n", channel, session);

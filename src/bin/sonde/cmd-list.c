@@ -109,6 +109,14 @@ void print_session_details(const struct sonde_ctl_rec *s)
 		printf("      Switch timer: %" PRIu64 " us\n", v);
 	else
 		printf("      Switch timer: off\n");
+	if (sonde_ctl_get_str(ch, SONDE_CTL_T_BACKEND))
+		printf("      Backend: %s%s%s%s\n",
+		       sonde_ctl_get_str(ch, SONDE_CTL_T_BACKEND),
+		       sonde_ctl_get_str(ch, SONDE_CTL_T_BACKEND_WHY) ?
+		       " (eBPF not used: " : "",
+		       sonde_ctl_get_str(ch, SONDE_CTL_T_BACKEND_WHY) ?
+		       sonde_ctl_get_str(ch, SONDE_CTL_T_BACKEND_WHY) : "",
+		       sonde_ctl_get_str(ch, SONDE_CTL_T_BACKEND_WHY) ? ")" : "");
 	printf("\n    Recording event rules:\n");
 	for (size_t i = 0; i < ch->count; i++) {
 		const struct sonde_ctl_rec *ev;
