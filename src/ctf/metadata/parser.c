@@ -544,6 +544,20 @@ static int parse_attr_key(struct parser *p, const char **key)
 	return 0;
 }
 
+/* `key = value` inside a type's attribute block (integer, floating_point,
+ * string): those blocks take no `:=` type assignment. */
+static int parse_type_attr(struct parser *p, const char *what,
+			   const char **key, struct val *v)
+{
+	int ret = parse_attr_key(p, key);
+
+	if (ret)
+		return ret;
+	if (next(p)->type == TK_COLONEQ)
+		return perr(p, peek(p), "unexpected ':=' in %s", what);
+	return parse_value(p, v);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Type specifiers                                                          */
 
@@ -600,14 +614,7 @@ static int parse_integer(struct parser *p, const struct md_token *kw,
 		const char *key;
 		struct val v;
 
-		ret = parse_attr_key(p, &key);
-		if (ret)
-			break;
-		if (next(p)->type == TK_COLONEQ) {
-			ret = perr(p, peek(p), "unexpected ':=' in integer");
-			break;
-		}
-		ret = parse_value(p, &v);
+		ret = parse_type_attr(p, "integer", &key, &v);
 		if (ret)
 			break;
 		if (!strcmp(key, "size")) {
@@ -704,14 +711,7 @@ static int parse_floating(struct parser *p, const struct md_token *kw,
 		const char *key;
 		struct val v;
 
-		ret = parse_attr_key(p, &key);
-		if (ret)
-			break;
-		if (next(p)->type == TK_COLONEQ) {
-			ret = perr(p, peek(p), "unexpected ':=' in floating_point");
-			break;
-		}
-		ret = parse_value(p, &v);
+		ret = parse_type_attr(p, "floating_point", &key, &v);
 		if (ret)
 			break;
 		if (!strcmp(key, "exp_dig"))
@@ -755,14 +755,7 @@ static int parse_string_type(struct parser *p, const struct md_token *kw,
 			const char *key;
 			struct val v;
 
-			ret = parse_attr_key(p, &key);
-			if (ret)
-				break;
-			if (next(p)->type == TK_COLONEQ) {
-				ret = perr(p, peek(p), "unexpected ':=' in string");
-				break;
-			}
-			ret = parse_value(p, &v);
+			ret = parse_type_attr(p, "string", &key, &v);
 			if (!ret && !strcmp(key, "encoding")) {
 				ret = val_encoding(p, &v, &t->pub.u.string.encoding);
 				if (t->pub.u.string.encoding == SONDE_CTF_ENC_NONE)
