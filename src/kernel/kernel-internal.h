@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "kernel/kernel.h"
 #include "sonde/ctf-writer.h"
 #include "sonde/error.h"
 
@@ -170,6 +171,8 @@ struct ksink_opts {
 	int stream_fd, index_fd;
 	/* ring mode (stream_fd < 0): packets kept at most */
 	size_t ring_packets;
+	/* file mode: each packet written is also handed to this (or NULL) */
+	const struct sonde_kernel_output_hook *hook;
 };
 
 int ksink_create(const struct ksink_opts *o, struct ksink **out,
@@ -189,6 +192,8 @@ int ksink_flush(struct ksink *k, uint64_t ts, struct sonde_error *err);
 void ksink_discard(struct ksink *k, uint64_t n);
 void ksink_lose_packets(struct ksink *k, uint64_t n, uint64_t ts);
 uint64_t ksink_last_ts(const struct ksink *k);
+/* Packets delivered so far. */
+uint64_t ksink_packets(const struct ksink *k);
 
 struct ksink_stats {
 	uint64_t events, packets, bytes, discarded, packets_lost;

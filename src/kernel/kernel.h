@@ -50,6 +50,30 @@ struct sonde_kernel_filter {
 	const char *comm;	/* process name, as in /proc/PID/comm */
 };
 
+/* One finished packet, as its index entry describes it. */
+struct sonde_kernel_packet {
+	uint64_t packet_size, content_size;     /* bits */
+	uint64_t timestamp_begin, timestamp_end;
+	uint64_t events_discarded;
+	uint64_t stream_class_id, stream_instance_id, packet_seq_num;
+};
+
+/*
+ * Optional copies of what the session writes, for streaming it to a relay
+ * (sonde-sessiond's live sessions): the metadata as it grows, each packet
+ * once written, and, at each switch timer tick of a CPU that produced no
+ * packet, the time up to which that CPU has recorded nothing more (a live
+ * beacon).  Called from the consumer threads and from the caller's
+ * thread: the callee serialises, and must not call back into the session.
+ */
+struct sonde_kernel_output_hook {
+	void (*metadata)(void *arg, const uint8_t *bytes, size_t len);
+	void (*packet)(void *arg, uint32_t cpu, const uint8_t *data,
+		       const struct sonde_kernel_packet *pkt);
+	void (*idle)(void *arg, uint32_t cpu, uint64_t timestamp);
+	void *arg;
+};
+
 struct sonde_kernel_config {
 	const char *session_name;  /* [A-Za-z0-9_.-]+ */
 	const char *output_dir;    /* trace written to output_dir/kernel/;
@@ -58,6 +82,7 @@ struct sonde_kernel_config {
 	struct sonde_kernel_channel_config channel;
 	const char *tracefs;       /* NULL = find or mount it */
 	struct sonde_kernel_filter filter;
+	const struct sonde_kernel_output_hook *hook; /* NULL: none; copied */
 };
 
 struct sonde_kernel_stats {

@@ -91,6 +91,7 @@ struct sonde_kernel_session {
 	char kernel_dir[600];
 	uint32_t sd_first_id;
 
+	struct sonde_kernel_output_hook hook;  /* all NULL: none */
 	struct consumer *consumers;
 	bool started;
 	bool stopped;
@@ -389,6 +390,8 @@ int sonde_kernel_session_create(const struct sonde_kernel_config *cfg,
 		return sonde_error_set(err, SONDE_ENOMEM, "out of memory");
 	s->free_buffer_fd = -1;
 	s->metadata_fd = -1;
+	if (cfg->hook)
+		s->hook = *cfg->hook;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->cond, NULL);
 	s->name = strdup(cfg->session_name);
@@ -549,6 +552,8 @@ static int flush_metadata_fd(struct sonde_kernel_session *s, int fd,
 		if (write(fd, pkt, sizeof(pkt)) != (ssize_t)sizeof(pkt))
 			return io_error(err, "metadata", "write", errno);
 		*written += taken;
+		if (fd == s->metadata_fd && s->hook.metadata)
+			s->hook.metadata(s->hook.arg, pkt, sizeof(pkt));
 	}
 	return 0;
 }
@@ -1015,11 +1020,27 @@ static int drain(struct consumer *c, bool to_empty)
 	return 0;
 }
 
+/*
+ * Events committed before a drain started were read by it, except for a
+ * writer still between reserving and committing its event: a margin
+ * covers that.  Never before the stream's last event (already sent).
+ */
+#define IDLE_MARGIN_NS 1000000u
+
+static void idle_beacon(struct consumer *c, uint64_t drained_at)
+{
+	uint64_t ts = drained_at > IDLE_MARGIN_NS ? drained_at - IDLE_MARGIN_NS : 0;
+
+	if (ts < ksink_last_ts(c->sink))
+		ts = ksink_last_ts(c->sink);
+	c->s->hook.idle(c->s->hook.arg, c->cpu, ts);
+}
+
 static void *consumer_main(void *arg)
 {
 	struct consumer *c = arg;
 	struct sonde_kernel_session *s = c->s;
-	uint64_t last_flush = now_mono();
+	uint64_t last_flush = now_mono(), drained_at = 0;
 	int timeout = POLL_MS_MAX;
 
 	atomic_store(&c->tid, (int)syscall(SYS_gettid));
@@ -1048,6 +1069,7 @@ static void *consumer_main(void *arg)
 			c->error = drain(c, true);
 			break;
 		}
+		drained_at = now_mono();
 		if (drain(c, false) < 0) {
 			c->error = -1;
 			break;
@@ -1055,9 +1077,13 @@ static void *consumer_main(void *arg)
 		req = atomic_load(&c->flush_req);
 		if (s->ch.switch_timer_us &&
 		    now_mono() - last_flush >= s->ch.switch_timer_us * 1000) {
+			uint64_t packets = ksink_packets(c->sink);
+
 			/* end = last event: later events may still sit in
 			 * the kernel buffer with earlier times than now */
 			ksink_flush(c->sink, ksink_last_ts(c->sink), &c->err);
+			if (s->hook.idle && packets == ksink_packets(c->sink))
+				idle_beacon(c, drained_at);
 			last_flush = now_mono();
 		}
 		pthread_mutex_lock(&s->lock);
@@ -1241,6 +1267,7 @@ static int setup_output(struct sonde_kernel_session *s, struct sonde_error *err)
 		o.packet_size = (size_t)s->ch.subbuf_size;
 		o.stream_fd = o.index_fd = -1;
 		o.ring_packets = (size_t)s->ch.num_subbuf;
+		o.hook = &s->hook;
 		if (!s->snapshot_mode) {
 			ret = open_stream(i, s->kernel_dir, &o.stream_fd,
 					  &o.index_fd, err);

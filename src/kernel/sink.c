@@ -160,6 +160,20 @@ static int deliver(struct ksink *k, struct sonde_error *err)
 				return ret;
 		}
 		k->file_offset += size;
+		if (k->o.hook && k->o.hook->packet) {
+			struct sonde_kernel_packet pkt = {
+				.packet_size = k->info.packet_size * 8,
+				.content_size = k->info.content_size * 8,
+				.timestamp_begin = k->info.timestamp_begin,
+				.timestamp_end = k->info.timestamp_end,
+				.events_discarded = k->info.events_discarded,
+				.stream_class_id = k->info.stream_id,
+				.stream_instance_id = k->info.stream_instance_id,
+				.packet_seq_num = k->info.packet_seq_num,
+			};
+
+			k->o.hook->packet(k->o.hook->arg, k->o.cpu, k->buf, &pkt);
+		}
 	} else {
 		struct ring_slot *slot;
 
@@ -261,6 +275,11 @@ void ksink_lose_packets(struct ksink *k, uint64_t n, uint64_t ts)
 {
 	packet_close(k, ts, NULL);
 	k->pending_lost += n;
+}
+
+uint64_t ksink_packets(const struct ksink *k)
+{
+	return get(&k->packets);
 }
 
 uint64_t ksink_last_ts(const struct ksink *k)

@@ -355,6 +355,18 @@ static int add_trace(struct sonde_live_client *c, uint64_t id,
 	return 0;
 }
 
+/* The decoder side of a stream, once its trace has classes. */
+static int attach_decoder(struct live_stream *s, struct sonde_error *err)
+{
+	struct live_trace *t = s->trace;
+	char path[sizeof(t->path) + SONDE_LIVE_CHANNEL_FIELD + 1];
+
+	if (s->s || !t->trace)
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s", t->path, s->channel);
+	return sonde_ctf_live_stream_add(t->trace, path, &s->s, err);
+}
+
 /* A stream record from ATTACH or GET_NEW_STREAMS. */
 static int add_stream(struct sonde_live_client *c,
 		      const struct sonde_live_stream *rec,
@@ -395,7 +407,8 @@ static int add_stream(struct sonde_live_client *c,
 	s->order = c->next_order++;
 	snprintf(s->channel, sizeof(s->channel), "%s", rec->channel_name);
 	c->streams[c->stream_count++] = s;
-	return 0;
+	/* Streams may come after their trace's metadata. */
+	return attach_decoder(s, err);
 }
 
 static void free_stream(struct live_stream *s)
@@ -486,13 +499,9 @@ static int load_metadata(struct sonde_live_client *c, struct live_trace *t,
 	t->parsed_len = t->metadata_len;
 	c->generation++;
 	for (size_t i = 0; i < c->stream_count; i++) {
-		struct live_stream *s = c->streams[i];
-		char path[sizeof(t->path) + SONDE_LIVE_CHANNEL_FIELD + 1];
-
-		if (s->trace != t || s->s)
+		if (c->streams[i]->trace != t)
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", t->path, s->channel);
-		ret = sonde_ctf_live_stream_add(t->trace, path, &s->s, err);
+		ret = attach_decoder(c->streams[i], err);
 		if (ret)
 			return ret;
 	}
@@ -761,6 +770,10 @@ static int query_stream(struct sonde_live_client *c, struct live_stream *s,
 {
 	int ret;
 
+	if (!s->s && s->trace->metadata_closed)
+		return sonde_error_set(err, SONDE_EFORMAT,
+				       "relay %s: the metadata of %s ended unreadable",
+				       c->conn.name, s->trace->path);
 	if (!s->s)
 		return 0;   /* no classes yet: wait for the metadata */
 	for (;;) {

@@ -51,6 +51,10 @@ static const struct tag_info tags[SONDE_CTL_TAG_END] = {
 	[SONDE_CTL_T_SWITCHES_REPAIRED] = { SONDE_CTL_KIND_U64, false },
 	[SONDE_CTL_T_BACKEND] = { SONDE_CTL_KIND_STR, false },
 	[SONDE_CTL_T_BACKEND_WHY] = { SONDE_CTL_KIND_STR, false },
+	[SONDE_CTL_T_RELAY] = { SONDE_CTL_KIND_STR, false },
+	[SONDE_CTL_T_CONTROL_PORT] = { SONDE_CTL_KIND_U64, false },
+	[SONDE_CTL_T_DATA_PORT] = { SONDE_CTL_KIND_U64, false },
+	[SONDE_CTL_T_LIVE_TIMER] = { SONDE_CTL_KIND_U64, false },
 };
 
 static const char *const type_names[SONDE_CTL_TYPE_END] = {

@@ -89,7 +89,11 @@ enum sonde_ctl_tag {
 	SONDE_CTL_T_BACKEND = 28,       /* str: kernel backend asked (auto, ftrace,
 					   ebpf) or, in replies, in use */
 	SONDE_CTL_T_BACKEND_WHY = 29,   /* str: why eBPF is not in use */
-	SONDE_CTL_TAG_END = 30,
+	SONDE_CTL_T_RELAY = 30,         /* str: relay host the session streams to */
+	SONDE_CTL_T_CONTROL_PORT = 31,  /* u64: the relay's control port */
+	SONDE_CTL_T_DATA_PORT = 32,     /* u64: the relay's data port */
+	SONDE_CTL_T_LIVE_TIMER = 33,    /* u64 microseconds; 0: not live */
+	SONDE_CTL_TAG_END = 34,
 };
 
 struct sonde_ctl_rec;

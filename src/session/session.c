@@ -3,6 +3,7 @@
  * tracing itself is the kernel backend's (src/kernel/kernel.h).
  */
 #include "session/session.h"
+#include "session/relay-output.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -19,6 +20,10 @@ struct sonde_session {
 	struct sonde_channel *channel;
 	struct sonde_kernel_session *kernel;
 	const char *tracefs;           /* the registry's; it outlives us */
+	char *relay;                   /* streamed to this relay host, or NULL */
+	uint16_t control_port, data_port;
+	uint32_t live_timer_us;
+	struct relay_output *relay_out; /* open while the kernel session is */
 };
 
 struct sonde_sessions {
@@ -56,7 +61,9 @@ static void session_free(struct sonde_session *s)
 	/* The backend stops (flushing the trace) before it removes the
 	 * ftrace instance. */
 	sonde_kernel_session_destroy(s->kernel);
+	relay_output_close(s->relay_out, NULL);
 	channel_free(s->channel);
+	free(s->relay);
 	free(s->name);
 	free(s->output);
 	free(s);
@@ -182,6 +189,23 @@ int sonde_session_create(struct sonde_sessions *reg,
 		free(s);
 		return sonde_error_set(err, SONDE_ENOMEM, "sessions: out of memory");
 	}
+	if (params->relay && params->snapshot) {
+		free(s->name);
+		free(s->output);
+		free(s);
+		return sonde_error_set(err, SONDE_EINVAL,
+				       "session '%s': a snapshot session cannot stream to a relay",
+				       name);
+	}
+	if (params->relay && !(s->relay = strdup(params->relay))) {
+		free(s->name);
+		free(s->output);
+		free(s);
+		return sonde_error_set(err, SONDE_ENOMEM, "sessions: out of memory");
+	}
+	s->control_port = params->control_port;
+	s->data_port = params->data_port;
+	s->live_timer_us = params->live_timer_us;
 	s->snapshot = params->snapshot;
 	s->created = now;
 	s->state = SONDE_SESSION_CREATED;
@@ -200,7 +224,17 @@ int sonde_session_destroy(struct sonde_sessions *reg, struct sonde_session *s,
 	if (s->state == SONDE_SESSION_STARTED)
 		ret = sonde_session_stop(s, err);
 	/* Destroy goes on even if the flush failed: the instance must not
-	 * outlive the session. */
+	 * outlive the session.  The relay gets the end of the trace once
+	 * the kernel session has handed over its last packet. */
+	sonde_kernel_session_destroy(s->kernel);
+	s->kernel = NULL;
+	if (s->relay_out) {
+		int r = relay_output_close(s->relay_out, ret ? NULL : err);
+
+		s->relay_out = NULL;
+		if (!ret)
+			ret = r;
+	}
 	for (size_t i = 0; i < reg->count; i++) {
 		if (reg->sessions[i] != s)
 			continue;
@@ -268,9 +302,33 @@ static int ensure_kernel(struct sonde_session *s, struct sonde_error *err)
 		.tracefs = s->tracefs,
 	};
 
+	struct relay_output_config relay = {
+		.relay = s->relay,
+		.control_port = s->control_port,
+		.data_port = s->data_port,
+		.session_name = s->name,
+		.live_timer_us = s->live_timer_us,
+		.created = s->created,
+	};
+	int ret;
+
 	if (s->kernel)
 		return 0;
-	return sonde_kernel_session_create(&cfg, &s->kernel, err);
+	if (s->relay) {
+		ret = relay_output_open(&relay, &s->relay_out, err);
+		if (ret)
+			return ret;
+		cfg.hook = relay_output_hook(s->relay_out);
+		/* Live viewers see a packet per live timer period at most. */
+		if (s->live_timer_us && !cfg.channel.switch_timer_us)
+			cfg.channel.switch_timer_us = s->live_timer_us;
+	}
+	ret = sonde_kernel_session_create(&cfg, &s->kernel, err);
+	if (ret && s->relay_out) {
+		relay_output_close(s->relay_out, NULL);
+		s->relay_out = NULL;
+	}
+	return ret;
 }
 
 static int find_channel(struct sonde_session *s, const char *channel,

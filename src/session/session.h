@@ -52,6 +52,10 @@ struct sonde_session_params {
 	const char *name;       /* NULL or "" = auto-YYYYMMDD-HHMMSS */
 	const char *output;     /* absolute; NULL = $HOME/sonde-traces/<name>-<date> */
 	bool snapshot;
+	/* Streaming to a relay daemon (NULL: none), besides the local trace. */
+	const char *relay;      /* host */
+	uint16_t control_port, data_port;  /* 0: 5342, 5343 */
+	uint32_t live_timer_us; /* 0: not live */
 };
 
 /* `tracefs`: where tracefs is mounted, NULL = let the backend find it. */

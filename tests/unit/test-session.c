@@ -48,8 +48,8 @@ static void test_lifecycle(void)
 	struct sonde_error err = { 0 };
 	struct sonde_sessions *reg = NULL;
 	struct sonde_session *a = NULL, *b = NULL, *c = NULL;
-	struct sonde_session_params pa = { "a", "/tmp/a", false };
-	struct sonde_session_params pb = { NULL, NULL, true };
+	struct sonde_session_params pa = { .name = "a", .output = "/tmp/a" };
+	struct sonde_session_params pb = { .snapshot = true };
 	struct sonde_kernel_channel_config cfg = { .subbuf_size = 4096 };
 	struct sonde_kernel_channel_config bad = { .subbuf_size = 3000 };
 	struct sonde_kernel_stats st;

@@ -46,8 +46,20 @@ static int do_create(struct sonde_sessions *reg, const struct sonde_ctl_rec *req
 		.snapshot = sonde_ctl_get_bool(req, SONDE_CTL_T_SNAPSHOT, false),
 	};
 	struct sonde_session *s;
-	int ret = sonde_session_create(reg, &params, &s, err);
+	uint64_t control = 0, data = 0, live = 0;
+	int ret;
 
+	params.relay = sonde_ctl_get_str(req, SONDE_CTL_T_RELAY);
+	sonde_ctl_get_u64(req, SONDE_CTL_T_CONTROL_PORT, &control);
+	sonde_ctl_get_u64(req, SONDE_CTL_T_DATA_PORT, &data);
+	sonde_ctl_get_u64(req, SONDE_CTL_T_LIVE_TIMER, &live);
+	if (control > 65535 || data > 65535 || live > UINT32_MAX)
+		return sonde_error_set(err, SONDE_EINVAL,
+				       "relay ports or live timer out of range");
+	params.control_port = (uint16_t)control;
+	params.data_port = (uint16_t)data;
+	params.live_timer_us = (uint32_t)live;
+	ret = sonde_session_create(reg, &params, &s, err);
 	if (ret)
 		return ret;
 	sessiond_log("session '%s' created, output %s", sonde_session_name(s),

@@ -19,6 +19,8 @@ static const char create_help[] =
 "\n"
 "SYNOPSIS\n"
 "    sonde create [NAME] [-o DIR] [--snapshot]\n"
+"    sonde create [NAME] [-o DIR] [--live[=US]] -U net://RELAY[:C[:D]]\n"
+"    sonde create [NAME] [-o DIR] [--live[=US]] -C tcp://RELAY:C -D tcp://RELAY:D\n"
 "\n"
 "DESCRIPTION\n"
 "    Creates the recording session NAME in the session daemon (starting a\n"
@@ -40,6 +42,19 @@ static const char create_help[] =
 "        Snapshot session: the kernel keeps the newest events in memory\n"
 "        (flight recorder) and writes nothing until 'sonde snapshot\n"
 "        record', which writes DIR/<snapshot>-YYYYMMDD-HHMMSS-N/.\n"
+"    -U, --set-url net://RELAY[:C[:D]]\n"
+"        Also stream the trace to a relay daemon (sonde-relayd or\n"
+"        lttng-relayd), control port C (default 5342), data port D\n"
+"        (default 5343), as 'lttng create -U' does; the trace is still\n"
+"        written to DIR.  See docs/live.md.\n"
+"    -C, --ctrl-url tcp://RELAY:C, -D, --data-url tcp://RELAY:D\n"
+"        The same, the two ports given apart.\n"
+"    --live[=US]\n"
+"        Live session: viewers read it from the relay while it records\n"
+"        (sonde view net://RELAY/host/HOSTNAME/NAME, babeltrace2\n"
+"        -i lttng-live).  Every US microseconds (default 1000000) each\n"
+"        CPU sends what it recorded, or says it recorded nothing.\n"
+"        Without -U/-C/-D, streams to net://127.0.0.1.\n"
 "    -h, --help\n"
 "        Print this help.\n"
 "\n"
@@ -50,13 +65,18 @@ static const char create_help[] =
 "EXAMPLES\n"
 "    sonde create\n"
 "    sonde create boot-trace -o /var/tmp/boot\n"
-"    sonde create flight --snapshot\n";
+"    sonde create flight --snapshot\n"
+"    sonde create watch --live=100000 -U net://relay.example.org\n";
 
-enum { OPT_SNAPSHOT = 256 };
+enum { OPT_SNAPSHOT = 256, OPT_LIVE };
 
 static const struct option create_options[] = {
 	{ "output", required_argument, NULL, 'o' },
 	{ "snapshot", no_argument, NULL, OPT_SNAPSHOT },
+	{ "live", optional_argument, NULL, OPT_LIVE },
+	{ "set-url", required_argument, NULL, 'U' },
+	{ "ctrl-url", required_argument, NULL, 'C' },
+	{ "data-url", required_argument, NULL, 'D' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -92,18 +112,105 @@ static int absolute_output(const char *dir, const char *name, char *buf,
 	return 1;
 }
 
+#define DEFAULT_LIVE_TIMER_US 1000000
+
+struct relay_target {
+	char host[256];
+	unsigned long control, data;     /* 0: not given */
+	bool set;
+};
+
+/* "HOST[:PORT[:PORT]]" after the scheme, HOST possibly in brackets. */
+static int parse_host_ports(const char *url, const char *p, int max_ports,
+			    char *host, size_t host_size, unsigned long *ports)
+{
+	const char *end;
+	size_t len;
+
+	if (*p == '[') {
+		end = strchr(p, ']');
+		if (!end)
+			return client_usage_error("create", "unclosed '[' in '%s'", url);
+		len = (size_t)(end - p - 1);
+		p++;
+		end++;
+	} else {
+		end = p + strcspn(p, ":/");
+		len = (size_t)(end - p);
+	}
+	if (!len || len >= host_size)
+		return client_usage_error("create", "no relay host in '%s'", url);
+	memcpy(host, p, len);
+	host[len] = '\0';
+	for (int i = 0; *end == ':'; i++) {
+		char *stop;
+
+		if (i == max_ports)
+			return client_usage_error("create", "too many ports in '%s'", url);
+		ports[i] = strtoul(end + 1, &stop, 10);
+		if (stop == end + 1 || !ports[i] || ports[i] > 65535)
+			return client_usage_error("create", "invalid port in '%s'", url);
+		end = stop;
+	}
+	if (*end && strcmp(end, "/"))
+		return client_usage_error("create", "unexpected '%s' in '%s'", end, url);
+	return 0;
+}
+
+/* -U net://HOST[:C[:D]], or -C / -D tcp://HOST:PORT (`which` 'C' or 'D'). */
+static int parse_relay_url(int which, const char *url, struct relay_target *t)
+{
+	static const char *const net[] = { "net://", "net4://", "net6://" };
+	static const char *const tcp[] = { "tcp://", "tcp4://", "tcp6://" };
+	const char *const *schemes = which == 'U' ? net : tcp;
+	unsigned long ports[2] = { 0, 0 };
+	char host[sizeof(t->host)];
+	const char *p = NULL;
+
+	for (size_t i = 0; i < 3 && !p; i++)
+		if (!strncmp(url, schemes[i], strlen(schemes[i])))
+			p = url + strlen(schemes[i]);
+	if (!p)
+		return client_usage_error("create", which == 'U' ?
+					  "'%s': -U takes net://RELAY[:C[:D]]" :
+					  "'%s': -C and -D take tcp://RELAY:PORT",
+					  url);
+	if (parse_host_ports(url, p, which == 'U' ? 2 : 1, host, sizeof(host),
+			     ports))
+		return 2;
+	if (t->set && strcmp(t->host, host))
+		return client_usage_error("create", "the control and data URLs name two relays ('%s')",
+					  url);
+	snprintf(t->host, sizeof(t->host), "%s", host);
+	t->set = true;
+	if (which == 'U') {
+		t->control = ports[0];
+		t->data = ports[1];
+	} else if (!ports[0]) {
+		return client_usage_error("create", "'%s': no port", url);
+	} else if (which == 'C') {
+		t->control = ports[0];
+	} else {
+		t->data = ports[0];
+	}
+	return 0;
+}
+
 int cmd_create(int argc, char **argv)
 {
 	struct sonde_ctl_writer w;
 	struct sonde_ctl_msg *reply;
 	const char *output = NULL, *name = NULL, *got_name, *got_output;
 	char path[PATH_MAX] = "", date[32], auto_name[48];
-	bool snapshot = false;
+	bool snapshot = false, live = false;
+	unsigned long live_timer = 0;
+	struct relay_target relay = { .set = false };
 	int c;
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":ho:", create_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":ho:U:C:D:", create_options,
+				NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			fputs(create_help, stdout);
@@ -113,6 +220,25 @@ int cmd_create(int argc, char **argv)
 			break;
 		case OPT_SNAPSHOT:
 			snapshot = true;
+			break;
+		case OPT_LIVE: {
+			char *stop = NULL;
+
+			live = true;
+			live_timer = DEFAULT_LIVE_TIMER_US;
+			if (optarg)
+				live_timer = strtoul(optarg, &stop, 10);
+			if (optarg && (stop == optarg || *stop || !live_timer ||
+				       live_timer > UINT32_MAX))
+				return client_usage_error("create", "invalid live timer '%s' (microseconds, > 0)",
+							  optarg);
+			break;
+		}
+		case 'U':
+		case 'C':
+		case 'D':
+			if (parse_relay_url(c, optarg, &relay))
+				return 2;
 			break;
 		case ':':
 			return client_usage_error("create", "option '%s' needs a value",
@@ -129,6 +255,12 @@ int cmd_create(int argc, char **argv)
 					  argv[optind]);
 	if (output && !output[0])
 		return client_usage_error("create", "empty output directory");
+	if (live && !relay.set) {
+		strcpy(relay.host, "127.0.0.1");
+		relay.set = true;
+	}
+	if (relay.set && snapshot)
+		return client_usage_error("create", "%s", "--snapshot cannot stream to a relay");
 	/* Named here, not by the daemon, so that the default output is in
 	 * this user's home with the same date as the name. */
 	if (!name) {
@@ -145,6 +277,12 @@ int cmd_create(int argc, char **argv)
 	sonde_ctl_put_str(&w, SONDE_CTL_T_SESSION, name);
 	sonde_ctl_put_str(&w, SONDE_CTL_T_OUTPUT, path);
 	sonde_ctl_put_bool(&w, SONDE_CTL_T_SNAPSHOT, snapshot);
+	if (relay.set) {
+		sonde_ctl_put_str(&w, SONDE_CTL_T_RELAY, relay.host);
+		sonde_ctl_put_u64(&w, SONDE_CTL_T_CONTROL_PORT, relay.control);
+		sonde_ctl_put_u64(&w, SONDE_CTL_T_DATA_PORT, relay.data);
+		sonde_ctl_put_u64(&w, SONDE_CTL_T_LIVE_TIMER, live_timer);
+	}
 	if (client_call(&w, true, &reply))
 		return 1;
 	got_name = sonde_ctl_get_str(&reply->root, SONDE_CTL_T_SESSION);
@@ -155,7 +293,13 @@ int cmd_create(int argc, char **argv)
 		return 1;
 	}
 	current_session_set(got_name);
-	printf("Session %s created.\n", got_name);
+	printf("%s %s created.\n", live ? "Live session" : "Session", got_name);
+	if (relay.set)
+		printf("Traces will be streamed to net://%s:%lu:%lu\n", relay.host,
+		       relay.control ? relay.control : 5342,
+		       relay.data ? relay.data : 5343);
+	if (live)
+		printf("Live timer interval set to %lu us\n", live_timer);
 	if (snapshot)
 		printf("Snapshot mode set: snapshots will be written under %s\n",
 		       got_output);
