@@ -301,7 +301,6 @@ static int ensure_kernel(struct sonde_session *s, struct sonde_error *err)
 		.channel = s->channel->config,
 		.tracefs = s->tracefs,
 	};
-
 	struct relay_output_config relay = {
 		.relay = s->relay,
 		.control_port = s->control_port,
@@ -315,6 +314,13 @@ static int ensure_kernel(struct sonde_session *s, struct sonde_error *err)
 	if (s->kernel)
 		return 0;
 	if (s->relay) {
+		/* The eBPF backend's streams have no output hook yet: its
+		 * packets would be missing from the relay's copy. */
+		if (cfg.channel.backend == SONDE_KERNEL_BACKEND_EBPF)
+			return sonde_error_set(err, SONDE_EUNSUPPORTED,
+					       "session '%s': streaming to a relay needs the ftrace backend",
+					       s->name);
+		cfg.channel.backend = SONDE_KERNEL_BACKEND_FTRACE;
 		ret = relay_output_open(&relay, &s->relay_out, err);
 		if (ret)
 			return ret;
