@@ -71,6 +71,22 @@ def ctl_seeds():
     yield ctl_message(1, ctl_field(1, struct.pack("<q", 0)) + session)
     yield ctl_message(1, ctl_field(1, struct.pack("<q", -6))
                       + ctl_field(2, b"session 'seed' not found"))
+    # APP_EVENT (16): an event description from a traced program.
+    def field(label, kind, int_type=0, length_type=0, count=0, float_bits=0, extra=b""):
+        return ctl_field(44, ctl_field(51, label) + ctl_field(45, struct.pack("<Q", kind))
+                         + ctl_field(46, struct.pack("<Q", int_type))
+                         + ctl_field(47, struct.pack("<Q", length_type))
+                         + ctl_field(48, struct.pack("<Q", count))
+                         + ctl_field(49, struct.pack("<Q", float_bits)) + extra)
+    s32 = 32 | 1 << 8 | 10 << 16
+    u8 = 8 | 10 << 16
+    entry = ctl_field(50, ctl_field(51, b"RED") + ctl_field(52, struct.pack("<q", 0))
+                      + ctl_field(53, struct.pack("<q", 3)))
+    yield ctl_message(16, ctl_field(26, b"prov:ev") + ctl_field(35, struct.pack("<q", 13))
+                      + ctl_field(39, struct.pack("<Q", 0))
+                      + field(b"a", 0, s32) + field(b"s", 3) + field(b"f", 2, float_bits=64)
+                      + field(b"arr", 4, u8, count=4) + field(b"seq", 5, u8 | 1 << 32, u8)
+                      + field(b"e", 1, s32, count=1, extra=entry))
 
 
 def live_seeds():

@@ -31,7 +31,8 @@ enum sonde_ust_context {
 };
 
 /* "vpid", "vtid", "procname", "pthread_id" -> context; 0 if unknown. */
-enum sonde_ust_context sonde_ust_context_from_name(const char *name);
+__attribute__((visibility("default"))) enum sonde_ust_context
+sonde_ust_context_from_name(const char *name);
 
 /* Event selection: glob patterns over "provider:event" and a log level. */
 enum sonde_ust_loglevel_match {
@@ -47,8 +48,9 @@ struct sonde_ust_enabler {
 };
 
 /* Does an event match an enabler (name glob and log level)? */
-bool sonde_ust_enabler_match(const struct sonde_ust_enabler *en,
-			     const char *event_name, int event_loglevel);
+__attribute__((visibility("default"))) bool
+sonde_ust_enabler_match(const struct sonde_ust_enabler *en,
+			const char *event_name, int event_loglevel);
 
 struct sonde_ust_local_config {
 	const char *output;	/* trace directory (created, must be empty) */

@@ -78,6 +78,9 @@ struct sonde_rb_shm_header {
 	uint64_t cpu_stride;
 	uint64_t total_size;
 	_Alignas(64) struct sonde_clock_shared clock;
+	/* Set by the consumer when recording stops: probes give up (the
+	 * same cache line as the clock, which they read anyway). */
+	uint32_t writers_stop;
 	/* Futex word, bumped whenever a sub-buffer becomes complete. */
 	_Alignas(64) uint32_t wake_seq;
 	uint32_t consumer_waiting;

@@ -55,6 +55,27 @@ static const struct tag_info tags[SONDE_CTL_TAG_END] = {
 	[SONDE_CTL_T_CONTROL_PORT] = { SONDE_CTL_KIND_U64, false },
 	[SONDE_CTL_T_DATA_PORT] = { SONDE_CTL_KIND_U64, false },
 	[SONDE_CTL_T_LIVE_TIMER] = { SONDE_CTL_KIND_U64, false },
+	[SONDE_CTL_T_USERSPACE] = { SONDE_CTL_KIND_BOOL, false },
+	[SONDE_CTL_T_LOGLEVEL] = { SONDE_CTL_KIND_I64, false },
+	[SONDE_CTL_T_LOGLEVEL_MATCH] = { SONDE_CTL_KIND_U64, false },
+	[SONDE_CTL_T_CONTEXT] = { SONDE_CTL_KIND_STR, true },
+	[SONDE_CTL_T_PID] = { SONDE_CTL_KIND_U64, false },
+	[SONDE_CTL_T_UID] = { SONDE_CTL_KIND_U64, false },
+	[SONDE_CTL_T_PROCNAME] = { SONDE_CTL_KIND_STR, false },
+	[SONDE_CTL_T_GENERATION] = { SONDE_CTL_KIND_U64, false },
+	[SONDE_CTL_T_SHM_PATH] = { SONDE_CTL_KIND_STR, false },
+	[SONDE_CTL_T_ENABLER_REC] = { SONDE_CTL_KIND_RECORD, true },
+	[SONDE_CTL_T_FIELD_REC] = { SONDE_CTL_KIND_RECORD, true },
+	[SONDE_CTL_T_KIND] = { SONDE_CTL_KIND_U64, false },
+	[SONDE_CTL_T_INT_TYPE] = { SONDE_CTL_KIND_U64, false },
+	[SONDE_CTL_T_LENGTH_TYPE] = { SONDE_CTL_KIND_U64, false },
+	[SONDE_CTL_T_COUNT] = { SONDE_CTL_KIND_U64, false },
+	[SONDE_CTL_T_FLOAT_BITS] = { SONDE_CTL_KIND_U64, false },
+	[SONDE_CTL_T_ENUM_REC] = { SONDE_CTL_KIND_RECORD, true },
+	[SONDE_CTL_T_LABEL] = { SONDE_CTL_KIND_STR, false },
+	[SONDE_CTL_T_LO] = { SONDE_CTL_KIND_I64, false },
+	[SONDE_CTL_T_HI] = { SONDE_CTL_KIND_I64, false },
+	[SONDE_CTL_T_ID] = { SONDE_CTL_KIND_U64, false },
 };
 
 static const char *const type_names[SONDE_CTL_TYPE_END] = {
@@ -70,6 +91,10 @@ static const char *const type_names[SONDE_CTL_TYPE_END] = {
 	[SONDE_CTL_SESSION_INFO] = "session-info",
 	[SONDE_CTL_LIST_KERNEL_EVENTS] = "list-kernel-events",
 	[SONDE_CTL_SNAPSHOT_RECORD] = "snapshot-record",
+	[SONDE_CTL_ADD_CONTEXT] = "add-context",
+	[SONDE_CTL_APP_HELLO] = "app-hello",
+	[SONDE_CTL_APP_POLL] = "app-poll",
+	[SONDE_CTL_APP_EVENT] = "app-event",
 };
 
 enum sonde_ctl_kind sonde_ctl_tag_kind(unsigned int tag)

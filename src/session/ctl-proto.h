@@ -47,7 +47,12 @@ enum sonde_ctl_type {
 	SONDE_CTL_SESSION_INFO = 10,
 	SONDE_CTL_LIST_KERNEL_EVENTS = 11,
 	SONDE_CTL_SNAPSHOT_RECORD = 12,
-	SONDE_CTL_TYPE_END = 13,
+	SONDE_CTL_ADD_CONTEXT = 13,
+	/* From traced programs (libsonde-ust), see src/ust/client.c. */
+	SONDE_CTL_APP_HELLO = 14,  /* registration; reply: the recording state */
+	SONDE_CTL_APP_POLL = 15,   /* has the recording state changed? */
+	SONDE_CTL_APP_EVENT = 16,  /* an event to record: its description; reply: id */
+	SONDE_CTL_TYPE_END = 17,
 };
 
 enum sonde_ctl_kind {
@@ -93,7 +98,29 @@ enum sonde_ctl_tag {
 	SONDE_CTL_T_CONTROL_PORT = 31,  /* u64: the relay's control port */
 	SONDE_CTL_T_DATA_PORT = 32,     /* u64: the relay's data port */
 	SONDE_CTL_T_LIVE_TIMER = 33,    /* u64 microseconds; 0: not live */
-	SONDE_CTL_TAG_END = 34,
+	SONDE_CTL_T_USERSPACE = 34,     /* bool: user-space (UST) events/contexts */
+	SONDE_CTL_T_LOGLEVEL = 35,      /* i64: a log level */
+	SONDE_CTL_T_LOGLEVEL_MATCH = 36, /* u64: enum sonde_ust_loglevel_match */
+	SONDE_CTL_T_CONTEXT = 37,       /* str: a context name; repeats */
+	SONDE_CTL_T_PID = 38,           /* u64 */
+	SONDE_CTL_T_UID = 39,           /* u64 */
+	SONDE_CTL_T_PROCNAME = 40,      /* str */
+	SONDE_CTL_T_GENERATION = 41,    /* u64: version of an app's recording state */
+	SONDE_CTL_T_SHM_PATH = 42,      /* str: the ring buffers an app writes */
+	SONDE_CTL_T_ENABLER_REC = 43,   /* record: EVENT pattern + log level; repeats */
+	SONDE_CTL_T_FIELD_REC = 44,     /* record: one event field; repeats */
+	SONDE_CTL_T_KIND = 45,          /* u64: enum sonde_ctfw_field_kind */
+	SONDE_CTL_T_INT_TYPE = 46,      /* u64: size | signed << 8 | base << 16 |
+					   order << 24 | encoding << 32 */
+	SONDE_CTL_T_LENGTH_TYPE = 47,   /* u64: same, of a sequence's length */
+	SONDE_CTL_T_COUNT = 48,         /* u64: array length */
+	SONDE_CTL_T_FLOAT_BITS = 49,    /* u64 */
+	SONDE_CTL_T_ENUM_REC = 50,      /* record: LABEL, LO, HI; repeats */
+	SONDE_CTL_T_LABEL = 51,         /* str */
+	SONDE_CTL_T_LO = 52,            /* i64 */
+	SONDE_CTL_T_HI = 53,            /* i64 */
+	SONDE_CTL_T_ID = 54,            /* u64: an event class id */
+	SONDE_CTL_TAG_END = 55,
 };
 
 struct sonde_ctl_rec;

@@ -11,6 +11,8 @@
 #include <string.h>
 
 struct sonde_session {
+	bool userspace;      /* user-space events enabled (sonde-sessiond's ust.c) */
+	bool kernel_started; /* started with kernel events */
 	char *name;
 	char *output;
 	bool snapshot;
@@ -476,15 +478,22 @@ int sonde_session_start(struct sonde_session *s, struct sonde_error *err)
 	if (s->state == SONDE_SESSION_STARTED)
 		return sonde_error_set(err, SONDE_EINVAL,
 				       "session '%s' is already started", s->name);
-	if (!s->kernel || !has_enabled_event(s))
+	if ((!s->kernel || !has_enabled_event(s)) && !s->userspace)
 		return sonde_error_set(err, SONDE_EINVAL,
 				       "session '%s' has no event enabled (see 'sonde enable-event --help')",
 				       s->name);
-	ret = sonde_kernel_start(s->kernel, err);
+	/* A user-space only session has no kernel side to start. */
+	ret = s->kernel && has_enabled_event(s) ? sonde_kernel_start(s->kernel, err) : 0;
 	if (ret)
 		return ret;
+	s->kernel_started = s->kernel && has_enabled_event(s);
 	s->state = SONDE_SESSION_STARTED;
 	return 0;
+}
+
+void sonde_session_set_userspace(struct sonde_session *s)
+{
+	s->userspace = true;
 }
 
 int sonde_session_stop(struct sonde_session *s, struct sonde_error *err)
@@ -494,7 +503,8 @@ int sonde_session_stop(struct sonde_session *s, struct sonde_error *err)
 	if (s->state != SONDE_SESSION_STARTED)
 		return sonde_error_set(err, SONDE_EINVAL,
 				       "session '%s' is not started", s->name);
-	ret = sonde_kernel_stop(s->kernel, err);
+	ret = s->kernel_started ? sonde_kernel_stop(s->kernel, err) : 0;
+	s->kernel_started = false;
 	/* Even a failed flush leaves the capture stopped. */
 	s->state = SONDE_SESSION_STOPPED;
 	return ret;

@@ -89,6 +89,9 @@ int sonde_session_enable_event(struct sonde_session *s, const char *channel,
 int sonde_session_disable_event(struct sonde_session *s, const char *channel,
 				const char *name, bool syscall,
 				struct sonde_error *err);
+/* The session has user-space events (recorded by sonde-sessiond's ust.c):
+ * it may start without kernel events. */
+void sonde_session_set_userspace(struct sonde_session *s);
 int sonde_session_start(struct sonde_session *s, struct sonde_error *err);
 int sonde_session_stop(struct sonde_session *s, struct sonde_error *err);
 /* Writes <dir or output>/<snap_name or snapshot-N>-<date>-<N>/; the path

@@ -17,18 +17,14 @@
 /* How long a probe that loaded the buffers before the detach may still
  * be writing: far longer than an event takes. */
 #define GRACE_NS 5000000ull
-#define CLOCK_UPDATE_NS 1000000000ull
 
 struct sonde_ust_local {
 	struct sonde_ust_trace *trace;
 	struct sonde_ust_sink *sink; /* the registry's once detached */
 	struct sonde_ust_enabler *enablers;
 	size_t enabler_count;
-	pthread_t consumer;
-	int stop; /* atomic */
+	struct sonde_ust_consumer *consumer;
 	uint64_t read_timer_ns, switch_timer_ns;
-	int consume_error;
-	struct sonde_error consume_err;
 };
 
 static int local_enable(void *arg, const struct sonde_tp_event *ev,
@@ -44,41 +40,6 @@ static int local_enable(void *arg, const struct sonde_tp_event *ev,
 	if (!want)
 		return 0;
 	return sonde_ust_trace_event_id(s->trace, ev, id, NULL) == 0;
-}
-
-static uint64_t now_ns(void)
-{
-	return sonde_clock_gettime_ns();
-}
-
-static void *consumer_main(void *arg)
-{
-	struct sonde_ust_local *s = arg;
-	struct sonde_rb *rb = sonde_ust_trace_rb(s->trace);
-	uint64_t next_switch = s->switch_timer_ns ? now_ns() + s->switch_timer_ns : 0;
-	uint64_t next_clock = now_ns() + CLOCK_UPDATE_NS;
-	uint32_t seq = 0;
-
-	while (!__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE)) {
-		uint64_t now, wait = s->read_timer_ns;
-
-		if (next_switch && next_switch - now_ns() < wait)
-			wait = next_switch - now_ns();
-		sonde_rb_wait(rb, &seq, wait);
-		now = now_ns();
-		if (next_switch && now >= next_switch) {
-			sonde_ust_trace_flush(s->trace);
-			next_switch = now + s->switch_timer_ns;
-		}
-		if (now >= next_clock) {
-			sonde_rb_clock_update(rb);
-			next_clock = now + CLOCK_UPDATE_NS;
-		}
-		if (sonde_ust_trace_consume(s->trace, &s->consume_err) < 0 &&
-		    !s->consume_error)
-			s->consume_error = s->consume_err.status;
-	}
-	return NULL;
 }
 
 int sonde_ust_local_start(const struct sonde_ust_local_config *cfg,
@@ -145,17 +106,13 @@ int sonde_ust_local_start(const struct sonde_ust_local_config *cfg,
 	s->sink->context_count = (uint32_t)cfg->context_count;
 	s->sink->enable = local_enable;
 	s->sink->arg = s;
-	rc = pthread_create(&s->consumer, NULL, consumer_main, s);
-	if (rc) {
-		rc = sonde_error_set(err, SONDE_EIO, "ust: consumer thread: %s",
-				     strerror(rc));
+	rc = sonde_ust_consumer_start(s->trace, s->read_timer_ns,
+				      s->switch_timer_ns, &s->consumer, err);
+	if (rc)
 		goto fail;
-	}
 	rc = sonde_ust_attach(s->sink, err);
 	if (rc) {
-		__atomic_store_n(&s->stop, 1, __ATOMIC_RELEASE);
-		sonde_rb_wake_consumer(s->sink->rb);
-		pthread_join(s->consumer, NULL);
+		sonde_ust_consumer_stop(s->consumer, NULL);
 		goto fail;
 	}
 	*out = s;
@@ -174,22 +131,21 @@ int sonde_ust_local_stop(struct sonde_ust_local *s,
 			 struct sonde_ust_stats *stats, struct sonde_error *err)
 {
 	struct timespec grace = { 0, (long)GRACE_NS };
+	struct sonde_error cerr = { 0 };
 	size_t i;
-	int rc;
+	int rc, crc;
 
 	sonde_ust_detach();
 	nanosleep(&grace, NULL);
-	__atomic_store_n(&s->stop, 1, __ATOMIC_RELEASE);
-	sonde_rb_wake_consumer(s->sink->rb);
-	pthread_join(s->consumer, NULL);
+	crc = sonde_ust_consumer_stop(s->consumer, &cerr);
 	/* After the grace period no writer is inside a probe any more: a
 	 * packet still incomplete belongs to a writer that died (a forked
 	 * child killed mid-event), so salvage it. */
 	rc = sonde_ust_trace_finish(s->trace, true, stats, err);
-	if (!rc && s->consume_error) {
-		rc = s->consume_error;
+	if (!rc && crc) {
+		rc = crc;
 		if (err)
-			*err = s->consume_err;
+			*err = cerr;
 	}
 	sonde_ust_trace_free(s->trace);
 	for (i = 0; i < s->enabler_count; i++)

@@ -3,6 +3,7 @@
  * tracepoint events and the probes' reserve/commit into the attached
  * sink's ring buffers.
  */
+#include <fnmatch.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,34 @@ static void after_fork_child(void)
 	thread_tid = 0;
 	/* The child's buffers: per-UID ones are shared and stay; whoever
 	 * attached decides anew (the registration client re-registers). */
+}
+
+SONDE_TP_EXPORT enum sonde_ust_context sonde_ust_context_from_name(const char *name)
+{
+	if (!strcmp(name, "vpid"))
+		return SONDE_UST_CTX_VPID;
+	if (!strcmp(name, "vtid"))
+		return SONDE_UST_CTX_VTID;
+	if (!strcmp(name, "procname"))
+		return SONDE_UST_CTX_PROCNAME;
+	if (!strcmp(name, "pthread_id"))
+		return SONDE_UST_CTX_PTHREAD_ID;
+	return 0;
+}
+
+SONDE_TP_EXPORT bool sonde_ust_enabler_match(const struct sonde_ust_enabler *en,
+			     const char *event_name, int event_loglevel)
+{
+	if (fnmatch(en->pattern, event_name, 0) != 0)
+		return false;
+	switch (en->match) {
+	case SONDE_UST_LOGLEVEL_RANGE:
+		return event_loglevel <= en->loglevel;
+	case SONDE_UST_LOGLEVEL_SINGLE:
+		return event_loglevel == en->loglevel;
+	default:
+		return true;
+	}
 }
 
 uint32_t sonde_ust_context_size(const enum sonde_ust_context *ctx,
@@ -69,6 +98,9 @@ static void apply_sink(struct sonde_tp_event *ev)
 
 SONDE_TP_EXPORT void sonde_tp_register(struct sonde_tp_event *ev)
 {
+	/* Before taking the lock: registering waits for the daemon's first
+	 * answer, whose handling attaches a sink (which takes it). */
+	sonde_ust_client_start();
 	pthread_mutex_lock(&registry.lock);
 	if (!registry.atfork_done) {
 		pthread_atfork(NULL, NULL, after_fork_child);
@@ -218,7 +250,9 @@ SONDE_TP_EXPORT uint8_t *sonde_tp_reserve(const struct sonde_tp_event *ev,
 	uint8_t *p;
 
 	if (__builtin_expect(!sink || !__atomic_load_n(&ev->enabled,
-						       __ATOMIC_ACQUIRE),
+						       __ATOMIC_ACQUIRE) ||
+				     __atomic_load_n(&sink->rb->hdr->writers_stop,
+						     __ATOMIC_RELAXED),
 			     0))
 		return NULL;
 	if (size > UINT32_MAX / 2)

@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,34 +39,6 @@ struct sonde_ust_trace {
 	struct sonde_error write_err;
 	struct ust_stream streams[];
 };
-
-enum sonde_ust_context sonde_ust_context_from_name(const char *name)
-{
-	if (!strcmp(name, "vpid"))
-		return SONDE_UST_CTX_VPID;
-	if (!strcmp(name, "vtid"))
-		return SONDE_UST_CTX_VTID;
-	if (!strcmp(name, "procname"))
-		return SONDE_UST_CTX_PROCNAME;
-	if (!strcmp(name, "pthread_id"))
-		return SONDE_UST_CTX_PTHREAD_ID;
-	return 0;
-}
-
-bool sonde_ust_enabler_match(const struct sonde_ust_enabler *en,
-			     const char *event_name, int event_loglevel)
-{
-	if (fnmatch(en->pattern, event_name, 0) != 0)
-		return false;
-	switch (en->match) {
-	case SONDE_UST_LOGLEVEL_RANGE:
-		return event_loglevel <= en->loglevel;
-	case SONDE_UST_LOGLEVEL_SINGLE:
-		return event_loglevel == en->loglevel;
-	default:
-		return true;
-	}
-}
 
 /* LTTng's context fields, in the stream event context. */
 static void context_field(enum sonde_ust_context c, struct sonde_ctfw_field *f)
@@ -163,7 +134,7 @@ int sonde_ust_trace_create(const struct sonde_ust_trace_config *cfg,
 	if (rc)
 		goto fail;
 	rbc.stream_id = t->stream_class;
-	rc = sonde_rb_create(NULL, &rbc, &t->rb, NULL, err);
+	rc = sonde_rb_create(cfg->shm_path, &rbc, &t->rb, NULL, err);
 	if (rc)
 		goto fail;
 	rc = sonde_rb_reader_create(t->rb, &t->reader, err);
@@ -413,6 +384,86 @@ int sonde_ust_trace_finish(struct sonde_ust_trace *t, bool writers_dead,
 out:
 	if (stats)
 		*stats = t->stats;
+	return rc;
+}
+
+struct sonde_ust_consumer {
+	struct sonde_ust_trace *trace;
+	pthread_t thread;
+	int stop; /* atomic */
+	uint64_t read_timer_ns, switch_timer_ns;
+	int error;
+	struct sonde_error err;
+};
+
+#define CLOCK_UPDATE_NS 1000000000ull
+
+static void *consumer_main(void *arg)
+{
+	struct sonde_ust_consumer *c = arg;
+	struct sonde_rb *rb = c->trace->rb;
+	uint64_t now = sonde_clock_gettime_ns();
+	uint64_t next_switch = c->switch_timer_ns ? now + c->switch_timer_ns : 0;
+	uint64_t next_clock = now + CLOCK_UPDATE_NS;
+	uint32_t seq = 0;
+
+	while (!__atomic_load_n(&c->stop, __ATOMIC_ACQUIRE)) {
+		uint64_t wait = c->read_timer_ns;
+
+		now = sonde_clock_gettime_ns();
+		if (next_switch && next_switch > now && next_switch - now < wait)
+			wait = next_switch - now;
+		sonde_rb_wait(rb, &seq, wait);
+		now = sonde_clock_gettime_ns();
+		if (next_switch && now >= next_switch) {
+			sonde_ust_trace_flush(c->trace);
+			next_switch = now + c->switch_timer_ns;
+		}
+		if (now >= next_clock) {
+			sonde_rb_clock_update(rb);
+			next_clock = now + CLOCK_UPDATE_NS;
+		}
+		if (sonde_ust_trace_consume(c->trace, &c->err) < 0 && !c->error)
+			c->error = c->err.status;
+	}
+	return NULL;
+}
+
+int sonde_ust_consumer_start(struct sonde_ust_trace *t, uint64_t read_timer_ns,
+			     uint64_t switch_timer_ns,
+			     struct sonde_ust_consumer **out,
+			     struct sonde_error *err)
+{
+	struct sonde_ust_consumer *c = calloc(1, sizeof(*c));
+	int rc;
+
+	if (!c)
+		return sonde_error_set(err, SONDE_ENOMEM, "ust: out of memory");
+	c->trace = t;
+	c->read_timer_ns = read_timer_ns ? read_timer_ns : 200000000u;
+	c->switch_timer_ns = switch_timer_ns;
+	rc = pthread_create(&c->thread, NULL, consumer_main, c);
+	if (rc) {
+		free(c);
+		return sonde_error_set(err, SONDE_EIO, "ust: consumer thread: %s",
+				       strerror(rc));
+	}
+	*out = c;
+	return 0;
+}
+
+int sonde_ust_consumer_stop(struct sonde_ust_consumer *c,
+			    struct sonde_error *err)
+{
+	int rc;
+
+	__atomic_store_n(&c->stop, 1, __ATOMIC_RELEASE);
+	sonde_rb_wake_consumer(c->trace->rb);
+	pthread_join(c->thread, NULL);
+	rc = c->error;
+	if (rc && err)
+		*err = c->err;
+	free(c);
 	return rc;
 }
 

@@ -22,6 +22,7 @@ struct sonde_ust_trace_config {
 	size_t context_count;
 	int64_t pid; /* > 0: per-PID buffers (env vpid, procname) */
 	const char *procname;
+	const char *shm_path; /* the buffers' file (created); NULL: a memfd */
 };
 
 int sonde_ust_trace_create(const struct sonde_ust_trace_config *cfg,
@@ -52,6 +53,21 @@ void sonde_ust_trace_flush(struct sonde_ust_trace *t);
 int sonde_ust_trace_finish(struct sonde_ust_trace *t, bool writers_dead,
 			   struct sonde_ust_stats *stats,
 			   struct sonde_error *err);
+
+/*
+ * A consumer thread: sleeps on the buffers' wake-up with `read_timer_ns`
+ * as timeout, writes complete packets, closes open packets every
+ * `switch_timer_ns` (0: never) and re-calibrates the clock every second.
+ */
+struct sonde_ust_consumer;
+
+int sonde_ust_consumer_start(struct sonde_ust_trace *t, uint64_t read_timer_ns,
+			     uint64_t switch_timer_ns,
+			     struct sonde_ust_consumer **out,
+			     struct sonde_error *err);
+/* Stops and frees the thread; returns the first write error it met. */
+int sonde_ust_consumer_stop(struct sonde_ust_consumer *c,
+			    struct sonde_error *err);
 
 /* Frees; the ring buffer is retired (see sonde_rb_retire), not unmapped. */
 void sonde_ust_trace_free(struct sonde_ust_trace *t);

@@ -48,4 +48,8 @@ SONDE_TP_EXPORT int sonde_ust_attach(struct sonde_ust_sink *sink,
  */
 SONDE_TP_EXPORT void sonde_ust_detach(void);
 
+/* Registration with sonde-sessiond (client.c): starts the client thread
+ * once and waits for the daemon's first answer; no-op afterwards. */
+void sonde_ust_client_start(void);
+
 #endif

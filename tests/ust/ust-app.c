@@ -10,6 +10,8 @@
  *        kill E          a forked child writes events; killed (SIGKILL)
  *                        once it has written E, the parent stops
  *        disabled        the events are not enabled (pattern mismatch)
+ *        daemon-fields   no in-process session: the events of `fields`,
+ *                        recorded if sonde-sessiond records user space
  */
 #include <signal.h>
 #include <stdio.h>
@@ -94,6 +96,10 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(mode, "disabled"))
 		cfg.enablers = &none;
+	if (!strcmp(mode, "daemon-fields")) {
+		fields();
+		return 0;
+	}
 	if (sonde_ust_local_start(&cfg, &s, &err)) {
 		fprintf(stderr, "ust-app: %s\n", err.msg);
 		return 1;

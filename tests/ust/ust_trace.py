@@ -14,8 +14,10 @@ import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
 from harness import Tap  # noqa: E402
 
-APP, SONDE = sys.argv[1], sys.argv[2]
-ENV = dict(os.environ, TZ="UTC", LC_ALL="C")
+if __name__ == "__main__":
+    APP, SONDE = sys.argv[1], sys.argv[2]
+# No daemon: these programs record themselves (in-process sessions).
+ENV = dict(os.environ, TZ="UTC", LC_ALL="C", SONDE_UST_NO_DAEMON="1")
 
 # What ust-app passes, as the viewers print it (after the stream context).
 FIELDS = [

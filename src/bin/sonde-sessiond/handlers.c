@@ -77,6 +77,7 @@ static int destroy_one(struct sonde_sessions *reg, struct sonde_session *s,
 	put_session_summary(w, s);
 	sonde_ctl_rec_end(w);
 	sessiond_log("destroying session '%s'", sonde_session_name(s));
+	sessiond_ust_destroy(sonde_session_name(s));
 	ret = sonde_session_destroy(reg, s, err);
 	if (ret)
 		sessiond_log("destroy: %s", err->msg);
@@ -186,6 +187,73 @@ static int do_events(struct sonde_sessions *reg, const struct sonde_ctl_rec *req
 	return 0;
 }
 
+/* enable-event -u: patterns and a log-level condition, recorded in every
+ * program that registers while the session is started. */
+static int do_ust_events(struct sonde_sessions *reg,
+			 const struct sonde_ctl_rec *req, bool enable,
+			 struct sonde_error *err)
+{
+	uint64_t match = SONDE_UST_LOGLEVEL_ALL;
+	int64_t level = 0;
+	struct sonde_session *s;
+	size_t n = 0;
+	int ret = need_session(reg, req, &s, err);
+
+	if (ret)
+		return ret;
+	if (!enable)
+		return sonde_error_set(err, SONDE_EUNSUPPORTED,
+				       "disabling user-space events is not supported yet");
+	sonde_ctl_get_u64(req, SONDE_CTL_T_LOGLEVEL_MATCH, &match);
+	sonde_ctl_get_i64(req, SONDE_CTL_T_LOGLEVEL, &level);
+	if (match > SONDE_UST_LOGLEVEL_SINGLE || level < 0 || level > 14)
+		return sonde_error_set(err, SONDE_EFORMAT, "invalid log level");
+	if (sonde_ctl_get_bool(req, SONDE_CTL_T_ALL, false)) {
+		ret = sessiond_ust_enable(sonde_session_name(s), "*",
+					  (enum sonde_ust_loglevel_match)match,
+					  (int)level, err);
+		n++;
+	}
+	for (size_t i = 0; !ret && i < req->count; i++) {
+		if (req->fields[i].tag != SONDE_CTL_T_EVENT)
+			continue;
+		ret = sessiond_ust_enable(sonde_session_name(s), req->fields[i].v.str,
+					  (enum sonde_ust_loglevel_match)match,
+					  (int)level, err);
+		n++;
+	}
+	if (ret)
+		return ret;
+	if (!n)
+		return sonde_error_set(err, SONDE_EFORMAT, "request names no event");
+	sonde_session_set_userspace(s);
+	return 0;
+}
+
+static int do_add_context(struct sonde_sessions *reg,
+			  const struct sonde_ctl_rec *req, struct sonde_error *err)
+{
+	struct sonde_session *s;
+	size_t n = 0;
+	int ret = need_session(reg, req, &s, err);
+
+	if (ret)
+		return ret;
+	if (!sonde_ctl_get_bool(req, SONDE_CTL_T_USERSPACE, false))
+		return sonde_error_set(err, SONDE_EUNSUPPORTED,
+				       "only user-space contexts (-u) are supported");
+	for (size_t i = 0; !ret && i < req->count; i++) {
+		if (req->fields[i].tag != SONDE_CTL_T_CONTEXT)
+			continue;
+		ret = sessiond_ust_add_context(sonde_session_name(s),
+					       req->fields[i].v.str, err);
+		n++;
+	}
+	if (!ret && !n)
+		return sonde_error_set(err, SONDE_EFORMAT, "request names no context");
+	return ret;
+}
+
 static void put_session_details(struct sonde_ctl_writer *w,
 				const struct sonde_session *s)
 {
@@ -253,16 +321,37 @@ static int dispatch(struct sonde_sessions *reg, const struct sonde_ctl_msg *req,
 	case SONDE_CTL_ENABLE_CHANNEL:
 		return do_enable_channel(reg, r, err);
 	case SONDE_CTL_ENABLE_EVENT:
-		return do_events(reg, r, true, w, err);
 	case SONDE_CTL_DISABLE_EVENT:
-		return do_events(reg, r, false, w, err);
+		if (sonde_ctl_get_bool(r, SONDE_CTL_T_USERSPACE, false))
+			return do_ust_events(reg, r, req->type == SONDE_CTL_ENABLE_EVENT,
+					     err);
+		return do_events(reg, r, req->type == SONDE_CTL_ENABLE_EVENT, w, err);
+	case SONDE_CTL_ADD_CONTEXT:
+		return do_add_context(reg, r, err);
+	case SONDE_CTL_APP_HELLO:
+	case SONDE_CTL_APP_POLL:
+	case SONDE_CTL_APP_EVENT:
+		return sessiond_ust_app(req, w, err);
 	case SONDE_CTL_START:
 	case SONDE_CTL_STOP:
 		ret = need_session(reg, r, &s, err);
 		if (ret)
 			return ret;
-		ret = req->type == SONDE_CTL_START ? sonde_session_start(s, err) :
-						     sonde_session_stop(s, err);
+		if (req->type == SONDE_CTL_START) {
+			ret = sonde_session_start(s, err);
+			if (!ret)
+				ret = sessiond_ust_start(sonde_session_name(s),
+							 sonde_session_output(s), err);
+		} else {
+			struct sonde_error ust_err;
+			int ust_ret = sessiond_ust_stop(sonde_session_name(s), &ust_err);
+
+			ret = sonde_session_stop(s, err);
+			if (!ret && ust_ret) {
+				ret = ust_ret;
+				*err = ust_err;
+			}
+		}
 		if (!ret)
 			sessiond_log("session '%s' %s", sonde_session_name(s),
 				     req->type == SONDE_CTL_START ? "started" : "stopped");

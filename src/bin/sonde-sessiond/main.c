@@ -544,6 +544,7 @@ static void shutdown_daemon(struct daemon *d)
 {
 	struct sonde_error err = { 0 };
 
+	sessiond_ust_shutdown(); /* user-space traces first: no kernel part */
 	if (d->reg && sonde_sessions_stop_all(d->reg, &err))
 		sessiond_log("stopping: %s", err.msg);
 	sonde_sessions_free(d->reg);   /* removes the ftrace instances */

@@ -17,4 +17,21 @@ void sessiond_handle(struct sonde_sessions *reg, const struct sonde_ctl_msg *req
  * daemonized), prefixed with the time. */
 void sessiond_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* User space (ust.c): the user-space side of sessions, keyed by name. */
+#include "sonde/ust.h"
+int sessiond_ust_enable(const char *session, const char *pattern,
+			enum sonde_ust_loglevel_match match, int level,
+			struct sonde_error *err);
+int sessiond_ust_add_context(const char *session, const char *name,
+			     struct sonde_error *err);
+bool sessiond_ust_has_events(const char *session);
+int sessiond_ust_start(const char *session, const char *output,
+		       struct sonde_error *err);
+int sessiond_ust_stop(const char *session, struct sonde_error *err);
+void sessiond_ust_destroy(const char *session);
+void sessiond_ust_shutdown(void);
+/* APP_HELLO, APP_POLL and APP_EVENT from traced programs. */
+int sessiond_ust_app(const struct sonde_ctl_msg *req, struct sonde_ctl_writer *w,
+		     struct sonde_error *err);
+
 #endif

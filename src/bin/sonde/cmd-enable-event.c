@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "client.h"
 #include "commands.h"
@@ -19,6 +20,7 @@ static const char enable_event_help[] =
 "    sonde enable-event -k [-s SESSION] [-c CHANNEL] --syscall NAME[,NAME...]\n"
 "    sonde enable-event -k [-s SESSION] [-c CHANNEL] --syscall -a\n"
 "    sonde enable-event -k [-s SESSION] [-c CHANNEL] -a\n"
+"    sonde enable-event -u [-s SESSION] [--loglevel[-only] LEVEL] PATTERN...\n"
 "\n"
 "DESCRIPTION\n"
 "    Enables kernel events in a session (default: the current session).\n"
@@ -35,9 +37,21 @@ static const char enable_event_help[] =
 "    is an error and the request stops there; the names before it stay\n"
 "    enabled.\n"
 "\n"
+"    With -u, PATTERN is a user-space tracepoint 'provider:event' or a glob\n"
+"    of them ('myapp:*', '*'), recorded in every instrumented program that\n"
+"    runs while the session is started (see docs/ust.md); enable them\n"
+"    before starting the session.\n"
+"\n"
 "OPTIONS\n"
 "    -k, --kernel\n"
-"        The kernel domain (the only one today; may be left out).\n"
+"        The kernel domain (the default).\n"
+"    -u, --userspace\n"
+"        The user-space domain (tracepoints of instrumented programs).\n"
+"    --loglevel LEVEL\n"
+"        -u: events of LEVEL or more severe (EMERG 0 ... INFO 6 ...\n"
+"        DEBUG_LINE 13, DEBUG 14; a name, TRACE_name or a number).\n"
+"    --loglevel-only LEVEL\n"
+"        -u: events of exactly LEVEL.\n"
 "    -s, --session SESSION\n"
 "        The session (default: the current session).\n"
 "    -c, --channel CHANNEL\n"
@@ -59,12 +73,16 @@ static const char enable_event_help[] =
 "    sonde enable-event -k sched_switch,sched_wakeup\n"
 "    sonde enable-event -k 'sched_process_*'\n"
 "    sonde enable-event -k --syscall -a\n"
-"    sonde enable-event -k --syscall openat,close -s mysession\n";
+"    sonde enable-event -k --syscall openat,close -s mysession\n"
+"    sonde enable-event -u 'myapp:*' --loglevel INFO\n";
 
-enum { OPT_SYSCALL = 256, OPT_TRACEPOINT };
+enum { OPT_SYSCALL = 256, OPT_TRACEPOINT, OPT_LOGLEVEL, OPT_LOGLEVEL_ONLY };
 
 static const struct option event_options[] = {
 	{ "kernel", no_argument, NULL, 'k' },
+	{ "userspace", no_argument, NULL, 'u' },
+	{ "loglevel", required_argument, NULL, OPT_LOGLEVEL },
+	{ "loglevel-only", required_argument, NULL, OPT_LOGLEVEL_ONLY },
 	{ "session", required_argument, NULL, 's' },
 	{ "channel", required_argument, NULL, 'c' },
 	{ "syscall", no_argument, NULL, OPT_SYSCALL },
@@ -90,25 +108,58 @@ static void print_done(bool enable, bool syscall, const char *name,
 		       name, channel, session);
 }
 
+/* A log level by name (INFO, TRACE_INFO, any case) or number; -1 if bad. */
+static int parse_loglevel(const char *s)
+{
+	static const char *const names[] = {
+		"EMERG", "ALERT", "CRIT", "ERR", "WARNING", "NOTICE", "INFO",
+		"DEBUG_SYSTEM", "DEBUG_PROGRAM", "DEBUG_PROCESS", "DEBUG_MODULE",
+		"DEBUG_UNIT", "DEBUG_FUNCTION", "DEBUG_LINE", "DEBUG",
+	};
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (*s && !*end)
+		return v >= 0 && v <= 14 ? (int)v : -1;
+	if (!strncasecmp(s, "TRACE_", 6))
+		s += 6;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcasecmp(s, names[i]))
+			return (int)i;
+	return -1;
+}
+
 int event_verb(int argc, char **argv, bool enable, const char *help)
 {
 	const char *verb = enable ? "enable-event" : "disable-event";
 	const char *session = NULL, *channel = NULL, *got_channel;
 	struct sonde_ctl_writer w;
 	struct sonde_ctl_msg *reply;
-	bool syscall = false, all = false;
+	bool syscall = false, all = false, userspace = false;
+	int loglevel = -1, loglevel_match = 0;
 	char current[256];
 	size_t names = 0;
 	int c;
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":hks:c:a", event_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":hkus:c:a", event_options, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			fputs(help, stdout);
 			return 0;
 		case 'k':
+			break;
+		case 'u':
+			userspace = true;
+			break;
+		case OPT_LOGLEVEL:
+		case OPT_LOGLEVEL_ONLY:
+			loglevel = parse_loglevel(optarg);
+			if (loglevel < 0)
+				return client_usage_error(verb, "unknown log level '%s'",
+							  optarg);
+			loglevel_match = c == OPT_LOGLEVEL ? 1 : 2;
 			break;
 		case 's':
 			session = optarg;
@@ -133,6 +184,10 @@ int event_verb(int argc, char **argv, bool enable, const char *help)
 						  argv[optind - 1]);
 		}
 	}
+	if (loglevel >= 0 && !userspace)
+		return client_usage_error(verb, "--loglevel needs -u");
+	if (userspace && syscall)
+		return client_usage_error(verb, "--syscall is for kernel events");
 	if (all && optind < argc)
 		return client_usage_error(verb, "give event names or -a, not both");
 	if (!all && optind >= argc)
@@ -146,6 +201,11 @@ int event_verb(int argc, char **argv, bool enable, const char *help)
 		sonde_ctl_put_str(&w, SONDE_CTL_T_CHANNEL, channel);
 	sonde_ctl_put_bool(&w, SONDE_CTL_T_SYSCALL, syscall);
 	sonde_ctl_put_bool(&w, SONDE_CTL_T_ALL, all);
+	if (userspace) {
+		sonde_ctl_put_bool(&w, SONDE_CTL_T_USERSPACE, true);
+		sonde_ctl_put_u64(&w, SONDE_CTL_T_LOGLEVEL_MATCH, (uint64_t)loglevel_match);
+		sonde_ctl_put_i64(&w, SONDE_CTL_T_LOGLEVEL, loglevel < 0 ? 0 : loglevel);
+	}
 	for (int i = optind; i < argc; i++) {
 		char *list = strdup(argv[i]), *save = NULL;
 
@@ -167,6 +227,16 @@ int event_verb(int argc, char **argv, bool enable, const char *help)
 	}
 	if (client_call(&w, false, &reply))
 		return 1;
+	if (userspace) {
+		for (int i = optind; i < argc; i++)
+			printf("User-space event %s %s\n", argv[i],
+			       enable ? "enabled" : "disabled");
+		if (all)
+			printf("All user-space events %s\n",
+			       enable ? "enabled" : "disabled");
+		sonde_ctl_msg_free(reply);
+		return 0;
+	}
 	got_channel = sonde_ctl_get_str(&reply->root, SONDE_CTL_T_CHANNEL);
 	if (!got_channel)
 		got_channel = channel ? channel : "channel0";

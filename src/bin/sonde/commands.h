@@ -22,6 +22,7 @@ int cmd_list(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);
 int cmd_summary(int argc, char **argv);
+int cmd_add_context(int argc, char **argv);
 
 /* Shared by the verbs above. */
 struct sonde_ctl_rec;

@@ -16,6 +16,7 @@ static const struct verb verbs[] = {
 	{ "create", cmd_create, "create a recording session" },
 	{ "enable-channel", cmd_enable_channel, "create the kernel channel of a session" },
 	{ "enable-event", cmd_enable_event, "record kernel events (tracepoints, syscalls)" },
+	{ "add-context", cmd_add_context, "record context fields (vpid, vtid...) with user-space events" },
 	{ "disable-event", cmd_disable_event, "stop recording kernel events" },
 	{ "start", cmd_start, "start recording a session" },
 	{ "stop", cmd_stop, "stop recording a session, flushing its trace" },

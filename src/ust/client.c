@@ -1,0 +1,322 @@
+/*
+ * Registration of a traced program with sonde-sessiond.
+ *
+ * At the first tracepoint registration a thread connects to the daemon's
+ * socket (its run directory, then /run/sonde), says hello (pid, uid,
+ * procname) and learns the recording state: the ring buffers to write
+ * (a file in /dev/shm, per-UID: shared by the user's programs), the
+ * enabled patterns and the contexts.  It then polls every 100 ms for a
+ * new state (a session started or stopped).  An event to record is
+ * described to the daemon (APP_EVENT), which adds it to the trace's
+ * metadata and answers its id.  With no daemon the program runs
+ * untraced; the thread retries every second.  The program's constructors
+ * wait up to SONDE_UST_REGISTER_TIMEOUT ms (default 500) for the first
+ * answer, so that events of a short program are recorded from the start.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "session/ctl-proto.h"
+#include "session/rundir.h"
+#include "ust/event-desc.h"
+#include "ust/ust-internal.h"
+
+#define POLL_NS 100000000L
+#define RETRY_NS 1000000000L
+
+static struct ust_client {
+	pthread_mutex_t lock; /* the socket: one request at a time */
+	pthread_cond_t registered_cond;
+	bool started, registered, atfork_registered;
+	int fd;
+	uint64_t generation;
+	struct sonde_ust_sink *sink; /* attached by this client */
+	struct sonde_ust_enabler *enablers;
+	size_t enabler_count;
+	struct sonde_arena strings; /* enabler patterns */
+} client = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.registered_cond = PTHREAD_COND_INITIALIZER,
+	.fd = -1,
+};
+
+static int connect_to(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -1;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int connect_daemon(void)
+{
+	char path[108];
+	int fd = -1;
+
+	if (sonde_rundir_path(SONDE_SESSIOND_SOCKET, path, sizeof(path), NULL) == 0)
+		fd = connect_to(path);
+	if (fd < 0 && strcmp(path, "/run/sonde/" SONDE_SESSIOND_SOCKET) != 0)
+		fd = connect_to("/run/sonde/" SONDE_SESSIOND_SOCKET);
+	return fd;
+}
+
+/* One request and its reply; *reply is NULL on failure (connection lost). */
+static int transact(struct sonde_ctl_writer *w, struct sonde_ctl_msg **reply)
+{
+	uint8_t *buf = NULL;
+	size_t len;
+	int64_t status = -1;
+
+	*reply = NULL;
+	if (client.fd < 0 || sonde_ctl_writer_finish(w, &buf, &len, NULL))
+		return -1;
+	if (sonde_ctl_write_all(client.fd, buf, len, NULL) ||
+	    sonde_ctl_read_msg(client.fd, reply, NULL)) {
+		free(buf);
+		close(client.fd);
+		client.fd = -1;
+		return -1;
+	}
+	free(buf);
+	sonde_ctl_get_i64(&(*reply)->root, SONDE_CTL_T_STATUS, &status);
+	return status == 0 ? 0 : -1;
+}
+
+/* The sink's policy: a matching event is described to the daemon. */
+static int client_enable(void *arg, const struct sonde_tp_event *ev,
+			 uint32_t *id)
+{
+	struct sonde_ctl_writer w;
+	struct sonde_ctl_msg *reply;
+	uint64_t v = 0;
+	bool want = false;
+	size_t i;
+	int ret = 0;
+
+	(void)arg;
+	for (i = 0; i < client.enabler_count && !want; i++)
+		want = sonde_ust_enabler_match(&client.enablers[i], ev->name,
+					       ev->loglevel);
+	if (!want)
+		return 0;
+	pthread_mutex_lock(&client.lock);
+	sonde_ctl_writer_init(&w, SONDE_CTL_APP_EVENT);
+	sonde_ctl_put_u64(&w, SONDE_CTL_T_GENERATION, client.generation);
+	sonde_ctl_put_u64(&w, SONDE_CTL_T_UID, (uint64_t)getuid());
+	sonde_ust_event_desc_put(&w, ev);
+	if (transact(&w, &reply) == 0 &&
+	    sonde_ctl_get_u64(&reply->root, SONDE_CTL_T_ID, &v) && v < UINT32_MAX) {
+		*id = (uint32_t)v;
+		ret = 1;
+	}
+	sonde_ctl_writer_release(&w);
+	sonde_ctl_msg_free(reply);
+	pthread_mutex_unlock(&client.lock);
+	return ret;
+}
+
+static void stop_recording(void)
+{
+	if (!client.sink)
+		return;
+	sonde_ust_detach(); /* the sink and buffers now belong to the registry */
+	client.sink = NULL;
+}
+
+/* Applies a new recording state from a HELLO/POLL reply. */
+static void apply_state(const struct sonde_ctl_msg *reply)
+{
+	const struct sonde_ctl_rec *r = &reply->root;
+	const char *shm = sonde_ctl_get_str(r, SONDE_CTL_T_SHM_PATH);
+	struct sonde_ust_sink *sink;
+	size_t i, n = 0;
+
+	stop_recording();
+	sonde_arena_release(&client.strings);
+	free(client.enablers);
+	client.enablers = NULL;
+	client.enabler_count = 0;
+	if (!shm)
+		return;
+	for (i = 0; i < r->count; i++)
+		n += r->fields[i].tag == SONDE_CTL_T_ENABLER_REC;
+	sink = calloc(1, sizeof(*sink));
+	client.enablers = calloc(n ? n : 1, sizeof(*client.enablers));
+	if (!sink || !client.enablers ||
+	    sonde_rb_map_path(shm, &sink->rb, NULL)) {
+		free(sink);
+		return;
+	}
+	for (i = 0; i < r->count; i++) {
+		const struct sonde_ctl_field *f = &r->fields[i];
+		struct sonde_ust_enabler *en = &client.enablers[client.enabler_count];
+		uint64_t match = 0;
+		int64_t level = 0;
+		const char *pat;
+
+		if (f->tag == SONDE_CTL_T_CONTEXT &&
+		    sink->context_count < SONDE_UST_MAX_CONTEXTS &&
+		    sonde_ust_context_from_name(f->v.str))
+			sink->contexts[sink->context_count++] =
+				sonde_ust_context_from_name(f->v.str);
+		if (f->tag != SONDE_CTL_T_ENABLER_REC)
+			continue;
+		pat = sonde_ctl_get_str(f->v.rec, SONDE_CTL_T_EVENT);
+		sonde_ctl_get_u64(f->v.rec, SONDE_CTL_T_LOGLEVEL_MATCH, &match);
+		sonde_ctl_get_i64(f->v.rec, SONDE_CTL_T_LOGLEVEL, &level);
+		if (!pat || !(en->pattern = sonde_arena_strdup(&client.strings, pat)))
+			continue;
+		en->match = match <= SONDE_UST_LOGLEVEL_SINGLE ?
+				    (enum sonde_ust_loglevel_match)match :
+				    SONDE_UST_LOGLEVEL_ALL;
+		en->loglevel = (int)level;
+		client.enabler_count++;
+	}
+	sink->enable = client_enable;
+	if (sonde_ust_attach(sink, NULL)) {
+		/* Recorded by an in-process session already: leave it be. */
+		sonde_rb_unmap(sink->rb);
+		free(sink);
+		return;
+	}
+	client.sink = sink;
+}
+
+/* HELLO (first) or POLL; applies the state when it changed. */
+static void exchange(bool hello)
+{
+	struct sonde_ctl_writer w;
+	struct sonde_ctl_msg *reply = NULL;
+	uint64_t gen = 0;
+	char name[17] = "";
+
+	pthread_mutex_lock(&client.lock);
+	sonde_ctl_writer_init(&w, hello ? SONDE_CTL_APP_HELLO : SONDE_CTL_APP_POLL);
+	if (hello) {
+		prctl(PR_GET_NAME, name);
+		sonde_ctl_put_u64(&w, SONDE_CTL_T_PID, (uint64_t)getpid());
+		sonde_ctl_put_str(&w, SONDE_CTL_T_PROCNAME, name);
+	}
+	sonde_ctl_put_u64(&w, SONDE_CTL_T_UID, (uint64_t)getuid());
+	sonde_ctl_put_u64(&w, SONDE_CTL_T_GENERATION, hello ? 0 : client.generation);
+	if (transact(&w, &reply) == 0 &&
+	    sonde_ctl_get_u64(&reply->root, SONDE_CTL_T_GENERATION, &gen) &&
+	    (hello || gen != client.generation)) {
+		client.generation = gen;
+		pthread_mutex_unlock(&client.lock);
+		apply_state(reply);
+	} else {
+		pthread_mutex_unlock(&client.lock);
+	}
+	sonde_ctl_writer_release(&w);
+	sonde_ctl_msg_free(reply);
+}
+
+static void mark_registered(void)
+{
+	pthread_mutex_lock(&client.lock);
+	client.registered = true;
+	pthread_cond_broadcast(&client.registered_cond);
+	pthread_mutex_unlock(&client.lock);
+}
+
+static void *client_main(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		struct timespec pause = { 0, POLL_NS };
+		int fd;
+
+		if (client.fd < 0) {
+			stop_recording();
+			fd = connect_daemon();
+			pthread_mutex_lock(&client.lock);
+			client.fd = fd;
+			pthread_mutex_unlock(&client.lock);
+			if (fd >= 0)
+				exchange(true);
+			mark_registered();
+			if (fd < 0)
+				pause = (struct timespec){ RETRY_NS / 1000000000L, 0 };
+		} else {
+			exchange(false);
+		}
+		nanosleep(&pause, NULL);
+	}
+	return NULL;
+}
+
+static void after_fork_child(void)
+{
+	/* The child has no client thread: it starts its own, with a new
+	 * connection (the parent's socket is shared, not ours to use). */
+	if (client.fd >= 0)
+		close(client.fd);
+	client.fd = -1;
+	client.started = false;
+	client.registered = false;
+	client.sink = NULL;
+	pthread_mutex_init(&client.lock, NULL);
+	pthread_cond_init(&client.registered_cond, NULL);
+}
+
+void sonde_ust_client_start(void)
+{
+	struct timespec deadline;
+	const char *env = getenv("SONDE_UST_REGISTER_TIMEOUT");
+	long ms = env ? atol(env) : 500;
+	pthread_attr_t attr;
+	pthread_t th;
+
+	if (getenv("SONDE_UST_NO_DAEMON"))
+		return;
+	pthread_mutex_lock(&client.lock);
+	if (client.started) {
+		pthread_mutex_unlock(&client.lock);
+		return;
+	}
+	client.started = true;
+	sonde_arena_init(&client.strings, 1u << 20);
+	if (!client.atfork_registered) {
+		pthread_atfork(NULL, NULL, after_fork_child);
+		client.atfork_registered = true;
+	}
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&th, &attr, client_main, NULL)) {
+		pthread_attr_destroy(&attr);
+		pthread_mutex_unlock(&client.lock);
+		return;
+	}
+	pthread_attr_destroy(&attr);
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += ms / 1000;
+	deadline.tv_nsec += (ms % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	while (!client.registered &&
+	       pthread_cond_timedwait(&client.registered_cond, &client.lock,
+				      &deadline) == 0)
+		;
+	pthread_mutex_unlock(&client.lock);
+}

@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""User-space recording through sonde-sessiond: a private daemon (own
+SONDE_RUNDIR and HOME), `sonde enable-event -u`, `add-context -u`, start,
+an instrumented program that registers with the daemon, stop, and the
+trace read by sonde view and babeltrace 1.5.  Also: log-level selection,
+a program with no daemon runs untraced, CLI errors.
+usage: ust_session.py SONDE SONDE-SESSIOND UST_APP"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
+from harness import Sandbox, Tap, one_error_line  # noqa: E402
+from ust_trace import FIELDS  # noqa: E402
+
+SONDE, SESSIOND, APP = sys.argv[1], sys.argv[2], sys.argv[3]
+LEVELS = {"ints": 6, "floats": 14, "texts": 4, "arrays": 13, "enums": 3, "empty": 14}
+
+
+def payloads(view):
+    out = []
+    for line in view.splitlines():
+        m = re.match(r"^\[[0-9:.]+\] \(\S+\) \S+ (\S+): \{ cpu_id = \d+ \}, (?:\{ (.*?) \}, )?(\{.*\})$", line)
+        out.append((m.group(1), m.group(2), m.group(3)) if m else (None, None, line))
+    return out
+
+
+def record(tap, sb, name, enable_args, contexts=()):
+    trace = sb.path(name)
+    for args in (["create", name, "--output=" + trace],
+                 ["enable-event", "-u"] + enable_args) + \
+            ((["add-context", "-u"] + [x for c in contexts for x in ("-t", c)],) if contexts else ()) + \
+            (["start"],):
+        rc, out, err = sb.run(*args)
+        if not tap.check(rc == 0, "sonde %s" % " ".join(args), err):
+            return None
+    p = subprocess.run([APP, sb.path("unused"), "daemon-fields"], env=sb.env,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+    tap.check(p.returncode == 0, "the instrumented program runs", p.stderr)
+    rc, out, err = sb.run("stop")
+    tap.check(rc == 0, "sonde stop", err)
+    return trace
+
+
+def main():
+    tap = Tap()
+    sb = Sandbox(SONDE, SESSIOND)
+    try:
+        # Every event, with contexts.
+        trace = record(tap, sb, "all", ["fields:*"], ("vpid", "procname"))
+        if trace:
+            rc, view, err = sb.run("view", trace)
+            ev = payloads(view)
+            got = ["%s: %s" % (e[0], e[2]) for e in ev]
+            tap.check(got == FIELDS, "every field kind recorded through the daemon",
+                      "\n".join(got) + err)
+            tap.check(all(e[1] and re.match(r'vpid = \d+, procname = "ust-app"$', e[1]) for e in ev),
+                      "contexts vpid and procname", view[:1000])
+            tap.check(os.path.isdir(os.path.join(trace, "ust", "uid", str(os.getuid()), "64-bit", "index")),
+                      "ust/uid/UID/64-bit layout with index files")
+            if shutil.which("babeltrace"):
+                p = subprocess.run(["babeltrace", trace], env=sb.env, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, timeout=60)
+                tap.check(p.stdout.decode() == view and p.stderr == b"",
+                          "babeltrace 1.5 prints the same, no warning", p.stderr)
+            rc, out, err = sb.run("destroy", "all")
+            tap.check(rc == 0, "destroy", err)
+            tap.check(not [f for f in os.listdir("/dev/shm") if f.startswith("sonde-ust-%d-" % sb.daemon_pid())],
+                      "the shared-memory buffers are removed")
+
+        # Log levels: WARNING or more severe (texts 4, enums 3).
+        trace = record(tap, sb, "levels", ["fields:*", "--loglevel", "TRACE_WARNING"])
+        if trace:
+            rc, view, err = sb.run("view", trace)
+            names = [e[0] for e in payloads(view)]
+            want = [e.split(":")[0] + ":" + e.split(":")[1] for e in FIELDS]
+            want = [w for w in want if LEVELS[w.split(":")[1]] <= 4]
+            tap.check(names == want, "--loglevel WARNING keeps only WARNING and more severe",
+                      names)
+            sb.run("destroy", "levels")
+        trace = record(tap, sb, "single", ["fields:*", "--loglevel-only", "3"])
+        if trace:
+            rc, view, err = sb.run("view", trace)
+            names = sorted(set(e[0] for e in payloads(view)))
+            tap.check(names == ["fields:enums"], "--loglevel-only 3 keeps only ERR", names)
+            sb.run("destroy", "single")
+
+        # Errors.
+        rc, out, err = sb.run("create", "e")
+        rc, out, err = sb.run("add-context", "-u", "-t", "nosuch")
+        tap.check(rc == 1 and one_error_line(err), "unknown context: one error line", err)
+        rc, out, err = sb.run("enable-event", "-u", "x:*", "--loglevel", "LOUD")
+        tap.check(rc == 2 and "log level" in err, "unknown log level: usage error", err)
+        rc, out, err = sb.run("add-context", "-t", "vpid")
+        tap.check(rc == 2, "add-context without -u: usage error", err)
+        sb.run("destroy", "e")
+
+        # No daemon: the program runs, untraced, without waiting.
+        env = dict(sb.env, SONDE_RUNDIR=sb.path("nowhere"))
+        p = subprocess.run([APP, sb.path("unused"), "daemon-fields"], env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        tap.check(p.returncode == 0 and p.stderr == b"", "without a daemon the program runs untraced")
+    finally:
+        sb.close()
+    return tap.done()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
