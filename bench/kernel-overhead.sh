@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
-# Tracing overhead of sonde against trace-cmd and perf record, in one run:
-# the same workloads untraced and under each tracer, recording the same
-# events (sched_switch and every system call, entry and exit).
+# Tracing overhead of sonde (its ftrace and eBPF backends) against trace-cmd
+# and perf record, in one run: the same workloads untraced and under each
+# tracer, recording the same events (sched_switch and every system call,
+# entry and exit).
 #
 #   bench/kernel-overhead.sh [SONDE SONDE_SESSIOND OVERHEAD_WORKLOAD]
 #
 # Needs root and tracefs.  Environment:
 #   SONDE_BENCH_ROUNDS      rounds; medians are kept (default 3)
-#   SONDE_BENCH_CALLS       getppid calls per run (default 1000000)
+#   SONDE_BENCH_CALLS       getppid and read calls per run (default 1000000)
 #   SONDE_BENCH_ROUNDTRIPS  pipe round trips per run (default 100000)
 #   SONDE_BENCH_SECONDS     seconds per sysbench run (default 1)
-#   SONDE_BENCH_WORKLOADS   subset of "getppid pipe threads fileio" (the
+#   SONDE_BENCH_WORKLOADS   subset of "getppid read pipe threads fileio" (the
 #                           sysbench ones, threads and fileio, are skipped
 #                           without sysbench)
 #   SONDE_BENCH_BUFFER_KB   trace-cmd -b and perf -m per CPU (default 2048,
@@ -20,8 +21,10 @@
 # syscalls:* tracepoints, which take it ~30 s to open and close per run
 # (same number of events, same hooks).
 #
-# Per workload and tool: throughput, slowdown against untraced, events
-# recorded (system-wide: the other tenants too) and lost, and the consumer's
+# Per workload and tool: throughput, slowdown against untraced, the time
+# added per traced event of the workload (getppid and read: 2 events per
+# call; pipe: 10 per round trip, 4 syscalls entry and exit and 2 switches),
+# events recorded (system-wide: the other tenants too) and lost, and the consumer's
 # CPU (user + system) per recorded event: sonde-sessiond's CPU from
 # /proc/PID/stat over the session, trace-cmd's and perf's own CPU with
 # their children (GNU time), which includes their start-up and the
@@ -41,11 +44,11 @@ rounds=${SONDE_BENCH_ROUNDS:-3}
 calls=${SONDE_BENCH_CALLS:-1000000}
 roundtrips=${SONDE_BENCH_ROUNDTRIPS:-100000}
 seconds=${SONDE_BENCH_SECONDS:-1}
-workloads=${SONDE_BENCH_WORKLOADS:-getppid pipe threads fileio}
+workloads=${SONDE_BENCH_WORKLOADS:-getppid read pipe threads fileio}
 buffer_kb=${SONDE_BENCH_BUFFER_KB:-2048}
 shim_src=$root/../shared/peers/kernel-capture-poc/hide_ftrace_fn.c
 tracefs=/sys/kernel/tracing
-tools=(untraced sonde trace-cmd perf)
+tools=(untraced sonde-ftrace sonde-ebpf trace-cmd perf)
 
 fail() { echo "bench: error: $*" >&2; exit 1; }
 
@@ -61,8 +64,8 @@ if ! command -v sysbench >/dev/null; then
 fi
 for name in $workloads; do
 	case $name in
-	getppid | pipe | threads | fileio) ;;
-	*) fail "unknown workload '$name' in SONDE_BENCH_WORKLOADS (getppid pipe threads fileio)" ;;
+	getppid | read | pipe | threads | fileio) ;;
+	*) fail "unknown workload '$name' in SONDE_BENCH_WORKLOADS (getppid read pipe threads fileio)" ;;
 	esac
 done
 [ "$(id -u)" = 0 ] || fail "kernel tracing needs root"
@@ -113,7 +116,7 @@ cpu=$(($(nproc) - 1))
 # run_workload NAME -> prints operations per second
 run_workload() {
 	case $1 in
-	getppid) taskset -c "$cpu" "$workload" getppid "$calls" | awk '{ print $3 }' ;;
+	getppid | read) taskset -c "$cpu" "$workload" "$1" "$calls" | awk '{ print $3 }' ;;
 	pipe) taskset -c "$cpu" "$workload" pipe "$roundtrips" | awk '{ print $3 }' ;;
 	threads)
 		sysbench threads --threads=2 --time="$seconds" run |
@@ -175,8 +178,10 @@ measure() {
 	case $tool in
 	untraced)
 		ops=$(run_workload "$name") ;;
-	sonde)
+	sonde-ftrace | sonde-ebpf)
 		"$sonde" create "$session" -o "$workdir/sonde-out" >/dev/null
+		"$sonde" enable-channel -k -s "$session" --backend "${tool#sonde-}" \
+			channel0 >/dev/null
 		"$sonde" enable-event -k -s "$session" sched_switch >/dev/null
 		"$sonde" enable-event -k -s "$session" --syscall -a >/dev/null
 		cpu0=$(proc_cpu "$sessiond_pid")
@@ -271,37 +276,54 @@ slowdown() {
 		awk '$2 > 0 { print $1 / $2 }' | median
 }
 
+# added_ns NAME TOOL -> median over rounds of the time each traced event of
+# the workload added to it (per-round pairs, as slowdown), or - when the
+# workload's events per operation are not known (sysbench)
+declare -A events_per_op=([getppid]=2 [read]=2 [pipe]=10)
+added_ns() {
+	[ -n "${events_per_op[$1]:-}" ] || { echo -; return; }
+	paste <(awk 'NF { print $1 }' <<<"${samples[$1,untraced]}") \
+		<(awk 'NF { print $1 }' <<<"${samples[$1,$2]}") |
+		awk -v e="${events_per_op[$1]}" '$1 > 0 && $2 > 0 {
+			printf "%.1f\n", (1e9 / $2 - 1e9 / $1) / e }' | median
+}
+
 declare -A ns
-declare -A units=([getppid]="calls/s" [pipe]="round trips/s" [threads]="events/s" [fileio]="ops/s")
-printf '\n%-8s %-10s %16s %9s %12s %9s %10s %12s\n' workload tool throughput slowdown \
-	events lost "cons. CPU" "ns/event"
+declare -A units=([getppid]="calls/s" [read]="calls/s" [pipe]="round trips/s" [threads]="events/s"
+	[fileio]="ops/s")
+printf '\n%-8s %-12s %12s %9s %10s %12s %9s %10s %10s\n' workload tool throughput slowdown \
+	"added ns" events lost "cons. CPU" "cons. ns"
 for name in $workloads; do
 	for tool in "${tools[@]}"; do
 		ops=$(column 1 "$name" "$tool")
 		if [ "$tool" = untraced ]; then
-			printf '%-8s %-10s %16s %8s %12s %9s %10s %12s\n' "$name" "$tool" \
-				"$ops" "1.00x" - - - -
+			printf '%-8s %-12s %12s %8s %10s %12s %9s %10s %10s\n' "$name" "$tool" \
+				"$ops" "1.00x" - - - - -
 			continue
 		fi
 		ns[$name,$tool]=$(ns_per_event "$name" "$tool")
-		printf '%-8s %-10s %16s %8.2fx %12s %9s %9.3fs %12.1f\n' "$name" "$tool" "$ops" \
-			"$(slowdown "$name" "$tool")" \
+		printf '%-8s %-12s %12s %8.2fx %10s %12s %9s %9.3fs %10.1f\n' "$name" "$tool" "$ops" \
+			"$(slowdown "$name" "$tool")" "$(added_ns "$name" "$tool")" \
 			"$(column 2 "$name" "$tool")" "$(column 3 "$name" "$tool")" \
 			"$(column 4 "$name" "$tool")" "${ns[$name,$tool]:-0}"
 	done
-	echo "         (throughput in ${units[$name]})"
+	echo "         (throughput in ${units[$name]}; added ns: per traced event of the workload;"
+	echo "          cons. ns: consumer CPU per recorded event)"
 done
 
 echo
-echo "--- sonde against the peers (slowdown ratio peer/sonde: > 1 means sonde slows the"
+echo "--- sonde against the peers (slowdown ratio sonde/peer: < 1 means sonde slows the"
 echo "    workload less; consumer CPU per event ratio sonde/peer: < 1 means sonde's is cheaper)"
 # ratio A B -> A / B with two decimals, or - when B is missing or zero
 ratio() { awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 for name in $workloads; do
-	s=$(slowdown "$name" sonde)
-	printf '%-8s slowdown trace-cmd/sonde %s, perf/sonde %s;' "$name" \
-		"$(ratio "$(slowdown "$name" trace-cmd)" "$s")" "$(ratio "$(slowdown "$name" perf)" "$s")"
-	printf ' ns/event sonde/trace-cmd %s, sonde/perf %s\n' \
-		"$(ratio "${ns[$name,sonde]}" "${ns[$name,trace-cmd]}")" \
-		"$(ratio "${ns[$name,sonde]}" "${ns[$name,perf]}")"
+	for tool in sonde-ftrace sonde-ebpf; do
+		s=$(slowdown "$name" "$tool")
+		printf '%-8s %-12s slowdown /trace-cmd %s, /perf %s;' "$name" "$tool" \
+			"$(ratio "$s" "$(slowdown "$name" trace-cmd)")" \
+			"$(ratio "$s" "$(slowdown "$name" perf)")"
+		printf ' cons. ns/event /trace-cmd %s, /perf %s\n' \
+			"$(ratio "${ns[$name,$tool]}" "${ns[$name,trace-cmd]}")" \
+			"$(ratio "${ns[$name,$tool]}" "${ns[$name,perf]}")"
+	done
 done

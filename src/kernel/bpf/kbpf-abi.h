@@ -1,6 +1,6 @@
 /*
  * What the eBPF programs (kbpf.bpf.c) and their loader (kbpf.c) share: the
- * record the programs write into the per-CPU ring buffers, and the
+ * per-CPU buffers, the record the programs write into them, and the
  * per-syscall configuration the loader writes into the `syscalls` map.
  *
  * A record is a 16-byte header and the CTF payload of one event, already in
@@ -21,8 +21,33 @@
 
 struct kbpf_rec {
 	__u64 ts;  /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
-	__u32 id;  /* CTF event class id */
+	__u32 id;  /* CTF event class id, or KBPF_PAD */
 	__u32 len; /* payload bytes after this header */
+};
+
+/* Records take 8-byte multiples and never wrap: one that would is written
+ * at the start of the ring, after a KBPF_PAD header (or, with less than a
+ * header's room left, nothing) up to the end. */
+#define KBPF_PAD 0xffffffffu
+#define KBPF_REC_ALIGN 8
+#define KBPF_REC_MAX 1024 /* beyond the data: room the verifier can see */
+
+/*
+ * One CPU's buffer: an element of the BPF_F_MMAPABLE array `bufs`, that
+ * the consumer maps.  `head` and `tail` count bytes since the start; the
+ * data is a ring of `ring_size` (a power of two).  The programs of one CPU
+ * write in turn (they run with migration off, and sched_switch with
+ * interrupts off); `busy` makes one that would interrupt or preempt
+ * another drop its event as lost instead of writing over it.
+ */
+struct kbpf_buf {
+	__u64 head; /* written by the programs, after the record */
+	__u64 lost; /* events the buffer had no room for */
+	__u64 busy;
+	__u64 pad0[5];
+	__u64 tail; /* written by the consumer: the bytes it has read */
+	__u64 pad1[7];
+	__u8 data[];
 };
 
 /* An argument's `size` byte: its CTF integer width in bytes, or this flag

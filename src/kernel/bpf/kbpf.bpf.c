@@ -1,7 +1,7 @@
 /*
  * sonde's eBPF fast path: raw syscall and scheduler tracepoints (tp_btf)
- * that write finished CTF payloads (kbpf-abi.h) into one BPF ring buffer
- * per CPU.  Filters run before anything is reserved; the session's own
+ * that write finished CTF payloads (kbpf-abi.h) into a buffer per CPU that
+ * the consumer maps: plain stores, no lock, no helper call to write.  Filters run before anything is reserved; the session's own
  * process is skipped by one compare.  See docs/internals/ebpf.md.
  */
 #include "vmlinux.h"
@@ -17,29 +17,18 @@ const volatile __u32 own_tgid;
 const volatile __u32 filter_tgid;
 const volatile __u64 filter_cgroup;
 const volatile char filter_comm[16];
-const volatile __u64 wake_bytes = 1 << 20;
+const volatile __u64 ring_size = 1 << 21; /* per CPU, a power of two */
 
 /* Set by the loader before it attaches sched_switch. */
 __u32 sched_switch_id;
 
-struct ring {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 21); /* resized by the loader */
-};
-
 struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, 1); /* resized to the number of CPUs */
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);	    /* resized to the number of CPUs */
 	__type(key, __u32);
-	__array(values, struct ring);
-} rings SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64);
-} lost SEC(".maps");
+	__type(value, struct kbpf_buf); /* resized: + ring + KBPF_REC_MAX */
+} bufs SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -76,39 +65,51 @@ static __always_inline bool filtered_out(__u64 pid_tgid)
 	return false;
 }
 
-static __always_inline void *cpu_ring(void)
+static __always_inline struct kbpf_buf *cpu_buf(void)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
 
-	return bpf_map_lookup_elem(&rings, &cpu);
+	return bpf_map_lookup_elem(&bufs, &cpu);
 }
 
-static __always_inline void count_loss(void)
+/*
+ * Room for a record of at most `max` bytes (a multiple of 8) at the head
+ * of `b`; NULL (the event counted as lost) when the consumer is that far
+ * behind or another program of this CPU is writing.  The caller then
+ * fills the record in and calls commit() with its size.
+ */
+static __always_inline struct kbpf_rec *reserve(struct kbpf_buf *b, __u64 max)
 {
-	__u32 zero = 0;
-	__u64 *n = bpf_map_lookup_elem(&lost, &zero);
+	__u64 head = b->head, tail = *(volatile __u64 *)&b->tail;
+	__u64 off = head & (ring_size - 1), skip = 0;
 
-	if (n)
-		(*n)++;
+	if (b->busy) {
+		b->lost++;
+		return NULL;
+	}
+	if (off + max > ring_size)
+		skip = ring_size - off;
+	if (head + skip + max - tail > ring_size) {
+		b->lost++;
+		return NULL;
+	}
+	b->busy = 1;
+	if (skip) {
+		if (skip >= sizeof(struct kbpf_rec))
+			((struct kbpf_rec *)(b->data + off))->id = KBPF_PAD;
+		b->head = head + skip;
+		off = 0;
+	}
+	return (struct kbpf_rec *)(b->data + off);
 }
 
-static __always_inline struct kbpf_rec *reserve(void *ring, __u32 size)
+static __always_inline void commit(struct kbpf_buf *b, __u64 size)
 {
-	struct kbpf_rec *r = bpf_ringbuf_reserve(ring, size, 0);
-
-	if (!r)
-		count_loss();
-	return r;
-}
-
-/* Wakes the consumer only when this record makes the pending data cross
- * the watermark: one wake-up per batch, not per record. */
-static __always_inline void submit(void *ring, struct kbpf_rec *r, __u32 size)
-{
-	__u64 avail = bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA);
-	bool cross = avail >= wake_bytes && avail < wake_bytes + size + 8;
-
-	bpf_ringbuf_submit(r, cross ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+	/* the record before the head that publishes it (x86 keeps stores
+	 * in order; the compiler must too) */
+	asm volatile("" ::: "memory");
+	b->head += (size + KBPF_REC_ALIGN - 1) & ~(__u64)(KBPF_REC_ALIGN - 1);
+	b->busy = 0;
 }
 
 static __always_inline void read_args(struct pt_regs *regs, __u64 *a)
@@ -123,26 +124,15 @@ static __always_inline void read_args(struct pt_regs *regs, __u64 *a)
 
 /* Integer arguments only: each is stored as 8 little-endian bytes and the
  * offset advances by its width, so the next one overwrites the excess. */
-static __always_inline int enter_ints(void *ring, const struct kbpf_syscall *sc,
+static __always_inline int enter_ints(struct kbpf_buf *b,
+				      const struct kbpf_syscall *sc,
 				      const __u64 *a, __u64 ts)
 {
-	__u32 size = sizeof(struct kbpf_rec) + KBPF_ARGS_BYTES;
-	struct kbpf_rec *r;
+	struct kbpf_rec *r = reserve(b, sizeof(*r) + KBPF_ARGS_BYTES);
 	__u8 *p;
 	__u32 off = 0;
 	int i;
 
-	if (!sc->nargs) {
-		r = reserve(ring, sizeof(struct kbpf_rec));
-		if (!r)
-			return 0;
-		r->ts = ts;
-		r->id = sc->entry_id;
-		r->len = 0;
-		submit(ring, r, sizeof(struct kbpf_rec));
-		return 0;
-	}
-	r = reserve(ring, size);
 	if (!r)
 		return 0;
 	p = (__u8 *)(r + 1);
@@ -156,7 +146,7 @@ static __always_inline int enter_ints(void *ring, const struct kbpf_syscall *sc,
 	r->ts = ts;
 	r->id = sc->entry_id;
 	r->len = off;
-	submit(ring, r, size);
+	commit(b, sizeof(*r) + off);
 	return 0;
 }
 
@@ -196,64 +186,20 @@ static __always_inline __u64 put_string_args(__u8 *p,
 	return off;
 }
 
-/* Records with strings are built in a per-CPU scratch record and copied
- * at their exact size: reserving the largest possible one (~840 bytes)
- * for every openat filled the rings during a statedump.  `busy` guards
- * the scratch against a program that interrupts or preempts this one
- * on the same CPU, which then reserves the largest size instead. */
-struct scratch {
-	__u32 busy;
-	__u32 pad;
-	struct kbpf_rec rec;
-	__u8 payload[KBPF_STRING_PAYLOAD + 8];
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct scratch);
-} scratch SEC(".maps");
-
-static __always_inline int enter_strings(void *ring,
+static __always_inline int enter_strings(struct kbpf_buf *b,
 					 const struct kbpf_syscall *sc,
 					 const __u64 *a, __u64 ts)
 {
-	__u32 zero = 0, max = sizeof(struct kbpf_rec) + KBPF_STRING_PAYLOAD + 8;
-	__u64 len, size; /* 64-bit: a 32-bit copy would lose the bound */
-	struct scratch *x = bpf_map_lookup_elem(&scratch, &zero);
-	struct kbpf_rec *r;
-	__u64 avail;
+	struct kbpf_rec *r = reserve(b, sizeof(*r) + KBPF_STRING_PAYLOAD);
+	__u64 len;
 
-	if (x && !x->busy) {
-		x->busy = 1;
-		x->rec.ts = ts;
-		x->rec.id = sc->entry_id;
-		len = put_string_args(x->payload, sc, a);
-		/* clang knows len's bound, the verifier does not: keep the
-		 * check */
-		barrier_var(len);
-		if (len > KBPF_STRING_PAYLOAD)
-			len = KBPF_STRING_PAYLOAD;
-		x->rec.len = (__u32)len;
-		size = sizeof(struct kbpf_rec) + len;
-		avail = bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA) + size + 8;
-		if (bpf_ringbuf_output(ring, &x->rec, size,
-				       avail >= wake_bytes &&
-						       avail < wake_bytes + size + 8 ?
-					       BPF_RB_FORCE_WAKEUP :
-					       BPF_RB_NO_WAKEUP))
-			count_loss();
-		x->busy = 0;
-		return 0;
-	}
-	r = reserve(ring, max);
 	if (!r)
 		return 0;
+	len = put_string_args((__u8 *)(r + 1), sc, a);
 	r->ts = ts;
 	r->id = sc->entry_id;
-	r->len = (__u32)put_string_args((__u8 *)(r + 1), sc, a);
-	submit(ring, r, max);
+	r->len = (__u32)len;
+	commit(b, sizeof(*r) + len);
 	return 0;
 }
 
@@ -264,20 +210,20 @@ int BPF_PROG(kbpf_sys_enter, struct pt_regs *regs, long id)
 	const struct kbpf_syscall *sc;
 	__u32 nr = (__u32)id;
 	__u64 a[KBPF_MAX_ARGS];
-	void *ring;
+	struct kbpf_buf *b;
 
 	if ((__u32)(pid_tgid >> 32) == own_tgid || nr >= KBPF_MAX_SYSCALLS)
 		return 0;
 	sc = bpf_map_lookup_elem(&syscalls, &nr);
 	if (!sc || !sc->entry_on || filtered_out(pid_tgid))
 		return 0;
-	ring = cpu_ring();
-	if (!ring)
+	b = cpu_buf();
+	if (!b)
 		return 0;
 	read_args(regs, a);
 	if (sc->strings)
-		return enter_strings(ring, sc, a, bpf_ktime_get_ns());
-	return enter_ints(ring, sc, a, bpf_ktime_get_ns());
+		return enter_strings(b, sc, a, bpf_ktime_get_ns());
+	return enter_ints(b, sc, a, bpf_ktime_get_ns());
 }
 
 SEC("tp_btf/sys_exit")
@@ -288,24 +234,24 @@ int BPF_PROG(kbpf_sys_exit, struct pt_regs *regs, long ret)
 	const struct kbpf_syscall *sc;
 	__u32 nr = (__u32)regs->orig_ax;
 	struct kbpf_rec *r;
-	void *ring;
+	struct kbpf_buf *b;
 
 	if ((__u32)(pid_tgid >> 32) == own_tgid || nr >= KBPF_MAX_SYSCALLS)
 		return 0;
 	sc = bpf_map_lookup_elem(&syscalls, &nr);
 	if (!sc || !sc->exit_on || filtered_out(pid_tgid))
 		return 0;
-	ring = cpu_ring();
-	if (!ring)
+	b = cpu_buf();
+	if (!b)
 		return 0;
-	r = reserve(ring, size);
+	r = reserve(b, size);
 	if (!r)
 		return 0;
 	r->ts = bpf_ktime_get_ns();
 	r->id = sc->exit_id;
 	r->len = 8;
 	*(__s64 *)(r + 1) = ret;
-	submit(ring, r, size);
+	commit(b, size);
 	return 0;
 }
 
@@ -352,15 +298,15 @@ int BPF_PROG(kbpf_sched_switch, bool preempt, struct task_struct *prev,
 {
 	__u32 size = sizeof(struct kbpf_rec) + KBPF_SCHED_SWITCH_PAYLOAD;
 	struct kbpf_rec *r;
+	struct kbpf_buf *b;
 	__u8 *p;
-	void *ring;
 
 	if (filtered_out(bpf_get_current_pid_tgid()))
 		return 0;
-	ring = cpu_ring();
-	if (!ring)
+	b = cpu_buf();
+	if (!b)
 		return 0;
-	r = reserve(ring, size);
+	r = reserve(b, size);
 	if (!r)
 		return 0;
 	p = (__u8 *)(r + 1);
@@ -375,6 +321,6 @@ int BPF_PROG(kbpf_sched_switch, bool preempt, struct task_struct *prev,
 	r->ts = bpf_ktime_get_ns();
 	r->id = sched_switch_id;
 	r->len = KBPF_SCHED_SWITCH_PAYLOAD;
-	submit(ring, r, size);
+	commit(b, size);
 	return 0;
 }

@@ -1,11 +1,11 @@
 /*
  * The eBPF fast path: loading and attaching the programs of kbpf.bpf.c,
  * their per-syscall configuration, and the consumer that turns the
- * records of the per-CPU ring buffers into CTF packets (see kbpf.h and
+ * records of the per-CPU buffers into CTF packets (see kbpf.h and
  * docs/internals/ebpf.md).
  *
  * Threads: the session's (create, enable, start, stop, free) and, between
- * start and stop, one consumer for every CPU's ring.  They share only the
+ * start and stop, one consumer for every CPU's buffer.  They share only the
  * sinks' statistics (relaxed atomics in sink.c) and the stop word.
  */
 #include <errno.h>
@@ -16,8 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
+#include <poll.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -36,11 +37,15 @@ struct kbpf_syscall_nr {
 #include "kernel/bpf/syscall-nr.h"
 
 #define RING_MIN (64u * 1024u)
-#define POLL_MS_MAX 100
+#define RING_MAX (2u << 20) /* an array element is at most 4 MiB */
+/* The buffers have no wake-up: the consumer looks every POLL_MS_BUSY ms
+ * while they fill by more than an eighth between looks, else every
+ * POLL_MS_IDLE ms.  At 3 M events/s of ~30 bytes, 2 ms is 180 KiB. */
+#define POLL_MS_BUSY 2
+#define POLL_MS_IDLE 50
 
 struct kbpf_cpu {
-	struct kbpf *b;
-	unsigned int cpu;
+	struct kbpf_buf *buf; /* in the mapping */
 	struct ksink *sink;
 	uint64_t lost_seen;
 };
@@ -54,11 +59,10 @@ struct kbpf {
 	struct kbpf_bpf *skel;
 	unsigned int ncpus;
 	uint64_t ring_bytes;
-	int *ring_fds;
-	struct ring_buffer *rb;
+	size_t elem_size, map_size;
+	uint8_t *map; /* the bufs array, mapped */
 	struct kbpf_cpu *cpus;
-	uint64_t *lost_values; /* one per possible CPU */
-	int epfd, wake_fd;
+	int wake_fd;
 
 	struct syscall_slot sys[KBPF_MAX_SYSCALLS];
 	const uint32_t *switch_id;
@@ -110,51 +114,66 @@ static uint64_t ring_size(uint64_t bytes)
 {
 	uint64_t n = RING_MIN;
 
-	while (n < bytes && n < (1ull << 30))
+	while (n < bytes && n < RING_MAX)
 		n <<= 1;
 	return n;
 }
 
-static int on_record(void *ctx, void *data, size_t size)
+static void put_record(struct kbpf_cpu *c, const struct kbpf_rec *r)
 {
-	struct kbpf_cpu *c = ctx;
-	const struct kbpf_rec *r = data;
 	struct sonde_ctfw_cursor *cur;
 
-	if (!c->sink)
-		return 0;
-	if (size < sizeof(*r) || r->len > size - sizeof(*r)) {
-		ksink_discard(c->sink, 1);
-		return 0;
-	}
 	cur = ksink_event_begin(c->sink, r->id, r->ts, r->len, NULL);
 	if (!cur) {
 		ksink_discard(c->sink, 1);
-		return 0;
+		return;
 	}
 	sonde_ctfw_put_bytes(cur, r + 1, r->len);
 	ksink_event_commit(c->sink, NULL);
-	return 0;
 }
 
-/* Events the programs could not reserve room for, counted per CPU in the
- * kernel, become the packets' events_discarded as the ftrace path's do. */
-static void account_losses(struct kbpf *b)
+/*
+ * Copies the records of one CPU's buffer into its packets and gives the
+ * room back; the events the programs had no room for become the packets'
+ * events_discarded, as the ftrace path's do.  Returns the bytes read.
+ * A record header the programs cannot have written (a length past the
+ * head) ends the pass: what follows is counted as lost, never read.
+ */
+static uint64_t consume_cpu(struct kbpf *b, struct kbpf_cpu *c)
 {
-	__u32 zero = 0;
-	unsigned int i;
+	uint64_t head = atomic_load_explicit((_Atomic uint64_t *)&c->buf->head,
+					     memory_order_acquire);
+	uint64_t tail = c->buf->tail, start = tail, lost;
 
-	if (bpf_map_lookup_elem(bpf_map__fd(b->skel->maps.lost), &zero,
-				b->lost_values))
-		return;
-	for (i = 0; i < b->ncpus; i++) {
-		struct kbpf_cpu *c = &b->cpus[i];
+	while (tail < head) {
+		uint64_t off = tail & (b->ring_bytes - 1);
+		uint64_t room = b->ring_bytes - off, size;
+		const struct kbpf_rec *r =
+			(const struct kbpf_rec *)(c->buf->data + off);
 
-		if (b->lost_values[i] > c->lost_seen && c->sink) {
-			ksink_discard(c->sink, b->lost_values[i] - c->lost_seen);
-			c->lost_seen = b->lost_values[i];
+		if (room < sizeof(*r) || r->id == KBPF_PAD) {
+			tail += room;
+			continue;
 		}
+		size = (sizeof(*r) + r->len + KBPF_REC_ALIGN - 1) &
+		       ~(uint64_t)(KBPF_REC_ALIGN - 1);
+		if (r->len > KBPF_REC_MAX || size > room ||
+		    tail + size > head) {
+			ksink_discard(c->sink, 1);
+			tail = head;
+			break;
+		}
+		put_record(c, r);
+		tail += size;
 	}
+	atomic_store_explicit((_Atomic uint64_t *)&c->buf->tail, tail,
+			      memory_order_release);
+	lost = c->buf->lost;
+	if (lost > c->lost_seen) {
+		ksink_discard(c->sink, lost - c->lost_seen);
+		c->lost_seen = lost;
+	}
+	return tail - start;
 }
 
 static int cleanup_error(struct kbpf *b, int ret, struct sonde_error *err)
@@ -166,7 +185,6 @@ static int cleanup_error(struct kbpf *b, int ret, struct sonde_error *err)
 int kbpf_create(const struct kbpf_config *cfg, struct kbpf **out,
 		struct sonde_error *err)
 {
-	struct epoll_event ev = { .events = EPOLLIN };
 	struct kbpf *b;
 	unsigned int i;
 	int n;
@@ -182,16 +200,13 @@ int kbpf_create(const struct kbpf_config *cfg, struct kbpf **out,
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return sonde_error_set(err, SONDE_ENOMEM, "out of memory");
-	b->epfd = b->wake_fd = -1;
+	b->wake_fd = -1;
 	b->ncpus = (unsigned int)n;
 	b->ring_bytes = ring_size(cfg->ring_bytes);
-	b->ring_fds = malloc(b->ncpus * sizeof(*b->ring_fds));
+	b->elem_size = sizeof(struct kbpf_buf) + b->ring_bytes + KBPF_REC_MAX;
 	b->cpus = calloc(b->ncpus, sizeof(*b->cpus));
-	b->lost_values = calloc(b->ncpus, sizeof(*b->lost_values));
-	if (!b->ring_fds || !b->cpus || !b->lost_values)
+	if (!b->cpus)
 		return cleanup_error(b, 0, err);
-	for (i = 0; i < b->ncpus; i++)
-		b->ring_fds[i] = -1;
 
 	libbpf_set_print(libbpf_quiet);
 	b->skel = kbpf_bpf__open();
@@ -204,56 +219,31 @@ int kbpf_create(const struct kbpf_config *cfg, struct kbpf **out,
 	if (cfg->filter.comm)
 		strncpy((char *)b->skel->rodata->filter_comm, cfg->filter.comm,
 			sizeof(b->skel->rodata->filter_comm) - 1);
-	b->skel->rodata->wake_bytes = b->ring_bytes / 4;
-	/* The inner template's size need not match the rings': the kernel
-	 * compares only the type, key, value and flags of inner maps. */
-	if (bpf_map__set_max_entries(b->skel->maps.rings, b->ncpus))
-		return cleanup_error(b, load_error(err, "eBPF ring buffers",
-						   errno), err);
+	b->skel->rodata->ring_size = b->ring_bytes;
+	if (bpf_map__set_max_entries(b->skel->maps.bufs, b->ncpus) ||
+	    bpf_map__set_value_size(b->skel->maps.bufs, (uint32_t)b->elem_size))
+		return cleanup_error(b, load_error(err, "eBPF buffers", errno),
+				     err);
 	if (kbpf_bpf__load(b->skel))
 		return cleanup_error(b, load_error(err, "eBPF programs: load",
 						   errno), err);
-
-	b->epfd = epoll_create1(EPOLL_CLOEXEC);
+	/* array elements are 8-byte aligned, the mapping page-rounded */
+	b->elem_size = (b->elem_size + 7) & ~(size_t)7;
+	b->map_size = (b->elem_size * b->ncpus + (size_t)getpagesize() - 1) &
+		      ~((size_t)getpagesize() - 1);
+	b->map = mmap(NULL, b->map_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      bpf_map__fd(b->skel->maps.bufs), 0);
+	if (b->map == MAP_FAILED) {
+		b->map = NULL;
+		return cleanup_error(b, load_error(err, "eBPF buffers: mmap",
+						   errno), err);
+	}
+	for (i = 0; i < b->ncpus; i++)
+		b->cpus[i].buf = (struct kbpf_buf *)(b->map + i * b->elem_size);
 	b->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (b->epfd < 0 || b->wake_fd < 0 ||
-	    epoll_ctl(b->epfd, EPOLL_CTL_ADD, b->wake_fd, &ev) < 0)
+	if (b->wake_fd < 0)
 		return cleanup_error(b, load_error(err, "eBPF consumer", errno),
 				     err);
-	for (i = 0; i < b->ncpus; i++) {
-		int outer = bpf_map__fd(b->skel->maps.rings);
-		__u32 key = i;
-
-		b->cpus[i].b = b;
-		b->cpus[i].cpu = i;
-		b->ring_fds[i] = bpf_map_create(BPF_MAP_TYPE_RINGBUF,
-						"sonde_ring", 0, 0,
-						(uint32_t)b->ring_bytes, NULL);
-		if (b->ring_fds[i] < 0 ||
-		    bpf_map_update_elem(outer, &key, &b->ring_fds[i], BPF_ANY))
-			return cleanup_error(b, load_error(err,
-							   "eBPF ring buffer",
-							   errno), err);
-		if (!b->rb)
-			b->rb = ring_buffer__new(b->ring_fds[i], on_record,
-						 &b->cpus[i], NULL);
-		else if (ring_buffer__add(b->rb, b->ring_fds[i], on_record,
-					  &b->cpus[i]))
-			return cleanup_error(b, load_error(err,
-							   "eBPF ring buffer",
-							   errno), err);
-		if (!b->rb)
-			return cleanup_error(b, load_error(err,
-							   "eBPF ring buffer",
-							   errno), err);
-		/* Edge-triggered: a ring is "ready" while it holds any
-		 * data, but it wakes us only when a program forces it, at
-		 * the watermark (kbpf.bpf.c's submit). */
-		ev.events = EPOLLIN | EPOLLET;
-		if (epoll_ctl(b->epfd, EPOLL_CTL_ADD, b->ring_fds[i], &ev) < 0)
-			return cleanup_error(b, load_error(err, "eBPF consumer",
-							   errno), err);
-	}
 	*out = b;
 	return 0;
 }
@@ -277,20 +267,14 @@ void kbpf_free(struct kbpf *b)
 	detach(&b->enter_link);
 	detach(&b->exit_link);
 	detach(&b->switch_link);
-	ring_buffer__free(b->rb);
 	for (i = 0; b->cpus && i < b->ncpus; i++)
 		ksink_free(b->cpus[i].sink);
-	for (i = 0; b->ring_fds && i < b->ncpus; i++)
-		if (b->ring_fds[i] >= 0)
-			close(b->ring_fds[i]);
-	if (b->epfd >= 0)
-		close(b->epfd);
+	if (b->map)
+		munmap(b->map, b->map_size);
 	if (b->wake_fd >= 0)
 		close(b->wake_fd);
 	kbpf_bpf__destroy(b->skel);
-	free(b->ring_fds);
 	free(b->cpus);
-	free(b->lost_values);
 	free(b);
 }
 
@@ -510,32 +494,16 @@ static void *consumer_main(void *arg)
 {
 	struct kbpf *b = arg;
 	uint64_t last_flush = now_mono();
-	int timeout = POLL_MS_MAX;
 	unsigned int i;
 
-	if (b->switch_timer_us && b->switch_timer_us / 1000 < POLL_MS_MAX)
-		timeout = b->switch_timer_us < 1000 ?
-				  1 :
-				  (int)(b->switch_timer_us / 1000);
 	for (;;) {
-		struct epoll_event ev[8];
-		bool stop;
+		struct pollfd p = { .fd = b->wake_fd, .events = POLLIN };
+		bool stop = atomic_load(&b->stop), busy = false;
+		int timeout;
 
-		if (epoll_wait(b->epfd, ev, 8, timeout) < 0 && errno != EINTR) {
-			b->thread_error = load_error(&b->thread_err,
-						     "eBPF consumer: epoll",
-						     errno);
-			break;
-		}
-		stop = atomic_load(&b->stop);
-		if (ring_buffer__consume(b->rb) < 0) {
-			b->thread_error = sonde_error_set(&b->thread_err,
-							  SONDE_EIO,
-							  "eBPF consumer: "
-							  "corrupt ring");
-			break;
-		}
-		account_losses(b);
+		for (i = 0; i < b->ncpus; i++)
+			if (consume_cpu(b, &b->cpus[i]) > b->ring_bytes / 8)
+				busy = true;
 		if (stop)
 			break;
 		if (b->switch_timer_us &&
@@ -545,6 +513,16 @@ static void *consumer_main(void *arg)
 					    ksink_last_ts(b->cpus[i].sink),
 					    NULL);
 			last_flush = now_mono();
+		}
+		timeout = busy ? POLL_MS_BUSY : POLL_MS_IDLE;
+		if (b->switch_timer_us && b->switch_timer_us / 1000 <
+						  (uint64_t)timeout)
+			timeout = (int)(b->switch_timer_us / 1000) + 1;
+		if (poll(&p, 1, timeout) < 0 && errno != EINTR) {
+			b->thread_error = load_error(&b->thread_err,
+						     "eBPF consumer: poll",
+						     errno);
+			break;
 		}
 	}
 	return NULL;
