@@ -18,6 +18,9 @@ set -uo pipefail
 
 bench_ust=$(realpath "$1")
 here=$(cd "$(dirname "$0")" && pwd)
+# bench-ust records itself (in-process consumer): keep it away from any
+# sonde-sessiond running on this machine.
+export SONDE_UST_NO_DAEMON=1
 events=${SONDE_BENCH_EVENTS:-10000000}
 reps=${SONDE_BENCH_REPS:-3}
 
