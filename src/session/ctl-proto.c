@@ -76,6 +76,7 @@ static const struct tag_info tags[SONDE_CTL_TAG_END] = {
 	[SONDE_CTL_T_LO] = { SONDE_CTL_KIND_I64, false },
 	[SONDE_CTL_T_HI] = { SONDE_CTL_KIND_I64, false },
 	[SONDE_CTL_T_ID] = { SONDE_CTL_KIND_U64, false },
+	[SONDE_CTL_T_BUFFERS_PID] = { SONDE_CTL_KIND_BOOL, false },
 };
 
 static const char *const type_names[SONDE_CTL_TYPE_END] = {

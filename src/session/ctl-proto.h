@@ -120,7 +120,8 @@ enum sonde_ctl_tag {
 	SONDE_CTL_T_LO = 52,            /* i64 */
 	SONDE_CTL_T_HI = 53,            /* i64 */
 	SONDE_CTL_T_ID = 54,            /* u64: an event class id */
-	SONDE_CTL_TAG_END = 55,
+	SONDE_CTL_T_BUFFERS_PID = 55,   /* bool: per-process user-space buffers */
+	SONDE_CTL_TAG_END = 56,
 };
 
 struct sonde_ctl_rec;

@@ -121,6 +121,7 @@ static int client_enable(void *arg, const struct sonde_tp_event *ev,
 	sonde_ctl_writer_init(&w, SONDE_CTL_APP_EVENT);
 	sonde_ctl_put_u64(&w, SONDE_CTL_T_GENERATION, client.generation);
 	sonde_ctl_put_u64(&w, SONDE_CTL_T_UID, (uint64_t)getuid());
+	sonde_ctl_put_u64(&w, SONDE_CTL_T_PID, (uint64_t)getpid());
 	sonde_ust_event_desc_put(&w, ev);
 	if (transact(&w, &reply) == 0 &&
 	    sonde_ctl_get_u64(&reply->root, SONDE_CTL_T_ID, &v) && v < UINT32_MAX) {
@@ -210,11 +211,9 @@ static void exchange(bool hello)
 
 	pthread_mutex_lock(&client.lock);
 	sonde_ctl_writer_init(&w, hello ? SONDE_CTL_APP_HELLO : SONDE_CTL_APP_POLL);
-	if (hello) {
-		prctl(PR_GET_NAME, name);
-		sonde_ctl_put_u64(&w, SONDE_CTL_T_PID, (uint64_t)getpid());
-		sonde_ctl_put_str(&w, SONDE_CTL_T_PROCNAME, name);
-	}
+	prctl(PR_GET_NAME, name);
+	sonde_ctl_put_u64(&w, SONDE_CTL_T_PID, (uint64_t)getpid());
+	sonde_ctl_put_str(&w, SONDE_CTL_T_PROCNAME, name);
 	sonde_ctl_put_u64(&w, SONDE_CTL_T_UID, (uint64_t)getuid());
 	sonde_ctl_put_u64(&w, SONDE_CTL_T_GENERATION, hello ? 0 : client.generation);
 	if (transact(&w, &reply) == 0 &&

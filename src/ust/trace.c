@@ -27,6 +27,7 @@ struct ust_stream {
 struct sonde_ust_trace {
 	pthread_mutex_t lock; /* metadata: event classes added by app threads */
 	char *dir;
+	char channel[64];
 	struct sonde_ctfw_trace_class *tc;
 	struct sonde_ctfw_writer *w;
 	uint32_t stream_class;
@@ -104,6 +105,8 @@ int sonde_ust_trace_create(const struct sonde_ust_trace_config *cfg,
 	pthread_mutex_init(&t->lock, NULL);
 	for (i = 0; i < ncpu; i++)
 		t->streams[i].fd = t->streams[i].index_fd = -1;
+	snprintf(t->channel, sizeof(t->channel), "%s",
+		 cfg->channel_name ? cfg->channel_name : "channel0");
 	t->dir = strdup(cfg->dir);
 	if (!t->dir) {
 		rc = sonde_error_set(err, SONDE_ENOMEM, "ust: out of memory");
@@ -203,7 +206,7 @@ static int open_stream(struct sonde_ust_trace *t, uint32_t cpu,
 	uint8_t hdr[SONDE_CTFW_INDEX_HEADER_SIZE];
 	char path[4096];
 
-	snprintf(path, sizeof(path), "%s/channel0_%u", t->dir, cpu);
+	snprintf(path, sizeof(path), "%s/%s_%u", t->dir, t->channel, cpu);
 	s->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 	if (s->fd < 0)
 		return sonde_error_set(err, SONDE_EIO, "%s: %s", path,
@@ -212,7 +215,8 @@ static int open_stream(struct sonde_ust_trace *t, uint32_t cpu,
 	if (mkdir(path, 0750) < 0 && errno != EEXIST)
 		return sonde_error_set(err, SONDE_EIO, "%s: %s", path,
 				       strerror(errno));
-	snprintf(path, sizeof(path), "%s/index/channel0_%u.idx", t->dir, cpu);
+	snprintf(path, sizeof(path), "%s/index/%s_%u.idx", t->dir, t->channel,
+		 cpu);
 	s->index_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 	if (s->index_fd < 0)
 		return sonde_error_set(err, SONDE_EIO, "%s: %s", path,

@@ -16,6 +16,7 @@ struct sonde_ust_trace;
 
 struct sonde_ust_trace_config {
 	const char *dir; /* the 64-bit/ directory itself */
+	const char *channel_name; /* stream files <name>_<cpu>; NULL: channel0 */
 	const char *trace_name;
 	struct sonde_rb_config rb; /* uuid is the trace's (filled in) */
 	const enum sonde_ust_context *contexts;

@@ -87,6 +87,38 @@ def main():
             tap.check(names == ["fields:enums"], "--loglevel-only 3 keeps only ERR", names)
             sb.run("destroy", "single")
 
+        # Per-PID buffers and a named channel: one trace per process.
+        trace = sb.path("perpid")
+        ok = True
+        for args in (["create", "perpid", "--output=" + trace],
+                     ["enable-channel", "-u", "--buffers-pid", "--subbuf-size", "16k",
+                      "--num-subbuf", "4", "mychan"],
+                     ["enable-event", "-u", "fields:ints"], ["start"]):
+            rc, out, err = sb.run(*args)
+            ok = tap.check(rc == 0, "sonde %s" % " ".join(args), err) and ok
+        for _ in range(2):
+            subprocess.run([APP, sb.path("unused"), "daemon-fields"], env=sb.env, timeout=60)
+        rc, out, err = sb.run("stop")
+        piddir = os.path.join(trace, "ust", "pid")
+        dirs = sorted(os.listdir(piddir)) if os.path.isdir(piddir) else []
+        tap.check(ok and len(dirs) == 2 and all(re.match(r"ust-app-\d+-\d{8}-\d{6}$", d) for d in dirs),
+                  "--buffers-pid: ust/pid/PROCNAME-PID-DATETIME per process", dirs)
+        files = [f for d in dirs for f in os.listdir(os.path.join(piddir, d))]
+        tap.check(any(f.startswith("mychan_") for f in files), "stream files named after the channel", files)
+        rc, view, err = sb.run("view", trace)
+        ev = payloads(view)
+        tap.check(rc == 0 and len(ev) == 6 and all(e[0] == "fields:ints" for e in ev),
+                  "both processes' events, and only fields:ints", view[:500] + err)
+        hosts = set(re.findall(r"\) (\S+) fields:", view))
+        tap.check(len(hosts) == 2 and all(re.match(r"\S+:ust-app:\d+$", h) for h in hosts),
+                  "per-PID traces name their process (vpid, procname env)", hosts)
+        if shutil.which("babeltrace"):
+            p = subprocess.run(["babeltrace", trace], env=sb.env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, timeout=60)
+            tap.check(p.stdout.decode() == view and p.stderr == b"",
+                      "per-PID: babeltrace 1.5 prints the same", p.stderr)
+        sb.run("destroy", "perpid")
+
         # Errors.
         rc, out, err = sb.run("create", "e")
         rc, out, err = sb.run("add-context", "-u", "-t", "nosuch")

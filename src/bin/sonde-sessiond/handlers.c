@@ -139,6 +139,11 @@ static int do_enable_channel(struct sonde_sessions *reg,
 	sonde_ctl_get_u64(req, SONDE_CTL_T_NUM_SUBBUF, &cfg.num_subbuf);
 	sonde_ctl_get_u64(req, SONDE_CTL_T_SWITCH_TIMER, &cfg.switch_timer_us);
 	cfg.overwrite = sonde_ctl_get_bool(req, SONDE_CTL_T_OVERWRITE, false);
+	if (sonde_ctl_get_bool(req, SONDE_CTL_T_USERSPACE, false))
+		return sessiond_ust_channel(sonde_session_name(s), channel, &cfg,
+					    sonde_ctl_get_bool(req, SONDE_CTL_T_BUFFERS_PID,
+							       false),
+					    err);
 	ret = parse_backend(sonde_ctl_get_str(req, SONDE_CTL_T_BACKEND),
 			    &cfg.backend, err);
 	if (ret)

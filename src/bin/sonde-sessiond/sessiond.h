@@ -24,6 +24,11 @@ int sessiond_ust_enable(const char *session, const char *pattern,
 			struct sonde_error *err);
 int sessiond_ust_add_context(const char *session, const char *name,
 			     struct sonde_error *err);
+/* enable-channel -u: the buffers' geometry, mode, switch timer and
+ * per-PID or per-UID buffers; before the session records. */
+int sessiond_ust_channel(const char *session, const char *name,
+			 const struct sonde_kernel_channel_config *cfg,
+			 bool buffers_pid, struct sonde_error *err);
 bool sessiond_ust_has_events(const char *session);
 int sessiond_ust_start(const char *session, const char *output,
 		       struct sonde_error *err);

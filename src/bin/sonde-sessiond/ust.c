@@ -1,8 +1,9 @@
 /*
- * sonde-sessiond, user space: the patterns and contexts of each session's
- * user-space channel, and for a started session one buffer set per user
- * (per-UID buffers, as LTTng's default) with a consumer thread writing
- * <output>/ust/uid/<uid>/64-bit/.  Traced programs (src/ust/client.c) say
+ * sonde-sessiond, user space: the channel, patterns and contexts of each
+ * session's user space, and for a started session one buffer set per user
+ * (per-UID buffers, as LTTng's default: <output>/ust/uid/<uid>/64-bit/)
+ * or per process (<output>/ust/pid/<procname>-<pid>-<datetime>/), each
+ * with a consumer thread.  Traced programs (src/ust/client.c) say
  * hello, poll for the recording state (the generation changes on every
  * start and stop) and describe the events they record.
  *
@@ -26,8 +27,9 @@
 #define MAX_ENABLERS 256
 #define GRACE_NS 5000000L
 
+/* One buffer set: of a user (per-UID) or of a process (per-PID). */
 struct ust_uid {
-	uint32_t uid;
+	uint32_t uid; /* the uid, or the pid with per-PID buffers */
 	char shm_path[128];
 	struct sonde_ust_trace *trace;
 	struct sonde_ust_consumer *consumer;
@@ -41,6 +43,11 @@ struct ust_session {
 	enum sonde_ust_context contexts[SONDE_UST_MAX_CONTEXTS];
 	size_t context_count;
 	bool started;
+	/* The channel (enable-channel -u; defaults otherwise). */
+	char channel[64];
+	struct sonde_rb_config rb;
+	uint64_t switch_timer_us;
+	bool buffers_pid;
 	struct ust_uid *uids;
 	size_t uid_count;
 };
@@ -72,6 +79,7 @@ static struct ust_session *find(const char *name, bool create)
 		free(s);
 		return NULL;
 	}
+	snprintf(s->channel, sizeof(s->channel), "channel0");
 	ust.sessions[ust.count++] = s;
 	return s;
 }
@@ -130,6 +138,40 @@ int sessiond_ust_add_context(const char *session, const char *name,
 	return 0;
 }
 
+int sessiond_ust_channel(const char *session, const char *name,
+			 const struct sonde_kernel_channel_config *cfg,
+			 bool buffers_pid, struct sonde_error *err)
+{
+	struct ust_session *s = find(session, true);
+	size_t i;
+
+	if (!s)
+		return sonde_error_set(err, SONDE_ENOMEM, "out of memory");
+	if (s->started || s->uid_count)
+		return sonde_error_set(err, SONDE_EINVAL,
+				       "session '%s' has recorded already: enable the user-space channel before starting it",
+				       session);
+	if (!name[0] || strlen(name) >= sizeof(s->channel))
+		return sonde_error_set(err, SONDE_EINVAL, "invalid channel name '%s'",
+				       name);
+	for (i = 0; name[i]; i++)
+		if (!(name[i] == '_' || name[i] == '-' || name[i] == '.' ||
+		      (name[i] >= '0' && name[i] <= '9') ||
+		      (name[i] >= 'a' && name[i] <= 'z') ||
+		      (name[i] >= 'A' && name[i] <= 'Z')))
+			return sonde_error_set(err, SONDE_EINVAL,
+					       "invalid channel name '%s'", name);
+	if (cfg->num_subbuf > UINT32_MAX)
+		return sonde_error_set(err, SONDE_EINVAL, "too many sub-buffers");
+	snprintf(s->channel, sizeof(s->channel), "%s", name);
+	s->rb.subbuf_size = cfg->subbuf_size;
+	s->rb.num_subbuf = (uint32_t)cfg->num_subbuf;
+	s->rb.mode = cfg->overwrite ? SONDE_RB_OVERWRITE : SONDE_RB_DISCARD;
+	s->switch_timer_us = cfg->switch_timer_us;
+	s->buffers_pid = buffers_pid;
+	return 0;
+}
+
 bool sessiond_ust_has_events(const char *session)
 {
 	struct ust_session *s = find(session, false);
@@ -185,7 +227,8 @@ int sessiond_ust_stop(const char *session, struct sonde_error *err)
 			*err = e;
 		}
 		/* Recording goes on after a restart in the same files. */
-		if (sonde_ust_consumer_start(s->uids[i].trace, 0, 0,
+		if (sonde_ust_consumer_start(s->uids[i].trace, 0,
+					     s->switch_timer_us * 1000,
 					     &s->uids[i].consumer, &e) && !ret) {
 			ret = e.status;
 			*err = e;
@@ -236,19 +279,23 @@ void sessiond_ust_shutdown(void)
 	ust.sessions = NULL;
 }
 
-/* The per-UID buffers of a started session, made on the first program of
- * that user. */
-static int uid_buffers(struct ust_session *s, uint32_t uid,
-		       struct ust_uid **out, struct sonde_error *err)
+/* The buffers of a started session for a program: its user's (made on
+ * the user's first program) or, per-PID, its own. */
+static int buffers_for(struct ust_session *s, uint32_t uid, uint32_t pid,
+		       const char *procname, struct ust_uid **out,
+		       struct sonde_error *err)
 {
 	struct sonde_ust_trace_config cfg = { .trace_name = s->name };
+	uint32_t key = s->buffers_pid ? pid : uid;
 	struct ust_uid *u, *grown;
-	char dir[PATH_MAX];
+	char dir[PATH_MAX], date[32];
+	time_t now = time(NULL);
+	struct tm tm;
 	size_t i;
-	int ret;
+	int ret, n;
 
 	for (i = 0; i < s->uid_count; i++)
-		if (s->uids[i].uid == uid) {
+		if (s->uids[i].uid == key) {
 			*out = &s->uids[i];
 			return 0;
 		}
@@ -258,17 +305,30 @@ static int uid_buffers(struct ust_session *s, uint32_t uid,
 	s->uids = grown;
 	u = &s->uids[s->uid_count];
 	memset(u, 0, sizeof(*u));
-	u->uid = uid;
+	u->uid = key;
 	snprintf(u->shm_path, sizeof(u->shm_path), "/dev/shm/sonde-ust-%d-%u",
 		 (int)getpid(), ust.shm_seq++);
-	if ((size_t)snprintf(dir, sizeof(dir), "%s/ust/uid/%u/%zu-bit", s->output,
-			     uid, 8 * sizeof(void *)) >= sizeof(dir))
+	localtime_r(&now, &tm);
+	strftime(date, sizeof(date), "%Y%m%d-%H%M%S", &tm);
+	if (s->buffers_pid)
+		n = snprintf(dir, sizeof(dir), "%s/ust/pid/%s-%u-%s", s->output,
+			     procname, pid, date);
+	else
+		n = snprintf(dir, sizeof(dir), "%s/ust/uid/%u/%zu-bit", s->output,
+			     uid, 8 * sizeof(void *));
+	if (n < 0 || (size_t)n >= sizeof(dir))
 		return sonde_error_set(err, SONDE_EINVAL, "%s: path too long",
 				       s->output);
 	cfg.dir = dir;
+	cfg.channel_name = s->channel;
+	cfg.rb = s->rb;
 	cfg.shm_path = u->shm_path;
 	cfg.contexts = s->contexts;
 	cfg.context_count = s->context_count;
+	if (s->buffers_pid) {
+		cfg.pid = pid;
+		cfg.procname = procname;
+	}
 	ret = sonde_ust_trace_create(&cfg, &u->trace, err);
 	if (ret)
 		return ret;
@@ -278,18 +338,44 @@ static int uid_buffers(struct ust_session *s, uint32_t uid,
 				      strerror(errno));
 		goto fail;
 	}
-	ret = sonde_ust_consumer_start(u->trace, 0, 0, &u->consumer, err);
+	ret = sonde_ust_consumer_start(u->trace, 0, s->switch_timer_us * 1000,
+				       &u->consumer, err);
 	if (ret)
 		goto fail;
 	s->uid_count++;
 	*out = u;
-	sessiond_log("session '%s': user-space buffers for uid %u in %s",
-		     s->name, uid, dir);
+	sessiond_log("session '%s': user-space buffers in %s", s->name, dir);
 	return 0;
 fail:
 	sonde_ust_trace_free(u->trace);
 	unlink(u->shm_path);
 	return ret;
+}
+
+/* The program's identity in a request: uid, pid and a procname that can
+ * go into a directory name. */
+static int app_identity(const struct sonde_ctl_rec *req, uint32_t *uid,
+			uint32_t *pid, char procname[17],
+			struct sonde_error *err)
+{
+	const char *name = sonde_ctl_get_str(req, SONDE_CTL_T_PROCNAME);
+	uint64_t u = 0, p = 0;
+	size_t i;
+
+	if (!sonde_ctl_get_u64(req, SONDE_CTL_T_UID, &u) || u > UINT32_MAX ||
+	    !sonde_ctl_get_u64(req, SONDE_CTL_T_PID, &p) || p == 0 ||
+	    p > INT32_MAX)
+		return sonde_error_set(err, SONDE_EFORMAT, "app: no uid or pid");
+	*uid = (uint32_t)u;
+	*pid = (uint32_t)p;
+	snprintf(procname, 17, "%s", name && name[0] ? name : "unknown");
+	for (i = 0; procname[i]; i++)
+		if (procname[i] == '/' || (unsigned char)procname[i] < 0x20 ||
+		    procname[i] == '"' || procname[i] == '\\')
+			procname[i] = '_';
+	if (!strcmp(procname, ".") || !strcmp(procname, ".."))
+		procname[0] = '_';
+	return 0;
 }
 
 static struct ust_session *recording_session(void)
@@ -307,7 +393,9 @@ static int app_state(const struct sonde_ctl_rec *req, struct sonde_ctl_writer *w
 		     struct sonde_error *err)
 {
 	struct ust_session *s = recording_session();
-	uint64_t uid = 0, gen = 0;
+	uint32_t uid, pid;
+	char procname[17];
+	uint64_t gen = 0;
 	struct ust_uid *u;
 	size_t i;
 	int ret;
@@ -316,9 +404,9 @@ static int app_state(const struct sonde_ctl_rec *req, struct sonde_ctl_writer *w
 	sonde_ctl_put_u64(w, SONDE_CTL_T_GENERATION, ust.generation);
 	if (gen == ust.generation || !s)
 		return 0;
-	if (!sonde_ctl_get_u64(req, SONDE_CTL_T_UID, &uid) || uid > UINT32_MAX)
-		return sonde_error_set(err, SONDE_EFORMAT, "app: no uid");
-	ret = uid_buffers(s, (uint32_t)uid, &u, err);
+	ret = app_identity(req, &uid, &pid, procname, err);
+	if (!ret)
+		ret = buffers_for(s, uid, pid, procname, &u, err);
 	if (ret)
 		return ret;
 	sonde_ctl_put_str(w, SONDE_CTL_T_SHM_PATH, u->shm_path);
@@ -345,19 +433,20 @@ static int app_event(const struct sonde_ctl_msg *req, struct sonde_ctl_writer *w
 	struct sonde_ust_event_desc desc;
 	struct sonde_tp_event ev = { 0 };
 	struct sonde_arena arena;
-	uint64_t uid = 0;
+	uint32_t uid, pid, id;
+	char procname[17];
 	struct ust_uid *u;
-	uint32_t id;
 	int ret;
 
 	if (!s)
 		return sonde_error_set(err, SONDE_EINVAL, "no session is recording");
-	if (!sonde_ctl_get_u64(&req->root, SONDE_CTL_T_UID, &uid) || uid > UINT32_MAX)
-		return sonde_error_set(err, SONDE_EFORMAT, "app event: no uid");
+	ret = app_identity(&req->root, &uid, &pid, procname, err);
+	if (ret)
+		return ret;
 	sonde_arena_init(&arena, 1u << 20);
 	ret = sonde_ust_event_desc_get(&req->root, &arena, &desc, err);
 	if (!ret)
-		ret = uid_buffers(s, (uint32_t)uid, &u, err);
+		ret = buffers_for(s, uid, pid, procname, &u, err);
 	if (!ret) {
 		ev.name = desc.name;
 		ev.loglevel = desc.loglevel;

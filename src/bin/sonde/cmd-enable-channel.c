@@ -17,6 +17,10 @@ static const char enable_channel_help[] =
 "                         [--num-subbuf N] [--overwrite | --discard]\n"
 "                         [--switch-timer US] [--backend auto|ftrace|ebpf]\n"
 "                         NAME\n"
+"    sonde enable-channel -u [-s SESSION] [--subbuf-size SIZE]\n"
+"                         [--num-subbuf N] [--overwrite | --discard]\n"
+"                         [--switch-timer US] [--buffers-uid | --buffers-pid]\n"
+"                         NAME\n"
 "\n"
 "DESCRIPTION\n"
 "    Creates the kernel channel NAME of a session: its per-CPU ring\n"
@@ -25,9 +29,21 @@ static const char enable_channel_help[] =
 "    creates 'channel0' with the default attributes.  Channels are created\n"
 "    before the session is first started and before events are enabled.\n"
 "\n"
+"    With -u, the user-space channel: the buffers instrumented programs\n"
+"    write (default: 4 x 512 KiB per CPU, discard mode, per-user buffers,\n"
+"    stream files channel0_CPU).\n"
+"\n"
 "OPTIONS\n"
 "    -k, --kernel\n"
-"        The kernel domain (the only one today; may be left out).\n"
+"        The kernel domain (the default).\n"
+"    -u, --userspace\n"
+"        The user-space domain.\n"
+"    --buffers-uid\n"
+"        -u: one buffer set per user, shared by its programs (the default;\n"
+"        trace in ust/uid/UID/64-bit/).\n"
+"    --buffers-pid\n"
+"        -u: one buffer set per process (trace in\n"
+"        ust/pid/PROCNAME-PID-DATETIME/).\n"
 "    -s, --session SESSION\n"
 "        The session (default: the current session).\n"
 "    --subbuf-size SIZE\n"
@@ -64,7 +80,7 @@ static const char enable_channel_help[] =
 "    sonde enable-channel -k --backend ftrace channel0\n";
 
 enum { OPT_SUBBUF_SIZE = 256, OPT_NUM_SUBBUF, OPT_OVERWRITE, OPT_DISCARD,
-       OPT_SWITCH_TIMER, OPT_BACKEND };
+       OPT_SWITCH_TIMER, OPT_BACKEND, OPT_BUFFERS_PID, OPT_BUFFERS_UID };
 
 static const struct option enable_channel_options[] = {
 	{ "kernel", no_argument, NULL, 'k' },
@@ -75,6 +91,9 @@ static const struct option enable_channel_options[] = {
 	{ "discard", no_argument, NULL, OPT_DISCARD },
 	{ "switch-timer", required_argument, NULL, OPT_SWITCH_TIMER },
 	{ "backend", required_argument, NULL, OPT_BACKEND },
+	{ "userspace", no_argument, NULL, 'u' },
+	{ "buffers-pid", no_argument, NULL, OPT_BUFFERS_PID },
+	{ "buffers-uid", no_argument, NULL, OPT_BUFFERS_UID },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -87,17 +106,25 @@ int cmd_enable_channel(int argc, char **argv)
 	const char *session = NULL, *channel, *backend = "auto";
 	char current[256];
 	int overwrite = -1;
+	bool userspace = false, buffers_pid = false;
 	int c;
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":hks:", enable_channel_options,
+	while ((c = getopt_long(argc, argv, ":hkus:", enable_channel_options,
 				NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			fputs(enable_channel_help, stdout);
 			return 0;
 		case 'k':
+			break;
+		case 'u':
+			userspace = true;
+			break;
+		case OPT_BUFFERS_PID:
+		case OPT_BUFFERS_UID:
+			buffers_pid = c == OPT_BUFFERS_PID;
 			break;
 		case 's':
 			session = optarg;
@@ -162,9 +189,14 @@ int cmd_enable_channel(int argc, char **argv)
 	sonde_ctl_put_u64(&w, SONDE_CTL_T_SWITCH_TIMER, timer);
 	sonde_ctl_put_bool(&w, SONDE_CTL_T_OVERWRITE, overwrite == 1);
 	sonde_ctl_put_str(&w, SONDE_CTL_T_BACKEND, backend);
+	if (userspace) {
+		sonde_ctl_put_bool(&w, SONDE_CTL_T_USERSPACE, true);
+		sonde_ctl_put_bool(&w, SONDE_CTL_T_BUFFERS_PID, buffers_pid);
+	}
 	if (client_call(&w, false, &reply))
 		return 1;
-	printf("Kernel channel %s enabled for session %s\n", channel, session);
+	printf("%s channel %s enabled for session %s\n",
+	       userspace ? "User-space" : "Kernel", channel, session);
 	sonde_ctl_msg_free(reply);
 	return 0;
 }
