@@ -4,33 +4,9 @@
  * make the reader consume a length it did not check.
  */
 #include "live/live-proto.h"
+#include "common/be.h"
 
 #include <string.h>
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)(v >> 32));
-	put32(p + 4, (uint32_t)v);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	return (uint64_t)get32(p) << 32 | get32(p + 4);
-}
 
 /* A NUL-padded field: copies what fits, zeroes the rest. */
 static void put_field(uint8_t *p, size_t field, const char *s)
@@ -115,28 +91,28 @@ size_t sonde_live_request_encode(const struct sonde_live_request *req,
 
 	if (size < 0)
 		size = 0;
-	put64(buf, (uint64_t)size);
-	put32(buf + 8, req->cmd);
-	put32(buf + 12, 0);
+	be_put64(buf, (uint64_t)size);
+	be_put32(buf + 8, req->cmd);
+	be_put32(buf + 12, 0);
 	switch (req->cmd) {
 	case SONDE_LIVE_CMD_CONNECT:
 		sonde_live_connect_encode(&req->u.connect, p);
 		break;
 	case SONDE_LIVE_CMD_ATTACH_SESSION:
-		put64(p, req->u.attach.session_id);
-		put64(p + 8, req->u.attach.offset);
-		put32(p + 16, req->u.attach.seek);
+		be_put64(p, req->u.attach.session_id);
+		be_put64(p + 8, req->u.attach.offset);
+		be_put32(p + 16, req->u.attach.seek);
 		break;
 	case SONDE_LIVE_CMD_GET_NEXT_INDEX:
 	case SONDE_LIVE_CMD_GET_METADATA:
 	case SONDE_LIVE_CMD_GET_NEW_STREAMS:
 	case SONDE_LIVE_CMD_DETACH_SESSION:
-		put64(p, req->u.id);
+		be_put64(p, req->u.id);
 		break;
 	case SONDE_LIVE_CMD_GET_PACKET:
-		put64(p, req->u.get_packet.stream_id);
-		put64(p + 8, req->u.get_packet.offset);
-		put32(p + 16, req->u.get_packet.len);
+		be_put64(p, req->u.get_packet.stream_id);
+		be_put64(p + 8, req->u.get_packet.offset);
+		be_put32(p + 16, req->u.get_packet.len);
 		break;
 	default:
 		break;
@@ -151,7 +127,7 @@ int sonde_live_header_decode(const uint8_t *buf, size_t len, uint32_t *cmd,
 
 	if (ret)
 		return ret;
-	*cmd = get32(buf + 8);
+	*cmd = be_get32(buf + 8);
 	if (sonde_live_payload_size(*cmd) < 0)
 		return sonde_error_set(err, SONDE_EUNSUPPORTED,
 				       "live command header: unknown command %u",
@@ -176,10 +152,10 @@ int sonde_live_request_decode(uint32_t cmd, const uint8_t *payload, size_t len,
 	out->cmd = cmd;
 	switch (cmd) {
 	case SONDE_LIVE_CMD_CONNECT:
-		out->u.connect.viewer_session_id = get64(payload);
-		out->u.connect.major = get32(payload + 8);
-		out->u.connect.minor = get32(payload + 12);
-		out->u.connect.type = get32(payload + 16);
+		out->u.connect.viewer_session_id = be_get64(payload);
+		out->u.connect.major = be_get32(payload + 8);
+		out->u.connect.minor = be_get32(payload + 12);
+		out->u.connect.type = be_get32(payload + 16);
 		if (out->u.connect.type != SONDE_LIVE_CLIENT_COMMAND &&
 		    out->u.connect.type != SONDE_LIVE_CLIENT_NOTIFICATION)
 			return sonde_error_set(err, SONDE_EFORMAT,
@@ -187,20 +163,20 @@ int sonde_live_request_decode(uint32_t cmd, const uint8_t *payload, size_t len,
 					       out->u.connect.type);
 		break;
 	case SONDE_LIVE_CMD_ATTACH_SESSION:
-		out->u.attach.session_id = get64(payload);
-		out->u.attach.offset = get64(payload + 8);
-		out->u.attach.seek = get32(payload + 16);
+		out->u.attach.session_id = be_get64(payload);
+		out->u.attach.offset = be_get64(payload + 8);
+		out->u.attach.seek = be_get32(payload + 16);
 		break;
 	case SONDE_LIVE_CMD_GET_NEXT_INDEX:
 	case SONDE_LIVE_CMD_GET_METADATA:
 	case SONDE_LIVE_CMD_GET_NEW_STREAMS:
 	case SONDE_LIVE_CMD_DETACH_SESSION:
-		out->u.id = get64(payload);
+		out->u.id = be_get64(payload);
 		break;
 	case SONDE_LIVE_CMD_GET_PACKET:
-		out->u.get_packet.stream_id = get64(payload);
-		out->u.get_packet.offset = get64(payload + 8);
-		out->u.get_packet.len = get32(payload + 16);
+		out->u.get_packet.stream_id = be_get64(payload);
+		out->u.get_packet.offset = be_get64(payload + 8);
+		out->u.get_packet.len = be_get32(payload + 16);
 		break;
 	default:
 		break;
@@ -210,10 +186,10 @@ int sonde_live_request_decode(uint32_t cmd, const uint8_t *payload, size_t len,
 
 void sonde_live_connect_encode(const struct sonde_live_connect *c, uint8_t *buf)
 {
-	put64(buf, c->viewer_session_id);
-	put32(buf + 8, c->major);
-	put32(buf + 12, c->minor);
-	put32(buf + 16, c->type);
+	be_put64(buf, c->viewer_session_id);
+	be_put32(buf + 8, c->major);
+	be_put32(buf + 12, c->minor);
+	be_put32(buf + 16, c->type);
 }
 
 int sonde_live_connect_decode(const uint8_t *buf, size_t len,
@@ -224,16 +200,16 @@ int sonde_live_connect_decode(const uint8_t *buf, size_t len,
 
 	if (ret)
 		return ret;
-	out->viewer_session_id = get64(buf);
-	out->major = get32(buf + 8);
-	out->minor = get32(buf + 12);
-	out->type = get32(buf + 16);
+	out->viewer_session_id = be_get64(buf);
+	out->major = be_get32(buf + 8);
+	out->minor = be_get32(buf + 12);
+	out->type = be_get32(buf + 16);
 	return 0;
 }
 
 void sonde_live_status_encode(uint32_t status, uint8_t *buf)
 {
-	put32(buf, status);
+	be_put32(buf, status);
 }
 
 static int status_decode(const char *what, const uint8_t *buf, size_t len,
@@ -244,7 +220,7 @@ static int status_decode(const char *what, const uint8_t *buf, size_t len,
 
 	if (ret)
 		return ret;
-	*status = get32(buf);
+	*status = be_get32(buf);
 	if (*status < 1 || *status > max)
 		return bad_status(what, *status, err);
 	return 0;
@@ -266,7 +242,7 @@ int sonde_live_detach_status_decode(const uint8_t *buf, size_t len,
 
 void sonde_live_count_encode(uint32_t count, uint8_t *buf)
 {
-	put32(buf, count);
+	be_put32(buf, count);
 }
 
 int sonde_live_count_decode(const uint8_t *buf, size_t len, uint32_t *count,
@@ -277,7 +253,7 @@ int sonde_live_count_decode(const uint8_t *buf, size_t len, uint32_t *count,
 
 	if (ret)
 		return ret;
-	*count = get32(buf);
+	*count = be_get32(buf);
 	if (*count > SONDE_LIVE_SESSIONS_MAX)
 		return sonde_error_set(err, SONDE_EFORMAT,
 				       "live list-sessions reply: %u sessions (at most %u)",
@@ -296,7 +272,7 @@ size_t sonde_live_session_wire_size(uint32_t minor, const uint8_t *buf,
 		return SONDE_LIVE_SESSION_2_15_SIZE;
 	/* Lengths beyond the limit are refused by the decoder; asking for
 	 * no more than the limit keeps a reader from allocating for them. */
-	names = (uint64_t)get32(buf + 20) + get32(buf + 24);
+	names = (uint64_t)be_get32(buf + 20) + be_get32(buf + 24);
 	if (names > 2 * SONDE_LIVE_NAME_MAX)
 		names = 2 * SONDE_LIVE_NAME_MAX + 1;
 	return SONDE_LIVE_SESSION_2_15_SIZE + (size_t)names;
@@ -314,10 +290,10 @@ size_t sonde_live_session_encode(uint32_t minor,
 {
 	size_t host, name;
 
-	put64(buf, s->id);
-	put32(buf + 8, s->live_timer);
-	put32(buf + 12, s->clients);
-	put32(buf + 16, s->streams);
+	be_put64(buf, s->id);
+	be_put32(buf + 8, s->live_timer);
+	be_put32(buf + 12, s->clients);
+	be_put32(buf + 16, s->streams);
 	if (minor < SONDE_LIVE_MINOR_NAMES) {
 		put_field(buf + 20, SONDE_LIVE_HOSTNAME_FIELD, s->hostname);
 		put_field(buf + 84, SONDE_LIVE_SESSION_NAME_FIELD,
@@ -326,9 +302,9 @@ size_t sonde_live_session_encode(uint32_t minor,
 	}
 	host = strnlen(s->hostname, SONDE_LIVE_NAME_MAX);
 	name = strnlen(s->session_name, SONDE_LIVE_NAME_MAX);
-	put32(buf + 20, (uint32_t)host);
-	put32(buf + 24, (uint32_t)name);
-	put32(buf + 28, s->trace_format);
+	be_put32(buf + 20, (uint32_t)host);
+	be_put32(buf + 24, (uint32_t)name);
+	be_put32(buf + 28, s->trace_format);
 	memcpy(buf + 32, s->hostname, host);
 	memcpy(buf + 32 + host, s->session_name, name);
 	return SONDE_LIVE_SESSION_2_15_SIZE + host + name;
@@ -364,19 +340,19 @@ int sonde_live_session_decode(uint32_t minor, const uint8_t *buf, size_t len,
 		return check_size("session entry", len,
 				  SONDE_LIVE_SESSION_2_15_SIZE, err);
 	}
-	out->id = get64(buf);
-	out->live_timer = get32(buf + 8);
-	out->clients = get32(buf + 12);
-	out->streams = get32(buf + 16);
+	out->id = be_get64(buf);
+	out->live_timer = be_get32(buf + 8);
+	out->clients = be_get32(buf + 12);
+	out->streams = be_get32(buf + 16);
 	if (minor < SONDE_LIVE_MINOR_NAMES) {
 		get_field(out->hostname, buf + 20, SONDE_LIVE_HOSTNAME_FIELD);
 		get_field(out->session_name, buf + 84,
 			  SONDE_LIVE_SESSION_NAME_FIELD);
 		return 0;
 	}
-	host = get32(buf + 20);
-	name = get32(buf + 24);
-	out->trace_format = get32(buf + 28);
+	host = be_get32(buf + 20);
+	name = be_get32(buf + 24);
+	out->trace_format = be_get32(buf + 28);
 	if (host > SONDE_LIVE_NAME_MAX || name > SONDE_LIVE_NAME_MAX)
 		return sonde_error_set(err, SONDE_EFORMAT,
 				       "live session entry: name lengths %u and %u (at most %u)",
@@ -394,8 +370,8 @@ int sonde_live_session_decode(uint32_t minor, const uint8_t *buf, size_t len,
 void sonde_live_streams_reply_encode(const struct sonde_live_streams_reply *r,
 				     uint8_t *buf)
 {
-	put32(buf, r->status);
-	put32(buf + 4, r->count);
+	be_put32(buf, r->status);
+	be_put32(buf + 4, r->count);
 }
 
 static int streams_reply_decode(const char *what, const uint8_t *buf,
@@ -407,8 +383,8 @@ static int streams_reply_decode(const char *what, const uint8_t *buf,
 
 	if (ret)
 		return ret;
-	out->status = get32(buf);
-	out->count = get32(buf + 4);
+	out->status = be_get32(buf);
+	out->count = be_get32(buf + 4);
 	if (out->status < 1 || out->status > max_status)
 		return bad_status(what, out->status, err);
 	/* Both tables have OK = 1. */
@@ -441,9 +417,9 @@ int sonde_live_new_streams_reply_decode(const uint8_t *buf, size_t len,
 
 void sonde_live_stream_encode(const struct sonde_live_stream *s, uint8_t *buf)
 {
-	put64(buf, s->id);
-	put64(buf + 8, s->ctf_trace_id);
-	put32(buf + 16, s->metadata ? 1 : 0);
+	be_put64(buf, s->id);
+	be_put64(buf + 8, s->ctf_trace_id);
+	be_put32(buf + 16, s->metadata ? 1 : 0);
 	put_field(buf + 20, SONDE_LIVE_PATH_FIELD, s->path_name);
 	put_field(buf + 20 + SONDE_LIVE_PATH_FIELD, SONDE_LIVE_CHANNEL_FIELD,
 		  s->channel_name);
@@ -457,10 +433,10 @@ int sonde_live_stream_decode(const uint8_t *buf, size_t len,
 
 	if (ret)
 		return ret;
-	out->id = get64(buf);
-	out->ctf_trace_id = get64(buf + 8);
+	out->id = be_get64(buf);
+	out->ctf_trace_id = be_get64(buf + 8);
 	/* babeltrace2 tests non-zero: so do we. */
-	out->metadata = get32(buf + 16) != 0;
+	out->metadata = be_get32(buf + 16) != 0;
 	get_field(out->path_name, buf + 20, SONDE_LIVE_PATH_FIELD);
 	get_field(out->channel_name, buf + 20 + SONDE_LIVE_PATH_FIELD,
 		  SONDE_LIVE_CHANNEL_FIELD);
@@ -469,15 +445,15 @@ int sonde_live_stream_decode(const uint8_t *buf, size_t len,
 
 void sonde_live_index_encode(const struct sonde_live_index *x, uint8_t *buf)
 {
-	put64(buf, x->offset);
-	put64(buf + 8, x->packet_size);
-	put64(buf + 16, x->content_size);
-	put64(buf + 24, x->timestamp_begin);
-	put64(buf + 32, x->timestamp_end);
-	put64(buf + 40, x->events_discarded);
-	put64(buf + 48, x->stream_id);
-	put32(buf + 56, x->status);
-	put32(buf + 60, x->flags);
+	be_put64(buf, x->offset);
+	be_put64(buf + 8, x->packet_size);
+	be_put64(buf + 16, x->content_size);
+	be_put64(buf + 24, x->timestamp_begin);
+	be_put64(buf + 32, x->timestamp_end);
+	be_put64(buf + 40, x->events_discarded);
+	be_put64(buf + 48, x->stream_id);
+	be_put32(buf + 56, x->status);
+	be_put32(buf + 60, x->flags);
 }
 
 int sonde_live_index_decode(const uint8_t *buf, size_t len,
@@ -489,15 +465,15 @@ int sonde_live_index_decode(const uint8_t *buf, size_t len,
 
 	if (ret)
 		return ret;
-	out->offset = get64(buf);
-	out->packet_size = get64(buf + 8);
-	out->content_size = get64(buf + 16);
-	out->timestamp_begin = get64(buf + 24);
-	out->timestamp_end = get64(buf + 32);
-	out->events_discarded = get64(buf + 40);
-	out->stream_id = get64(buf + 48);
-	out->status = get32(buf + 56);
-	out->flags = get32(buf + 60);
+	out->offset = be_get64(buf);
+	out->packet_size = be_get64(buf + 8);
+	out->content_size = be_get64(buf + 16);
+	out->timestamp_begin = be_get64(buf + 24);
+	out->timestamp_end = be_get64(buf + 32);
+	out->events_discarded = be_get64(buf + 40);
+	out->stream_id = be_get64(buf + 48);
+	out->status = be_get32(buf + 56);
+	out->flags = be_get32(buf + 60);
 	if (out->status < 1 || out->status > SONDE_LIVE_INDEX_EOF)
 		return bad_status("get-next-index reply", out->status, err);
 	if (out->status != SONDE_LIVE_INDEX_OK)
@@ -523,9 +499,9 @@ int sonde_live_index_decode(const uint8_t *buf, size_t len,
 void sonde_live_packet_reply_encode(const struct sonde_live_packet_reply *r,
 				    uint8_t *buf)
 {
-	put32(buf, r->status);
-	put32(buf + 4, r->len);
-	put32(buf + 8, r->flags);
+	be_put32(buf, r->status);
+	be_put32(buf + 4, r->len);
+	be_put32(buf + 8, r->flags);
 }
 
 int sonde_live_packet_reply_decode(const uint8_t *buf, size_t len,
@@ -537,9 +513,9 @@ int sonde_live_packet_reply_decode(const uint8_t *buf, size_t len,
 
 	if (ret)
 		return ret;
-	out->status = get32(buf);
-	out->len = get32(buf + 4);
-	out->flags = get32(buf + 8);
+	out->status = be_get32(buf);
+	out->len = be_get32(buf + 4);
+	out->flags = be_get32(buf + 8);
 	if (out->status < 1 || out->status > SONDE_LIVE_PACKET_EOF)
 		return bad_status("get-packet reply", out->status, err);
 	if (out->status == SONDE_LIVE_PACKET_OK &&
@@ -557,8 +533,8 @@ int sonde_live_packet_reply_decode(const uint8_t *buf, size_t len,
 void sonde_live_metadata_reply_encode(const struct sonde_live_metadata_reply *r,
 				      uint8_t *buf)
 {
-	put64(buf, r->len);
-	put32(buf + 8, r->status);
+	be_put64(buf, r->len);
+	be_put32(buf + 8, r->status);
 }
 
 int sonde_live_metadata_reply_decode(const uint8_t *buf, size_t len,
@@ -570,8 +546,8 @@ int sonde_live_metadata_reply_decode(const uint8_t *buf, size_t len,
 
 	if (ret)
 		return ret;
-	out->len = get64(buf);
-	out->status = get32(buf + 8);
+	out->len = be_get64(buf);
+	out->status = be_get32(buf + 8);
 	if (out->status < 1 || out->status > SONDE_LIVE_METADATA_ERR)
 		return bad_status("get-metadata reply", out->status, err);
 	/* OK with 0 bytes means "retry" (relay mid-clear); allowed. */

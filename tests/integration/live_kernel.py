@@ -24,27 +24,9 @@ import subprocess
 import sys
 import time
 
-from harness import Sandbox, Tap, one_error_line
+from harness import Sandbox, Tap, free_ports, one_error_line, port_open
 
 TRACEFS = "/sys/kernel/tracing"
-
-
-def free_ports(n):
-    socks = [socket.socket() for _ in range(n)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
-
-
-def port_open(port):
-    try:
-        socket.create_connection(("127.0.0.1", port), 1).close()
-        return True
-    except OSError:
-        return False
 
 
 def normalized(text):

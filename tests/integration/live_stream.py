@@ -24,28 +24,10 @@ import sys
 import tempfile
 import time
 
-from harness import SKIP, Tap
+from harness import SKIP, Tap, free_ports, port_open
 
 USTSAMPLE = os.path.join("data", "traces", "lttng-ust-sample", "ust", "uid",
                          "0", "64-bit")
-
-
-def free_ports(n):
-    socks = [socket.socket() for _ in range(n)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
-
-
-def port_open(port):
-    try:
-        socket.create_connection(("127.0.0.1", port), 1).close()
-        return True
-    except OSError:
-        return False
 
 
 def normalized(text):

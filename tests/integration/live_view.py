@@ -28,20 +28,10 @@ import sys
 import tempfile
 import time
 
-from harness import SKIP, Tap
+from harness import SKIP, Tap, free_ports, port_open
 
 EVENTS = 60
 NOBODY = 65534
-
-
-def free_ports(n):
-    socks = [socket.socket() for _ in range(n)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
 
 
 class Peers:
@@ -82,17 +72,10 @@ class Peers:
                    "sessiond.log")
         for _ in range(100):
             if (self.lttng("list").returncode == 0 and
-                    self.port_open(self.live)):
+                    port_open(self.live)):
                 return True
             time.sleep(0.1)
         return False
-
-    def port_open(self, port):
-        try:
-            socket.create_connection(("127.0.0.1", port), 1).close()
-            return True
-        except OSError:
-            return False
 
     def lttng(self, *args):
         return subprocess.run(self.as_nobody("lttng", *args), env=self.env,
