@@ -762,7 +762,7 @@ size_t sonde_relay_generic_encode(uint32_t ret_code, uint8_t *buf)
 size_t sonde_relay_reply_encode(uint32_t minor, uint32_t cmd,
 				const struct sonde_relay_reply *r, uint8_t *buf)
 {
-	size_t path = strnlen(r->path, SONDE_RELAY_PATH_MAX - 1);
+	size_t path;
 
 	switch (cmd) {
 	case SONDE_RELAY_SEND_METADATA:
@@ -780,6 +780,7 @@ size_t sonde_relay_reply_encode(uint32_t minor, uint32_t cmd,
 			put32(buf + 12, 0);
 			return 16;
 		}
+		path = strnlen(r->path, SONDE_RELAY_PATH_MAX - 1);
 		put32(buf + 12, (uint32_t)path + 1);
 		memcpy(buf + 16, r->path, path);
 		buf[16 + path] = '\0';
@@ -798,6 +799,7 @@ size_t sonde_relay_reply_encode(uint32_t minor, uint32_t cmd,
 			put32(buf + 4, 0);
 			return 8;
 		}
+		path = strnlen(r->path, SONDE_RELAY_PATH_MAX - 1);
 		put32(buf + 4, (uint32_t)path + 1);
 		memcpy(buf + 8, r->path, path);
 		buf[8 + path] = '\0';

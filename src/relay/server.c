@@ -559,10 +559,11 @@ static void serve(struct relay_server *srv, struct conn *c, uint32_t events)
 	}
 	/* Input already buffered is served before reading more. */
 	while (budget) {
+		size_t room = IN_SIZE - c->in_len;
 		ssize_t n = 0;
 
-		if (c->in_len < IN_SIZE) {
-			n = recv(c->fd, c->in + c->in_len, IN_SIZE - c->in_len, 0);
+		if (room) {
+			n = recv(c->fd, c->in + c->in_len, room, 0);
 			if (n == 0) {
 				close_conn(srv, c, c->in_len || c->state != WANT_HEADER ?
 					   "peer gone mid-message" : NULL);
@@ -591,7 +592,8 @@ static void serve(struct relay_server *srv, struct conn *c, uint32_t events)
 			close_conn(srv, c, NULL);
 			return;
 		}
-		if (n <= 0)
+		/* A short read emptied the socket: no need to ask again. */
+		if (n <= 0 || (size_t)n < room)
 			return;
 		budget = (size_t)n < budget ? budget - (size_t)n : 0;
 	}

@@ -38,6 +38,7 @@ struct relay_producer {
 	struct relay_stream *cur;
 	uint64_t cur_left, cur_start, cur_seq;
 	uint32_t cur_padding;
+	struct sonde_relay_request req;  /* the command being decoded */
 };
 
 static void put32(uint8_t *p, uint32_t v)
@@ -849,14 +850,14 @@ int relay_control_command(struct relay_producer *p, uint32_t cmd,
 			  const uint8_t *payload, size_t len,
 			  struct relay_out *o, struct sonde_error *err)
 {
-	struct sonde_relay_request *req = malloc(sizeof(*req));
-	struct sonde_relay_reply r = { .ret_code = SONDE_RELAY_RET_OK };
+	struct sonde_relay_request *req = &p->req;
+	struct sonde_relay_reply r;     /* fields set per command: no 4 KiB memset */
 	struct relay_stream *s;
 	int ret;
 
-	if (!req)
-		return sonde_error_set(err, SONDE_ENOMEM, "%s: out of memory",
-				       sonde_relay_cmd_name(cmd));
+	r.ret_code = SONDE_RELAY_RET_OK;
+	r.path[0] = '\0';
+
 	ret = sonde_relay_request_decode(p->minor, cmd, payload, len, req, err);
 	if (ret) {
 		put_ret(o, SONDE_RELAY_RET_UNKNOWN, NULL);
@@ -883,6 +884,7 @@ int relay_control_command(struct relay_producer *p, uint32_t cmd,
 	if (cmd == SONDE_RELAY_GET_CONFIGURATION && p->versioned) {
 		r.ret_code = req->u.id ? SONDE_RELAY_RET_INVALID_PROTOCOL :
 			     SONDE_RELAY_RET_OK;
+		r.flags = 0;
 		ret = put_reply(o, p->minor, cmd, &r, err);
 		goto out;
 	}
@@ -963,7 +965,6 @@ int relay_control_command(struct relay_producer *p, uint32_t cmd,
 		break;
 	}
 out:
-	free(req);
 	return ret;
 }
 
