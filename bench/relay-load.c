@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/be.h"
 #include "relay/relay-proto.h"
 
 #define STREAMS_MAX 64
@@ -75,15 +76,6 @@ static uint8_t *read_file(const char *path, size_t *len)
 	return buf;
 }
 
-static uint64_t be64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
 static int load_source(const char *dir, struct source *src)
 {
 	char path[4096];
@@ -117,8 +109,8 @@ static int load_source(const char *dir, struct source *src)
 			const uint8_t *e = idx + 16 + k * esize;
 
 			memcpy(s->packets[k].entry, e, esize < 72 ? esize : 72);
-			s->packets[k].offset = be64(e);
-			s->packets[k].size = be64(e + 8) / 8;
+			s->packets[k].offset = be_get64(e);
+			s->packets[k].size = be_get64(e + 8) / 8;
 			if (s->packets[k].offset + s->packets[k].size > len)
 				return -1;
 		}
@@ -283,13 +275,13 @@ static void *produce(void *arg)
 				req->cmd = SONDE_RELAY_SEND_INDEX;
 				req->u.index.relay_stream_id = handles[i];
 				req->u.index.net_seq_num = seq[i]++;
-				req->u.index.packet_size = be64(pk->entry + 8);
-				req->u.index.content_size = be64(pk->entry + 16);
-				req->u.index.timestamp_begin = be64(pk->entry + 24);
-				req->u.index.timestamp_end = be64(pk->entry + 32);
-				req->u.index.events_discarded = be64(pk->entry + 40);
-				req->u.index.stream_id = be64(pk->entry + 48);
-				req->u.index.stream_instance_id = be64(pk->entry + 56);
+				req->u.index.packet_size = be_get64(pk->entry + 8);
+				req->u.index.content_size = be_get64(pk->entry + 16);
+				req->u.index.timestamp_begin = be_get64(pk->entry + 24);
+				req->u.index.timestamp_end = be_get64(pk->entry + 32);
+				req->u.index.events_discarded = be_get64(pk->entry + 40);
+				req->u.index.stream_id = be_get64(pk->entry + 48);
+				req->u.index.stream_instance_id = be_get64(pk->entry + 56);
 				req->u.index.packet_seq_num = seq[i] - 1;
 				if (call(c, req, reply) || reply->ret_code != SONDE_RELAY_RET_OK)
 					FAIL("send-index");

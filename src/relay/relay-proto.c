@@ -8,30 +8,7 @@
 
 #include <string.h>
 
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)(v >> 32));
-	put32(p + 4, (uint32_t)v);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	return (uint64_t)get32(p) << 32 | get32(p + 4);
-}
+#include "common/be.h"
 
 /* A fixed-size NUL-padded field of the legacy layouts: copies what fits,
  * zeroes the rest. */
@@ -88,10 +65,10 @@ const char *sonde_relay_cmd_name(uint32_t cmd)
 
 void sonde_relay_header_encode(const struct sonde_relay_header *h, uint8_t *buf)
 {
-	put64(buf, h->circuit_id);
-	put64(buf + 8, h->data_size);
-	put32(buf + 16, h->cmd);
-	put32(buf + 20, h->cmd_version);
+	be_put64(buf, h->circuit_id);
+	be_put64(buf + 8, h->data_size);
+	be_put32(buf + 16, h->cmd);
+	be_put32(buf + 20, h->cmd_version);
 }
 
 int sonde_relay_header_decode(const uint8_t *buf, size_t len,
@@ -102,10 +79,10 @@ int sonde_relay_header_decode(const uint8_t *buf, size_t len,
 		return sonde_error_set(err, SONDE_EFORMAT,
 				       "relay header: %zu bytes instead of %d",
 				       len, SONDE_RELAY_HEADER_SIZE);
-	out->circuit_id = get64(buf);
-	out->data_size = get64(buf + 8);
-	out->cmd = get32(buf + 16);
-	out->cmd_version = get32(buf + 20);
+	out->circuit_id = be_get64(buf);
+	out->data_size = be_get64(buf + 8);
+	out->cmd = be_get32(buf + 16);
+	out->cmd_version = be_get32(buf + 20);
 	if (out->data_size > SONDE_RELAY_PAYLOAD_MAX)
 		return sonde_error_set(err, SONDE_EFORMAT,
 				       "relay %s: payload of %llu bytes (at most %u)",
@@ -118,11 +95,11 @@ int sonde_relay_header_decode(const uint8_t *buf, size_t len,
 void sonde_relay_data_header_encode(const struct sonde_relay_data_header *h,
 				    uint8_t *buf)
 {
-	put64(buf, h->circuit_id);
-	put64(buf + 8, h->stream_id);
-	put64(buf + 16, h->net_seq_num);
-	put32(buf + 24, h->data_size);
-	put32(buf + 28, h->padding_size);
+	be_put64(buf, h->circuit_id);
+	be_put64(buf + 8, h->stream_id);
+	be_put64(buf + 16, h->net_seq_num);
+	be_put32(buf + 24, h->data_size);
+	be_put32(buf + 28, h->padding_size);
 }
 
 int sonde_relay_data_header_decode(const uint8_t *buf, size_t len,
@@ -133,11 +110,11 @@ int sonde_relay_data_header_decode(const uint8_t *buf, size_t len,
 		return sonde_error_set(err, SONDE_EFORMAT,
 				       "relay data header: %zu bytes instead of %d",
 				       len, SONDE_RELAY_DATA_HEADER_SIZE);
-	out->circuit_id = get64(buf);
-	out->stream_id = get64(buf + 8);
-	out->net_seq_num = get64(buf + 16);
-	out->data_size = get32(buf + 24);
-	out->padding_size = get32(buf + 28);
+	out->circuit_id = be_get64(buf);
+	out->stream_id = be_get64(buf + 8);
+	out->net_seq_num = be_get64(buf + 16);
+	out->data_size = be_get32(buf + 24);
+	out->padding_size = be_get32(buf + 28);
 	if ((uint64_t)out->data_size + out->padding_size > SONDE_RELAY_PAYLOAD_MAX)
 		return sonde_error_set(err, SONDE_EFORMAT,
 				       "relay data: packet of %llu bytes (at most %u)",
@@ -195,24 +172,24 @@ static size_t encode_create_session(uint32_t minor,
 	if (minor < SONDE_RELAY_MINOR_CHUNKS) {
 		put_field(p, 255, c->session_name);
 		put_field(p + 255, 64, c->hostname);
-		put32(p + 319, c->live_timer);
-		put32(p + 323, c->snapshot);
+		be_put32(p + 319, c->live_timer);
+		be_put32(p + 323, c->snapshot);
 		return 327;
 	}
-	put32(p, (uint32_t)strlen(c->session_name) + 1);
-	put32(p + 4, (uint32_t)strlen(c->hostname) + 1);
-	put32(p + 8, (uint32_t)strlen(c->base_path) + 1);
-	put32(p + 12, c->live_timer);
+	be_put32(p, (uint32_t)strlen(c->session_name) + 1);
+	be_put32(p + 4, (uint32_t)strlen(c->hostname) + 1);
+	be_put32(p + 8, (uint32_t)strlen(c->base_path) + 1);
+	be_put32(p + 12, c->live_timer);
 	p[16] = c->snapshot;
 	p[17] = c->name_contains_creation_time;
 	memcpy(p + 18, c->sessiond_uuid, 16);
-	put64(p + 34, c->session_id);
-	put64(p + 42, c->creation_time);
+	be_put64(p + 34, c->session_id);
+	be_put64(p + 42, c->creation_time);
 	p[50] = c->has_current_chunk_id;
-	put64(p + 51, c->has_current_chunk_id ? c->current_chunk_id : 0);
+	be_put64(p + 51, c->has_current_chunk_id ? c->current_chunk_id : 0);
 	off = 59;
 	if (minor >= SONDE_RELAY_MINOR_FORMAT) {
-		put32(p + 59, c->trace_format);
+		be_put32(p + 59, c->trace_format);
 		off = 63;
 	}
 	off += put_name(p + off, c->session_name);
@@ -232,15 +209,15 @@ static size_t encode_add_stream(uint32_t minor,
 		put_field(p + 264, 4096, a->pathname);
 		if (minor < SONDE_RELAY_MINOR_ADD_STREAM_2_2)
 			return 4360;
-		put64(p + 4360, a->tracefile_size);
-		put64(p + 4368, a->tracefile_count);
+		be_put64(p + 4360, a->tracefile_size);
+		be_put64(p + 4368, a->tracefile_count);
 		return 4376;
 	}
-	put32(p, (uint32_t)strlen(a->channel_name) + 1);
-	put32(p + 4, (uint32_t)strlen(a->pathname) + 1);
-	put64(p + 8, a->tracefile_size);
-	put64(p + 16, a->tracefile_count);
-	put64(p + 24, a->trace_chunk_id);
+	be_put32(p, (uint32_t)strlen(a->channel_name) + 1);
+	be_put32(p + 4, (uint32_t)strlen(a->pathname) + 1);
+	be_put64(p + 8, a->tracefile_size);
+	be_put64(p + 16, a->tracefile_count);
+	be_put64(p + 24, a->trace_chunk_id);
 	off = 32;
 	off += put_name(p + off, a->channel_name);
 	off += put_name(p + off, a->pathname);
@@ -250,17 +227,17 @@ static size_t encode_add_stream(uint32_t minor,
 static void encode_index(uint32_t minor, const struct sonde_relay_index *x,
 			 uint8_t *p)
 {
-	put64(p, x->relay_stream_id);
-	put64(p + 8, x->net_seq_num);
-	put64(p + 16, x->packet_size);
-	put64(p + 24, x->content_size);
-	put64(p + 32, x->timestamp_begin);
-	put64(p + 40, x->timestamp_end);
-	put64(p + 48, x->events_discarded);
-	put64(p + 56, x->stream_id);
+	be_put64(p, x->relay_stream_id);
+	be_put64(p + 8, x->net_seq_num);
+	be_put64(p + 16, x->packet_size);
+	be_put64(p + 24, x->content_size);
+	be_put64(p + 32, x->timestamp_begin);
+	be_put64(p + 40, x->timestamp_end);
+	be_put64(p + 48, x->events_discarded);
+	be_put64(p + 56, x->stream_id);
 	if (minor >= SONDE_RELAY_MINOR_INDEX_1_1) {
-		put64(p + 64, x->stream_instance_id);
-		put64(p + 72, x->packet_seq_num);
+		be_put64(p + 64, x->stream_instance_id);
+		be_put64(p + 72, x->packet_seq_num);
 	}
 }
 
@@ -299,8 +276,8 @@ size_t sonde_relay_request_encode(uint32_t minor,
 		return 0;
 	switch (req->cmd) {
 	case SONDE_RELAY_VERSION:
-		put32(p, req->u.version.major);
-		put32(p + 4, req->u.version.minor);
+		be_put32(p, req->u.version.major);
+		be_put32(p + 4, req->u.version.minor);
 		n = 8;
 		break;
 	case SONDE_RELAY_CREATE_SESSION:
@@ -313,8 +290,8 @@ size_t sonde_relay_request_encode(uint32_t minor,
 	case SONDE_RELAY_STREAMS_SENT:
 		break;
 	case SONDE_RELAY_SEND_METADATA:
-		put64(p, req->u.metadata.stream_id);
-		put32(p + 8, req->u.metadata.padding_size);
+		be_put64(p, req->u.metadata.stream_id);
+		be_put32(p + 8, req->u.metadata.padding_size);
 		n = SONDE_RELAY_METADATA_FIXED_SIZE;
 		tail = req->u.metadata.len;
 		break;
@@ -324,8 +301,8 @@ size_t sonde_relay_request_encode(uint32_t minor,
 		break;
 	case SONDE_RELAY_CLOSE_STREAM:
 	case SONDE_RELAY_DATA_PENDING:
-		put64(p, req->u.stream_seq.stream_id);
-		put64(p + 8, req->u.stream_seq.last_net_seq_num);
+		be_put64(p, req->u.stream_seq.stream_id);
+		be_put64(p + 8, req->u.stream_seq.last_net_seq_num);
 		n = 16;
 		break;
 	case SONDE_RELAY_QUIESCENT_CONTROL:
@@ -333,18 +310,18 @@ size_t sonde_relay_request_encode(uint32_t minor,
 	case SONDE_RELAY_END_DATA_PENDING:
 	case SONDE_RELAY_TRACE_CHUNK_EXISTS:
 	case SONDE_RELAY_GET_CONFIGURATION:
-		put64(p, req->u.id);
+		be_put64(p, req->u.id);
 		n = 8;
 		break;
 	case SONDE_RELAY_RESET_METADATA:
-		put64(p, req->u.reset_metadata.stream_id);
-		put64(p + 8, req->u.reset_metadata.version);
+		be_put64(p, req->u.reset_metadata.stream_id);
+		be_put64(p + 8, req->u.reset_metadata.version);
 		n = 16;
 		break;
 	case SONDE_RELAY_ROTATE_STREAMS:
-		put32(p, req->u.rotate.count);
+		be_put32(p, req->u.rotate.count);
 		p[4] = req->u.rotate.has_new_chunk;
-		put64(p + 5, req->u.rotate.has_new_chunk ?
+		be_put64(p + 5, req->u.rotate.has_new_chunk ?
 				     req->u.rotate.new_chunk_id : 0);
 		n = 13;
 		tail = (uint64_t)req->u.rotate.count * SONDE_RELAY_ROTATE_POSITION_SIZE;
@@ -352,17 +329,17 @@ size_t sonde_relay_request_encode(uint32_t minor,
 	case SONDE_RELAY_CREATE_TRACE_CHUNK: {
 		const char *name = req->u.create_chunk.override_name;
 
-		put64(p, req->u.create_chunk.chunk_id);
-		put64(p + 8, req->u.create_chunk.creation_time);
-		put32(p + 16, name[0] ? (uint32_t)strlen(name) + 1 : 0);
+		be_put64(p, req->u.create_chunk.chunk_id);
+		be_put64(p + 8, req->u.create_chunk.creation_time);
+		be_put32(p + 16, name[0] ? (uint32_t)strlen(name) + 1 : 0);
 		n = 20 + (name[0] ? put_name(p + 20, name) : 0);
 		break;
 	}
 	case SONDE_RELAY_CLOSE_TRACE_CHUNK:
-		put64(p, req->u.close_chunk.chunk_id);
-		put64(p + 8, req->u.close_chunk.close_time);
+		be_put64(p, req->u.close_chunk.chunk_id);
+		be_put64(p + 8, req->u.close_chunk.close_time);
 		p[16] = req->u.close_chunk.has_command;
-		put32(p + 17, req->u.close_chunk.has_command ?
+		be_put32(p + 17, req->u.close_chunk.has_command ?
 				      req->u.close_chunk.command : 0);
 		n = 21;
 		break;
@@ -420,26 +397,26 @@ static int decode_create_session(uint32_t minor, const uint8_t *p, size_t len,
 	if (minor < SONDE_RELAY_MINOR_CHUNKS) {
 		get_field(c->session_name, p, 255);
 		get_field(c->hostname, p + 255, 64);
-		c->live_timer = get32(p + 319);
-		c->snapshot = get32(p + 323) != 0;
+		c->live_timer = be_get32(p + 319);
+		c->snapshot = be_get32(p + 323) != 0;
 		return 0;
 	}
-	name_len = get32(p);
-	host_len = get32(p + 4);
-	base_len = get32(p + 8);
-	c->live_timer = get32(p + 12);
+	name_len = be_get32(p);
+	host_len = be_get32(p + 4);
+	base_len = be_get32(p + 8);
+	c->live_timer = be_get32(p + 12);
 	if (p[16] > 1 || p[17] > 1 || p[50] > 1)
 		return sonde_error_set(err, SONDE_EFORMAT,
 				       "relay create-session: boolean byte not 0 or 1");
 	c->snapshot = p[16];
 	c->name_contains_creation_time = p[17];
 	memcpy(c->sessiond_uuid, p + 18, 16);
-	c->session_id = get64(p + 34);
-	c->creation_time = get64(p + 42);
+	c->session_id = be_get64(p + 34);
+	c->creation_time = be_get64(p + 42);
 	c->has_current_chunk_id = p[50];
-	c->current_chunk_id = c->has_current_chunk_id ? get64(p + 51) : 0;
+	c->current_chunk_id = c->has_current_chunk_id ? be_get64(p + 51) : 0;
 	if (minor >= SONDE_RELAY_MINOR_FORMAT) {
-		c->trace_format = get32(p + 59);
+		c->trace_format = be_get32(p + 59);
 		if (c->trace_format != SONDE_RELAY_FORMAT_CTF_1_8 &&
 		    c->trace_format != SONDE_RELAY_FORMAT_CTF_2)
 			return sonde_error_set(err, SONDE_EFORMAT,
@@ -485,16 +462,16 @@ static int decode_add_stream(uint32_t minor, const uint8_t *p, size_t len,
 		get_field(a->channel_name, p, 264);
 		get_field(a->pathname, p + 264, 4096);
 		if (minor >= SONDE_RELAY_MINOR_ADD_STREAM_2_2) {
-			a->tracefile_size = get64(p + 4360);
-			a->tracefile_count = get64(p + 4368);
+			a->tracefile_size = be_get64(p + 4360);
+			a->tracefile_count = be_get64(p + 4368);
 		}
 		return 0;
 	}
-	chan_len = get32(p);
-	path_len = get32(p + 4);
-	a->tracefile_size = get64(p + 8);
-	a->tracefile_count = get64(p + 16);
-	a->trace_chunk_id = get64(p + 24);
+	chan_len = be_get32(p);
+	path_len = be_get32(p + 4);
+	a->tracefile_size = be_get64(p + 8);
+	a->tracefile_count = be_get64(p + 16);
+	a->trace_chunk_id = be_get64(p + 24);
 	if (chan_len > SONDE_RELAY_PATH_MAX || path_len > SONDE_RELAY_PATH_MAX ||
 	    len - fixed < (size_t)chan_len + path_len)
 		return sonde_error_set(err, SONDE_EFORMAT,
@@ -511,19 +488,19 @@ static int decode_add_stream(uint32_t minor, const uint8_t *p, size_t len,
 static void decode_index(uint32_t minor, const uint8_t *p,
 			 struct sonde_relay_index *x)
 {
-	x->relay_stream_id = get64(p);
-	x->net_seq_num = get64(p + 8);
-	x->packet_size = get64(p + 16);
-	x->content_size = get64(p + 24);
-	x->timestamp_begin = get64(p + 32);
-	x->timestamp_end = get64(p + 40);
-	x->events_discarded = get64(p + 48);
-	x->stream_id = get64(p + 56);
+	x->relay_stream_id = be_get64(p);
+	x->net_seq_num = be_get64(p + 8);
+	x->packet_size = be_get64(p + 16);
+	x->content_size = be_get64(p + 24);
+	x->timestamp_begin = be_get64(p + 32);
+	x->timestamp_end = be_get64(p + 40);
+	x->events_discarded = be_get64(p + 48);
+	x->stream_id = be_get64(p + 56);
 	x->stream_instance_id = 0;
 	x->packet_seq_num = 0;
 	if (minor >= SONDE_RELAY_MINOR_INDEX_1_1) {
-		x->stream_instance_id = get64(p + 64);
-		x->packet_seq_num = get64(p + 72);
+		x->stream_instance_id = be_get64(p + 64);
+		x->packet_seq_num = be_get64(p + 72);
 	}
 }
 
@@ -537,7 +514,7 @@ static size_t rotate_header_size(const uint8_t *p, size_t len)
 
 	if (len < 13)
 		return 0;
-	count = get32(p);
+	count = be_get32(p);
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
 		if (len >= sizes[i] &&
 		    len - sizes[i] == count * SONDE_RELAY_ROTATE_POSITION_SIZE)
@@ -554,8 +531,8 @@ static int decode_rotate(const uint8_t *p, size_t len,
 	if (!hdr)
 		return sonde_error_set(err, SONDE_EFORMAT,
 				       "relay rotate-streams: %zu bytes do not hold a header and %u positions",
-				       len, len >= 4 ? get32(p) : 0);
-	out->u.rotate.count = get32(p);
+				       len, len >= 4 ? be_get32(p) : 0);
+	out->u.rotate.count = be_get32(p);
 	if (out->u.rotate.count > SONDE_RELAY_ROTATE_STREAMS_MAX)
 		return sonde_error_set(err, SONDE_EFORMAT,
 				       "relay rotate-streams: %u streams (at most %u)",
@@ -566,7 +543,7 @@ static int decode_rotate(const uint8_t *p, size_t len,
 				       "relay rotate-streams: boolean byte not 0 or 1");
 	out->u.rotate.has_new_chunk = p[4];
 	/* The chunk id ends the header, whatever padding preceded it. */
-	out->u.rotate.new_chunk_id = p[4] ? get64(p + hdr - 8) : 0;
+	out->u.rotate.new_chunk_id = p[4] ? be_get64(p + hdr - 8) : 0;
 	out->u.rotate.positions = p + hdr;
 	return 0;
 }
@@ -579,10 +556,10 @@ static int decode_create_chunk(const uint8_t *p, size_t len,
 
 	if (len < 20)
 		return short_payload(SONDE_RELAY_CREATE_TRACE_CHUNK, len, 20, err);
-	out->u.create_chunk.chunk_id = get64(p);
-	out->u.create_chunk.creation_time = get64(p + 8);
+	out->u.create_chunk.chunk_id = be_get64(p);
+	out->u.create_chunk.creation_time = be_get64(p + 8);
 	out->u.create_chunk.override_name[0] = '\0';
-	name_len = get32(p + 16);
+	name_len = be_get32(p + 16);
 	if (name_len == 0)
 		return 0;
 	if (name_len > len - 20)
@@ -645,12 +622,12 @@ int sonde_relay_request_decode(uint32_t minor, uint32_t cmd,
 		return short_payload(cmd, len, want, err);
 	switch (cmd) {
 	case SONDE_RELAY_VERSION:
-		out->u.version.major = get32(p);
-		out->u.version.minor = get32(p + 4);
+		out->u.version.major = be_get32(p);
+		out->u.version.minor = be_get32(p + 4);
 		break;
 	case SONDE_RELAY_SEND_METADATA:
-		out->u.metadata.stream_id = get64(p);
-		out->u.metadata.padding_size = get32(p + 8);
+		out->u.metadata.stream_id = be_get64(p);
+		out->u.metadata.padding_size = be_get32(p + 8);
 		out->u.metadata.len = len - want;
 		out->u.metadata.data = len > want ? p + want : NULL;
 		break;
@@ -659,28 +636,28 @@ int sonde_relay_request_decode(uint32_t minor, uint32_t cmd,
 		break;
 	case SONDE_RELAY_CLOSE_STREAM:
 	case SONDE_RELAY_DATA_PENDING:
-		out->u.stream_seq.stream_id = get64(p);
-		out->u.stream_seq.last_net_seq_num = get64(p + 8);
+		out->u.stream_seq.stream_id = be_get64(p);
+		out->u.stream_seq.last_net_seq_num = be_get64(p + 8);
 		break;
 	case SONDE_RELAY_RESET_METADATA:
-		out->u.reset_metadata.stream_id = get64(p);
-		out->u.reset_metadata.version = get64(p + 8);
+		out->u.reset_metadata.stream_id = be_get64(p);
+		out->u.reset_metadata.version = be_get64(p + 8);
 		break;
 	case SONDE_RELAY_CLOSE_TRACE_CHUNK:
-		out->u.close_chunk.chunk_id = get64(p);
-		out->u.close_chunk.close_time = get64(p + 8);
+		out->u.close_chunk.chunk_id = be_get64(p);
+		out->u.close_chunk.close_time = be_get64(p + 8);
 		if (p[16] > 1)
 			return sonde_error_set(err, SONDE_EFORMAT,
 					       "relay close-trace-chunk: boolean byte not 0 or 1");
 		out->u.close_chunk.has_command = p[16];
-		out->u.close_chunk.command = p[16] ? get32(p + 17) : 0;
+		out->u.close_chunk.command = p[16] ? be_get32(p + 17) : 0;
 		if (out->u.close_chunk.command > SONDE_RELAY_CHUNK_DELETE)
 			return sonde_error_set(err, SONDE_EFORMAT,
 					       "relay close-trace-chunk: unknown close command %u",
 					       out->u.close_chunk.command);
 		break;
 	default:
-		out->u.id = get64(p);
+		out->u.id = be_get64(p);
 		break;
 	}
 	return 0;
@@ -693,16 +670,16 @@ void sonde_relay_rotate_position(const struct sonde_relay_request *rotate,
 	const uint8_t *p = rotate->u.rotate.positions +
 			   (size_t)i * SONDE_RELAY_ROTATE_POSITION_SIZE;
 
-	*stream_id = get64(p);
-	*rotate_at_seq_num = get64(p + 8);
+	*stream_id = be_get64(p);
+	*rotate_at_seq_num = be_get64(p + 8);
 }
 
 void sonde_relay_rotate_position_encode(uint64_t stream_id,
 					uint64_t rotate_at_seq_num,
 					uint8_t *buf)
 {
-	put64(buf, stream_id);
-	put64(buf + 8, rotate_at_seq_num);
+	be_put64(buf, stream_id);
+	be_put64(buf + 8, rotate_at_seq_num);
 }
 
 /* Replies ------------------------------------------------------------------- */
@@ -732,10 +709,10 @@ static size_t reply_fixed_size(uint32_t minor, uint32_t cmd)
 static uint32_t reply_path_len(uint32_t minor, uint32_t cmd, const uint8_t *buf)
 {
 	if (cmd == SONDE_RELAY_CREATE_SESSION && minor >= SONDE_RELAY_MINOR_CHUNKS)
-		return get32(buf + 12);
+		return be_get32(buf + 12);
 	if (cmd == SONDE_RELAY_CLOSE_TRACE_CHUNK &&
-	    get32(buf) == SONDE_RELAY_RET_OK)
-		return get32(buf + 4);
+	    be_get32(buf) == SONDE_RELAY_RET_OK)
+		return be_get32(buf + 4);
 	return 0;
 }
 
@@ -755,7 +732,7 @@ size_t sonde_relay_reply_wire_size(uint32_t minor, uint32_t cmd,
 
 size_t sonde_relay_generic_encode(uint32_t ret_code, uint8_t *buf)
 {
-	put32(buf, ret_code);
+	be_put32(buf, ret_code);
 	return 4;
 }
 
@@ -768,44 +745,44 @@ size_t sonde_relay_reply_encode(uint32_t minor, uint32_t cmd,
 	case SONDE_RELAY_SEND_METADATA:
 		return 0;
 	case SONDE_RELAY_VERSION:
-		put32(buf, r->major);
-		put32(buf + 4, r->minor);
+		be_put32(buf, r->major);
+		be_put32(buf + 4, r->minor);
 		return 8;
 	case SONDE_RELAY_CREATE_SESSION:
-		put64(buf, r->id);
-		put32(buf + 8, r->ret_code);
+		be_put64(buf, r->id);
+		be_put32(buf + 8, r->ret_code);
 		if (minor < SONDE_RELAY_MINOR_CHUNKS)
 			return 12;
 		if (r->ret_code != SONDE_RELAY_RET_OK) {
-			put32(buf + 12, 0);
+			be_put32(buf + 12, 0);
 			return 16;
 		}
 		path = strnlen(r->path, SONDE_RELAY_PATH_MAX - 1);
-		put32(buf + 12, (uint32_t)path + 1);
+		be_put32(buf + 12, (uint32_t)path + 1);
 		memcpy(buf + 16, r->path, path);
 		buf[16 + path] = '\0';
 		return 16 + path + 1;
 	case SONDE_RELAY_ADD_STREAM:
-		put64(buf, r->id);
-		put32(buf + 8, r->ret_code);
+		be_put64(buf, r->id);
+		be_put32(buf + 8, r->ret_code);
 		return 12;
 	case SONDE_RELAY_GET_CONFIGURATION:
-		put32(buf, r->ret_code);
-		put64(buf + 4, r->flags);
+		be_put32(buf, r->ret_code);
+		be_put64(buf + 4, r->flags);
 		return 12;
 	case SONDE_RELAY_CLOSE_TRACE_CHUNK:
-		put32(buf, r->ret_code);
+		be_put32(buf, r->ret_code);
 		if (r->ret_code != SONDE_RELAY_RET_OK) {
-			put32(buf + 4, 0);
+			be_put32(buf + 4, 0);
 			return 8;
 		}
 		path = strnlen(r->path, SONDE_RELAY_PATH_MAX - 1);
-		put32(buf + 4, (uint32_t)path + 1);
+		be_put32(buf + 4, (uint32_t)path + 1);
 		memcpy(buf + 8, r->path, path);
 		buf[8 + path] = '\0';
 		return 8 + path + 1;
 	case SONDE_RELAY_TRACE_CHUNK_EXISTS:
-		put32(buf, r->ret_code);
+		be_put32(buf, r->ret_code);
 		buf[4] = r->exists;
 		return 5;
 	default:
@@ -832,27 +809,27 @@ int sonde_relay_reply_decode(uint32_t minor, uint32_t cmd, const uint8_t *buf,
 				       sonde_relay_cmd_name(cmd), len, path);
 	switch (cmd) {
 	case SONDE_RELAY_VERSION:
-		out->major = get32(buf);
-		out->minor = get32(buf + 4);
+		out->major = be_get32(buf);
+		out->minor = be_get32(buf + 4);
 		return 0;
 	case SONDE_RELAY_CREATE_SESSION:
 	case SONDE_RELAY_ADD_STREAM:
-		out->id = get64(buf);
-		out->ret_code = get32(buf + 8);
+		out->id = be_get64(buf);
+		out->ret_code = be_get32(buf + 8);
 		break;
 	case SONDE_RELAY_GET_CONFIGURATION:
-		out->ret_code = get32(buf);
-		out->flags = get64(buf + 4);
+		out->ret_code = be_get32(buf);
+		out->flags = be_get64(buf + 4);
 		return 0;
 	case SONDE_RELAY_TRACE_CHUNK_EXISTS:
-		out->ret_code = get32(buf);
+		out->ret_code = be_get32(buf);
 		if (buf[4] > 1)
 			return sonde_error_set(err, SONDE_EFORMAT,
 					       "relay trace-chunk-exists reply: boolean byte not 0 or 1");
 		out->exists = buf[4];
 		return 0;
 	default:
-		out->ret_code = get32(buf);
+		out->ret_code = be_get32(buf);
 		break;
 	}
 	if (path)

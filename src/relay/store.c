@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/be.h"
 #include "relay/relay-internal.h"
 
 /* Half-received packets a stream may hold: a producer that sends data and
@@ -40,29 +41,6 @@ struct relay_producer {
 	uint32_t cur_padding;
 	struct sonde_relay_request req;  /* the command being decoded */
 };
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)(v >> 32));
-	put32(p + 4, (uint32_t)v);
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
 
 /* Replies ------------------------------------------------------------------- */
 
@@ -258,13 +236,13 @@ int relay_stream_entry(const struct relay_stream *s, uint64_t k,
 	if (k >= s->entries || pread(s->idx_fd, e, s->entry_size, at) !=
 				       (ssize_t)s->entry_size)
 		return -1;
-	*offset = get64(e);
-	out->packet_size = get64(e + 8);
-	out->content_size = get64(e + 16);
-	out->timestamp_begin = get64(e + 24);
-	out->timestamp_end = get64(e + 32);
-	out->events_discarded = get64(e + 40);
-	out->stream_id = get64(e + 48);
+	*offset = be_get64(e);
+	out->packet_size = be_get64(e + 8);
+	out->content_size = be_get64(e + 16);
+	out->timestamp_begin = be_get64(e + 24);
+	out->timestamp_end = be_get64(e + 32);
+	out->events_discarded = be_get64(e + 40);
+	out->stream_id = be_get64(e + 48);
 	return 0;
 }
 
@@ -405,10 +383,10 @@ static int open_index(struct relay_core *core, struct relay_stream *s,
 	if (ret)
 		return ret;
 	s->idx_fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0660);
-	put32(hdr, INDEX_MAGIC);
-	put32(hdr + 4, 1);
-	put32(hdr + 8, s->entry_size == 72 ? 1 : 0);
-	put32(hdr + 12, s->entry_size);
+	be_put32(hdr, INDEX_MAGIC);
+	be_put32(hdr + 4, 1);
+	be_put32(hdr + 8, s->entry_size == 72 ? 1 : 0);
+	be_put32(hdr + 12, s->entry_size);
 	if (s->idx_fd < 0 || write_all(s->idx_fd, hdr, sizeof(hdr), 0))
 		return sonde_error_set(err, SONDE_EIO, "%s: %s", path,
 				       strerror(errno));
@@ -424,15 +402,15 @@ static int commit_entry(struct relay_core *core, struct relay_stream *s,
 
 	if (s->idx_fd < 0 && open_index(core, s, err))
 		return -1;
-	put64(e, h->offset);
-	put64(e + 8, x->packet_size);
-	put64(e + 16, x->content_size);
-	put64(e + 24, x->timestamp_begin);
-	put64(e + 32, x->timestamp_end);
-	put64(e + 40, x->events_discarded);
-	put64(e + 48, x->stream_id);
-	put64(e + 56, x->stream_instance_id);
-	put64(e + 64, x->packet_seq_num);
+	be_put64(e, h->offset);
+	be_put64(e + 8, x->packet_size);
+	be_put64(e + 16, x->content_size);
+	be_put64(e + 24, x->timestamp_begin);
+	be_put64(e + 32, x->timestamp_end);
+	be_put64(e + 40, x->events_discarded);
+	be_put64(e + 48, x->stream_id);
+	be_put64(e + 56, x->stream_instance_id);
+	be_put64(e + 64, x->packet_seq_num);
 	if (write_all(s->idx_fd, e, s->entry_size,
 		      INDEX_HEADER_SIZE + (off_t)(s->entries * s->entry_size)))
 		return sonde_error_set(err, SONDE_EIO, "stream %s index: %s",

@@ -6,24 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/be.h"
 #include "relay/relay-proto.h"
 #include "tap.h"
 
 static uint8_t buf[SONDE_RELAY_MESSAGE_MAX];
-
-static uint64_t be64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 static bool one_line(const struct sonde_error *err)
 {
@@ -71,9 +58,9 @@ static void test_create_session(void)
 	c->creation_time = 1700000000;
 	ok(round_trip(13, in, out, &len) == 0, "create-session 2.11 round trip");
 	is_int(len, 59 + 5 + 17 + 1, "create-session 2.11: 59 bytes and names");
-	is_int(be32(buf + 24), 5, "session_name_len counts the NUL");
-	is_int(be32(buf + 24 + 12), 100000, "live_timer at offset 12");
-	is_int(be64(buf + 24 + 42), 1700000000, "creation_time at offset 42");
+	is_int(be_get32(buf + 24), 5, "session_name_len counts the NUL");
+	is_int(be_get32(buf + 24 + 12), 100000, "live_timer at offset 12");
+	is_int(be_get64(buf + 24 + 42), 1700000000, "creation_time at offset 42");
 	is_str(out->u.create_session.hostname, "host.example.org", "hostname back");
 	is_str(out->u.create_session.base_path, "", "empty base path back");
 	is_int(out->u.create_session.live_timer, 100000, "live timer back");
@@ -186,7 +173,7 @@ static void test_index_and_streams(void)
 	in.u.metadata.len = 4000;
 	len = sonde_relay_request_encode(13, &in, buf);
 	is_int(len, 36, "send-metadata: header and fixed part");
-	is_int(be64(buf + 8), 4012, "data_size counts the metadata bytes");
+	is_int(be_get64(buf + 8), 4012, "data_size counts the metadata bytes");
 	ok(sonde_relay_request_decode(13, 6, buf + 24, 12, &out, &err) == 0 &&
 	   out.u.metadata.len == 0 && !out.u.metadata.data &&
 	   out.u.metadata.padding_size == 100, "fixed part decodes alone");
@@ -213,7 +200,7 @@ static void test_chunks(void)
 	in.u.rotate.new_chunk_id = 77;
 	len = sonde_relay_request_encode(13, &in, buf);
 	is_int(len, 24 + 13, "rotate-streams: packed 13-byte header");
-	is_int(be64(buf + 8), 13 + 32, "data_size counts the positions");
+	is_int(be_get64(buf + 8), 13 + 32, "data_size counts the positions");
 	sonde_relay_rotate_position_encode(1, 10, buf + len);
 	sonde_relay_rotate_position_encode(2, 20, buf + len + 16);
 	ok(sonde_relay_request_decode(13, 18, buf + 24, 45, &out, &err) == 0 &&
@@ -270,7 +257,7 @@ static void test_headers(void)
 	sonde_relay_data_header_encode(&d, buf);
 	ok(sonde_relay_data_header_decode(buf, 32, &d2, &err) == 0 &&
 	   !memcmp(&d, &d2, sizeof(d)), "data header round trip");
-	is_int(be32(buf + 24), 4000, "data_size at 24");
+	is_int(be_get32(buf + 24), 4000, "data_size at 24");
 	buf[24] = 0xff;
 	ok(sonde_relay_data_header_decode(buf, 32, &d2, &err) == SONDE_EFORMAT &&
 	   one_line(&err), "4 GiB packet refused");
