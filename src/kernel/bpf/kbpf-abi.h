@@ -44,7 +44,10 @@ struct kbpf_buf {
 	__u64 head; /* written by the programs, after the record */
 	__u64 lost; /* events the buffer had no room for */
 	__u64 busy;
-	__u64 pad0[5];
+	__u64 current;	   /* tid + 1 of the task running here; 0 unknown */
+	__u64 repaired;	   /* sched_switch events put back */
+	char idle_comm[16]; /* this CPU's idle task ("swapper/N") */
+	__u64 pad0;
 	__u64 tail; /* written by the consumer: the bytes it has read */
 	__u64 pad1[7];
 	__u8 data[];

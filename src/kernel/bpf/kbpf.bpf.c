@@ -18,9 +18,11 @@ const volatile __u32 filter_tgid;
 const volatile __u64 filter_cgroup;
 const volatile char filter_comm[16];
 const volatile __u64 ring_size = 1 << 21; /* per CPU, a power of two */
+const volatile __u64 wake_mark = 1 << 19;  /* bytes pending that wake */
 
 /* Set by the loader before it attaches sched_switch. */
 __u32 sched_switch_id;
+bool sched_switch_on;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -29,6 +31,13 @@ struct {
 	__type(key, __u32);
 	__type(value, struct kbpf_buf); /* resized: + ring + KBPF_REC_MAX */
 } bufs SEC(".maps");
+
+/* Only to wake the consumer when a buffer crosses wake_mark: one 8-byte
+ * record per crossing, never per event. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+} wake SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -105,12 +114,26 @@ static __always_inline struct kbpf_rec *reserve(struct kbpf_buf *b, __u64 max)
 
 static __always_inline void commit(struct kbpf_buf *b, __u64 size)
 {
+	__u64 head, used, cpu;
+
+	size = (size + KBPF_REC_ALIGN - 1) & ~(__u64)(KBPF_REC_ALIGN - 1);
 	/* the record before the head that publishes it (x86 keeps stores
 	 * in order; the compiler must too) */
 	asm volatile("" ::: "memory");
-	b->head += (size + KBPF_REC_ALIGN - 1) & ~(__u64)(KBPF_REC_ALIGN - 1);
+	head = b->head + size;
+	b->head = head;
 	b->busy = 0;
+	used = head - *(volatile __u64 *)&b->tail;
+	if (used >= wake_mark && used - size < wake_mark) {
+		cpu = bpf_get_smp_processor_id();
+		bpf_ringbuf_output(&wake, &cpu, sizeof(cpu),
+				   BPF_RB_FORCE_WAKEUP);
+	}
 }
+
+/* 64-bit user code segment: a 32-bit (compat) syscall has other numbers,
+ * and ftrace leaves those out too. */
+#define USER64_CS 0x33
 
 static __always_inline void read_args(struct pt_regs *regs, __u64 *a)
 {
@@ -203,6 +226,57 @@ static __always_inline int enter_strings(struct kbpf_buf *b,
 	return 0;
 }
 
+/* char[16] text as the ftrace path writes it: zeros after the first NUL. */
+static __always_inline void put_comm(__u8 *dst, const char *comm)
+{
+	bool end = false;
+	int i;
+
+	__builtin_memcpy(dst, comm, 16);
+#pragma unroll
+	for (i = 0; i < 16; i++) {
+		if (!dst[i])
+			end = true;
+		if (end)
+			dst[i] = 0;
+	}
+}
+
+/*
+ * This kernel omits some sched_switch events out of the idle task (see
+ * docs/internals/kernel.md, which the ftrace consumer repairs from
+ * common_pid).  Here the programs follow the task current on each CPU:
+ * when the last switch went to idle and an event comes from another
+ * task, the switch the kernel left out is written first, stamped with
+ * that event's time, with the task's own comm and priority.
+ */
+static __always_inline void follow_current(struct kbpf_buf *b, __u32 tid)
+{
+	struct task_struct *t;
+	struct kbpf_rec *r;
+	__u8 *p;
+
+	if (b->current == 1 && tid != 0 && sched_switch_on &&
+	    (r = reserve(b, sizeof(*r) + KBPF_SCHED_SWITCH_PAYLOAD))) {
+		t = bpf_get_current_task_btf();
+		p = (__u8 *)(r + 1);
+		put_comm(p, b->idle_comm);
+		*(__s32 *)(p + 16) = 0;
+		*(__s32 *)(p + 20) = 20; /* the idle task's 120 - 100 */
+		*(__s64 *)(p + 24) = 0;	 /* TASK_RUNNING */
+		put_comm(p + 32, t->comm);
+		*(__s32 *)(p + 48) = tid;
+		*(__s32 *)(p + 52) = t->prio - 100;
+		r->ts = bpf_ktime_get_ns();
+		r->id = sched_switch_id;
+		r->len = KBPF_SCHED_SWITCH_PAYLOAD;
+		commit(b, sizeof(*r) + KBPF_SCHED_SWITCH_PAYLOAD);
+		b->repaired++;
+	}
+	if (b->current)
+		b->current = (__u64)tid + 1;
+}
+
 SEC("tp_btf/sys_enter")
 int BPF_PROG(kbpf_sys_enter, struct pt_regs *regs, long id)
 {
@@ -212,7 +286,8 @@ int BPF_PROG(kbpf_sys_enter, struct pt_regs *regs, long id)
 	__u64 a[KBPF_MAX_ARGS];
 	struct kbpf_buf *b;
 
-	if ((__u32)(pid_tgid >> 32) == own_tgid || nr >= KBPF_MAX_SYSCALLS)
+	if ((__u32)(pid_tgid >> 32) == own_tgid || nr >= KBPF_MAX_SYSCALLS ||
+	    regs->cs != USER64_CS)
 		return 0;
 	sc = bpf_map_lookup_elem(&syscalls, &nr);
 	if (!sc || !sc->entry_on || filtered_out(pid_tgid))
@@ -220,6 +295,7 @@ int BPF_PROG(kbpf_sys_enter, struct pt_regs *regs, long id)
 	b = cpu_buf();
 	if (!b)
 		return 0;
+	follow_current(b, (__u32)pid_tgid);
 	read_args(regs, a);
 	if (sc->strings)
 		return enter_strings(b, sc, a, bpf_ktime_get_ns());
@@ -236,7 +312,8 @@ int BPF_PROG(kbpf_sys_exit, struct pt_regs *regs, long ret)
 	struct kbpf_rec *r;
 	struct kbpf_buf *b;
 
-	if ((__u32)(pid_tgid >> 32) == own_tgid || nr >= KBPF_MAX_SYSCALLS)
+	if ((__u32)(pid_tgid >> 32) == own_tgid || nr >= KBPF_MAX_SYSCALLS ||
+	    regs->cs != USER64_CS)
 		return 0;
 	sc = bpf_map_lookup_elem(&syscalls, &nr);
 	if (!sc || !sc->exit_on || filtered_out(pid_tgid))
@@ -244,6 +321,7 @@ int BPF_PROG(kbpf_sys_exit, struct pt_regs *regs, long ret)
 	b = cpu_buf();
 	if (!b)
 		return 0;
+	follow_current(b, (__u32)pid_tgid);
 	r = reserve(b, size);
 	if (!r)
 		return 0;
@@ -253,22 +331,6 @@ int BPF_PROG(kbpf_sys_exit, struct pt_regs *regs, long ret)
 	*(__s64 *)(r + 1) = ret;
 	commit(b, size);
 	return 0;
-}
-
-/* char[16] text as the ftrace path writes it: zeros after the first NUL. */
-static __always_inline void put_comm(__u8 *dst, const char *comm)
-{
-	bool end = false;
-	int i;
-
-	__builtin_memcpy(dst, comm, 16);
-#pragma unroll
-	for (i = 0; i < 16; i++) {
-		if (!dst[i])
-			end = true;
-		if (end)
-			dst[i] = 0;
-	}
 }
 
 /* The kernel's __trace_sched_switch_state(): the value ftrace records. */
@@ -306,6 +368,10 @@ int BPF_PROG(kbpf_sched_switch, bool preempt, struct task_struct *prev,
 	b = cpu_buf();
 	if (!b)
 		return 0;
+	follow_current(b, prev->pid);
+	b->current = (__u64)next->pid + 1;
+	if (!next->pid)
+		__builtin_memcpy(b->idle_comm, next->comm, 16);
 	r = reserve(b, size);
 	if (!r)
 		return 0;
