@@ -3,7 +3,7 @@
 (in-process session) and the traces are read by sonde view, babeltrace 1.5
 and babeltrace2.  Every field kind round-trips; threads, processes, a
 killed writer; discard accounting is exact.
-usage: ust_trace.py UST_APP SONDE"""
+usage: ust_trace.py UST_APP SONDE DL_APP DL_LIBRARY STATIC_UST_APP"""
 import os
 import re
 import shutil
@@ -15,7 +15,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
 from harness import Tap  # noqa: E402
 
 if __name__ == "__main__":
-    APP, SONDE = sys.argv[1], sys.argv[2]
+    APP, SONDE, DL_APP, DL_LIB, STATIC_APP = sys.argv[1:6]
 # No daemon: these programs record themselves (in-process sessions).
 ENV = dict(os.environ, TZ="UTC", LC_ALL="C", SONDE_UST_NO_DAEMON="1")
 
@@ -142,7 +142,32 @@ def main():
                 tap.check(rc == 0 and len(bt2.splitlines()) == len(ev),
                           "%s: babeltrace2 reads it" % mode, err[:500])
 
-        # 4. A writer killed with SIGKILL: what it committed is readable.
+        # 4. dlopen, dlclose, dlopen again; a statically linked program.
+        out = os.path.join(root, "dl")
+        rc, so, se = run([DL_APP, out, os.path.abspath(DL_LIB)])
+        tap.check(rc == 0, "dl-app records", se)
+        rc, view, err = run([SONDE, "view", out])
+        got = [" ".join(e[0::2]) for e in parse(view)]
+        tap.check(got == ['dlprov:hit { round = 1, where = "library" }',
+                          "fields:seq { thread = 0, i = 1 }",
+                          'dlprov:hit { round = 2, where = "library" }',
+                          "fields:seq { thread = 0, i = 2 }",
+                          "fields:seq { thread = 0, i = 3 }"],
+                  "a dlopen()ed provider records, across dlclose and a second dlopen", got)
+        meta = subprocess.run(["babeltrace2", "--output-format=ctf-metadata",
+                               os.path.join(out, "ust", "uid", str(os.getuid()), "64-bit")],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) if have_bt2 else None
+        if meta:
+            tap.check(meta.stdout.decode().count('name = "dlprov:hit"') == 1,
+                      "the event keeps its class after dlclose (one in the metadata)")
+        out = os.path.join(root, "static")
+        record_app = [STATIC_APP, out, "fields"]
+        rc, so, se = run(record_app)
+        rc2, view, err = run([SONDE, "view", out])
+        got = ["%s: %s" % (e[0], e[2]) for e in parse(view)]
+        tap.check(rc == 0 and got == FIELDS, "a program linked with libsonde-ust.a records", se + err)
+
+        # 5. A writer killed with SIGKILL: what it committed is readable.
         out = os.path.join(root, "kill")
         disc = record(tap, out, "kill", "20000", env={"UST_APP_SUBBUF": "1048576"})
         rc, view, err = run([SONDE, "view", out])
