@@ -393,24 +393,8 @@ int sonde_rb_reserve_slow(struct sonde_rb *rb, unsigned int cpu,
 		p = packet_at(rb, cpu, at) + hdr;
 		payload_size += (uint32_t)hdr;
 write_header:
-		if (!ext) {
-			uint16_t id16 = (uint16_t)event_id;
-			uint32_t ts32 = (uint32_t)ts;
-
-			memcpy(p, &id16, 2);
-			memcpy(p + 2, &ts32, 4);
-		} else {
-			uint16_t esc = 65535;
-
-			memcpy(p, &esc, 2);
-			memcpy(p + 2, &event_id, 4);
-			memcpy(p + 6, &ts, 8);
-		}
-		slot->payload = p + hsize;
-		slot->commit = commit_of(rb, cpu, at);
-		slot->gen_end = gen_end_of(rb, at);
-		slot->size = (uint32_t)hsize + payload_size;
-		slot->ts = ts;
+		sonde_rb_fill_slot(rb, cpu, p, at, event_id, ts, ext,
+				   (uint32_t)hsize + payload_size, slot);
 		return 0;
 	}
 }

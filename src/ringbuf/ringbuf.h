@@ -209,6 +209,35 @@ static inline void sonde_rb_load_state(const struct sonde_rb_cpu_ctl *ctl,
 	s->last_ts = __atomic_load_n(&ctl->last_ts, __ATOMIC_RELAXED);
 }
 
+/*
+ * Writes the event header (large form; `ext`: extended) at `p`, the event
+ * reserved at virtual offset `at`, and describes the reservation
+ * (`size`: bytes to commit, headers included).
+ */
+static inline void sonde_rb_fill_slot(struct sonde_rb *rb, unsigned int cpu,
+				      uint8_t *p, uint64_t at, uint32_t event_id,
+				      uint64_t ts, bool ext, uint32_t size,
+				      struct sonde_rb_slot *slot)
+{
+	const unsigned int bo = SONDE_CTFW_HOST_ORDER;
+
+	if (__builtin_expect(!ext, 1)) {
+		sonde_ctfw_store_u16(p, (uint16_t)event_id, bo);
+		sonde_ctfw_store_u32(p + 2, (uint32_t)ts, bo);
+		slot->payload = p + 6;
+	} else {
+		sonde_ctfw_store_u16(p, 65535, bo);
+		sonde_ctfw_store_u32(p + 2, event_id, bo);
+		sonde_ctfw_store_u64(p + 6, ts, bo);
+		slot->payload = p + 14;
+	}
+	slot->commit = &sonde_rb_ctl(rb, cpu)->commit[(at >> rb->subbuf_shift) &
+						      (rb->num_subbuf - 1)];
+	slot->gen_end = ((at >> rb->lap_shift) + 1) * rb->subbuf_size;
+	slot->size = size;
+	slot->ts = ts;
+}
+
 int sonde_rb_reserve_slow(struct sonde_rb *rb, unsigned int cpu,
 			  uint32_t event_id, uint32_t payload_size,
 			  struct sonde_rb_state cur, struct sonde_rb_slot *slot);
@@ -229,7 +258,6 @@ static inline int sonde_rb_reserve(struct sonde_rb *rb, unsigned int cpu,
 	uint64_t ts, pos;
 	uint32_t hsize;
 	bool ext;
-	uint8_t *p;
 
 	sonde_rb_load_state(ctl, &cur);
 	for (;;) {
@@ -251,26 +279,10 @@ static inline int sonde_rb_reserve(struct sonde_rb *rb, unsigned int cpu,
 		if (__builtin_expect(sonde_rb_cas_state(ctl, &cur, next), 1))
 			break;
 	}
-	p = sonde_rb_data(rb, cpu) + (cur.offset & rb->buf_mask);
-	if (__builtin_expect(!ext, 1)) {
-		uint16_t id16 = (uint16_t)event_id;
-		uint32_t ts32 = (uint32_t)ts;
-
-		memcpy(p, &id16, 2);
-		memcpy(p + 2, &ts32, 4);
-	} else {
-		uint16_t esc = 65535;
-
-		memcpy(p, &esc, 2);
-		memcpy(p + 2, &event_id, 4);
-		memcpy(p + 6, &ts, 8);
-	}
-	slot->payload = p + hsize;
-	slot->commit = &ctl->commit[(cur.offset >> rb->subbuf_shift) &
-				    (rb->num_subbuf - 1)];
-	slot->gen_end = ((cur.offset >> rb->lap_shift) + 1) * rb->subbuf_size;
-	slot->size = hsize + payload_size;
-	slot->ts = ts;
+	sonde_rb_fill_slot(rb, cpu, sonde_rb_data(rb, cpu) +
+				    (cur.offset & rb->buf_mask),
+			   cur.offset, event_id, ts, ext,
+			   hsize + payload_size, slot);
 	return 0;
 }
 
