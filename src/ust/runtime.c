@@ -32,8 +32,9 @@ static void after_fork_child(void)
 {
 	registry.pid = 0;
 	thread_tid = 0;
-	/* The child's buffers: per-UID ones are shared and stay; whoever
-	 * attached decides anew (the registration client re-registers). */
+	/* The child keeps writing into the sink it inherited (per-UID
+	 * buffers are shared by the user's processes anyway) with its own
+	 * vpid and vtid; it does not register on its own. */
 }
 
 SONDE_TP_EXPORT enum sonde_ust_context sonde_ust_context_from_name(const char *name)
