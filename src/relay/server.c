@@ -200,7 +200,6 @@ int relay_server_new(const struct relay_server_config *cfg,
 		     struct relay_server **out, struct sonde_error *err)
 {
 	struct relay_server *srv = calloc(1, sizeof(*srv));
-	sigset_t set;
 	int ret;
 
 	*out = NULL;
@@ -229,20 +228,6 @@ int relay_server_new(const struct relay_server_config *cfg,
 		ret = relay_core_new(&cfg->core, &srv->core, err);
 	if (ret)
 		goto fail;
-	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) ||
-	    (srv->signals.fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
-		ret = sonde_error_set(err, SONDE_EIO, "signalfd: %s", strerror(errno));
-		goto fail;
-	}
-	srv->signals.kind = SIGNALS;
-	if (watch(srv, &srv->signals, EPOLLIN, EPOLL_CTL_ADD)) {
-		ret = sonde_error_set(err, SONDE_EIO, "epoll: %s", strerror(errno));
-		goto fail;
-	}
 	*out = srv;
 	return 0;
 fail:
@@ -599,9 +584,34 @@ static void serve(struct relay_server *srv, struct conn *c, uint32_t events)
 	}
 }
 
+/*
+ * Here rather than in relay_server_new(): a signalfd created before the
+ * daemon forks would not wake the child's epoll (its wait queue is the
+ * parent's).
+ */
+static int watch_signals(struct relay_server *srv, struct sonde_error *err)
+{
+	sigset_t set;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) ||
+	    (srv->signals.fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
+		return sonde_error_set(err, SONDE_EIO, "signalfd: %s", strerror(errno));
+	srv->signals.kind = SIGNALS;
+	if (watch(srv, &srv->signals, EPOLLIN, EPOLL_CTL_ADD))
+		return sonde_error_set(err, SONDE_EIO, "epoll: %s", strerror(errno));
+	return 0;
+}
+
 int relay_server_run(struct relay_server *srv, struct sonde_error *err)
 {
 	struct epoll_event events[MAX_EVENTS];
+
+	if (srv->signals.fd < 0 && watch_signals(srv, err))
+		return -1;
 
 	srv->log("listening: control port %d, data port %d, live port %d, output %s",
 			   srv->ports[0], srv->ports[1], srv->ports[2],
