@@ -1,6 +1,6 @@
 /*
  * The live client (include/sonde/live.h): the viewer side of the live
- * protocol (protocols.md §2.8), on blocking sockets with timeouts.
+ * protocol (protocols.md §2.8), over a relay connection (conn.h).
  *
  * Per data stream, a small state machine: NEED_INDEX (ask the relay for
  * the next packet), HAS_MSG (a decoded message waits to be merged),
@@ -13,22 +13,17 @@
 #include "live/conn.h"
 #include "live/live-proto.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 /* babeltrace2's MAX_QUERY_SIZE: relays may cap GET_PACKET there. */
 #define PACKET_CHUNK (256u * 1024)
 #define DEFAULT_IO_TIMEOUT_MS 10000
-
+/* What a relay may make us hold at once: far above real sessions (a
+ * stream per CPU and domain, a trace per application instance). */
+#define TRACES_MAX 4096
+#define STREAMS_MAX 65536
 
 struct live_session {
 	uint64_t id;
@@ -340,6 +335,10 @@ static int add_trace(struct sonde_live_client *c, uint64_t id,
 {
 	struct live_trace **traces, *t;
 
+	if (c->trace_count >= TRACES_MAX)
+		return sonde_error_set(err, SONDE_EFORMAT,
+				       "relay %s announced more than %d traces",
+				       c->conn.name, TRACES_MAX);
 	traces = realloc(c->traces, (c->trace_count + 1) * sizeof(*traces));
 	if (!traces)
 		return sonde_error_set(err, SONDE_ENOMEM, "out of memory");
@@ -394,6 +393,10 @@ static int add_stream(struct sonde_live_client *c,
 					       "relay %s announced stream %llu twice",
 					       c->conn.name,
 					       (unsigned long long)rec->id);
+	if (c->stream_count >= STREAMS_MAX)
+		return sonde_error_set(err, SONDE_EFORMAT,
+				       "relay %s announced more than %d live streams",
+				       c->conn.name, STREAMS_MAX);
 	streams = realloc(c->streams, (c->stream_count + 1) * sizeof(*streams));
 	if (!streams)
 		return sonde_error_set(err, SONDE_ENOMEM, "out of memory");
@@ -853,6 +856,21 @@ static bool all_sessions_hup(const struct sonde_live_client *c)
 	return true;
 }
 
+/* Streams that ended are dropped (their decoder stays with its trace):
+ * sessions with short-lived applications keep announcing new ones. */
+static void forget_ended(struct sonde_live_client *c)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < c->stream_count; i++) {
+		if (c->streams[i]->state == ENDED)
+			free_stream(c->streams[i]);
+		else
+			c->streams[kept++] = c->streams[i];
+	}
+	c->stream_count = kept;
+}
+
 int sonde_live_next(struct sonde_live_client *c,
 		    const struct sonde_ctf_msg **msg, struct sonde_error *err)
 {
@@ -866,6 +884,7 @@ int sonde_live_next(struct sonde_live_client *c,
 		if (ret)
 			return ret;
 	}
+	forget_ended(c);
 	/* A trace's first metadata may come after its streams (the relay
 	 * then has 0 bytes for it); no index can say so: poll for it. */
 	for (size_t i = 0; i < c->trace_count; i++) {
