@@ -6,9 +6,11 @@ filters, --format=json, -w.  TAP output.
 Usage: view_cli.py SONDE   (corpora from SONDE_SHARED_DIR, default
 ../shared beside the source root; exit 77 when they are missing)
 """
+import atexit
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -30,8 +32,16 @@ def check(cond, what, detail=""):
             print("# " + str(detail).replace("\n", "\n# ")[:2000])
 
 
+# `sonde view` without a path reads the current session from $HOME/.sonderc
+# and asks the daemon in SONDE_RUNDIR: both private, so that a session or
+# daemon of the machine's user never changes the verdicts.
+PRIVATE = tempfile.mkdtemp(prefix="sonde-view-cli-")
+atexit.register(shutil.rmtree, PRIVATE, True)
+
+
 def run(args, tz="UTC"):
-    env = dict(os.environ, TZ=tz, LC_ALL="C")
+    env = dict(os.environ, TZ=tz, LC_ALL="C", HOME=PRIVATE,
+               SONDE_RUNDIR=os.path.join(PRIVATE, "run"))
     p = subprocess.run(args, env=env, stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, timeout=120)
     return p.returncode, p.stdout.decode("utf-8", "replace"), \
