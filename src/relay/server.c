@@ -125,6 +125,8 @@ int relay_parse_url(const char *url, const char *default_host, int default_port,
 		return sonde_error_set(err, SONDE_EINVAL, "'%s': bad address", url);
 	}
 	snprintf(port_str, sizeof(port_str), "%ld", port);
+	if (!host[0] && hints.ai_family == AF_INET6)
+		default_host = strcmp(default_host, "localhost") ? "::" : "::1";
 	ret = getaddrinfo(host[0] ? host : default_host, port_str, &hints, &res);
 	if (ret)
 		return sonde_error_set(err, SONDE_EINVAL, "'%s': %s", url,
