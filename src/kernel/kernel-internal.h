@@ -165,7 +165,8 @@ struct ksink_opts {
 	enum sonde_ctf_byte_order bo;
 	enum sonde_ctfw_header_type header;
 	uint32_t cpu;
-	uint32_t instance_base; /* stream_instance_id = base + cpu */
+	uint32_t instance_base; /* stream_instance_id and the hook's stream
+				   number = base + cpu */
 	size_t packet_size;
 	/* file mode: the stream and index files (owned by the sink) */
 	int stream_fd, index_fd;

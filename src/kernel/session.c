@@ -1311,6 +1311,7 @@ static int start_bpf(struct sonde_kernel_session *s, struct sonde_error *err)
 	o.packet_size = (size_t)s->ch.subbuf_size;
 	o.instance_base = s->ncpus;
 	o.switch_timer_us = s->ch.switch_timer_us;
+	o.hook = &s->hook;
 	return kbpf_start(s->bpf, &o, err);
 }
 

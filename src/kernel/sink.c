@@ -172,7 +172,9 @@ static int deliver(struct ksink *k, struct sonde_error *err)
 				.packet_seq_num = k->info.packet_seq_num,
 			};
 
-			k->o.hook->packet(k->o.hook->arg, k->o.cpu, k->buf, &pkt);
+			k->o.hook->packet(k->o.hook->arg,
+					  k->o.instance_base + k->o.cpu,
+					  k->buf, &pkt);
 		}
 	} else {
 		struct ring_slot *slot;

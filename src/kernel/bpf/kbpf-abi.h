@@ -11,12 +11,13 @@
 #ifndef SONDE_KBPF_ABI_H
 #define SONDE_KBPF_ABI_H
 
-#define KBPF_MAX_SYSCALLS 512  /* x86-64 numbers are below 470 */
+#define KBPF_MAX_SYSCALLS 512 /* x86-64 numbers are below 470 */
 #define KBPF_MAX_ARGS 6
-#define KBPF_MAX_STRINGS 3     /* mount(2) has three */
-#define KBPF_STRING_MAX 256    /* bytes of a user string, NUL included */
+#define KBPF_MAX_STRINGS 3  /* mount(2) has three */
+#define KBPF_STRING_MAX 256 /* bytes of a user string, NUL included */
 #define KBPF_ARGS_BYTES (KBPF_MAX_ARGS * 8)
-#define KBPF_STRING_PAYLOAD (KBPF_ARGS_BYTES + KBPF_MAX_STRINGS * KBPF_STRING_MAX)
+#define KBPF_STRING_PAYLOAD \
+	(KBPF_ARGS_BYTES + KBPF_MAX_STRINGS * KBPF_STRING_MAX)
 #define KBPF_SCHED_SWITCH_PAYLOAD 56
 
 struct kbpf_rec {
@@ -44,8 +45,8 @@ struct kbpf_buf {
 	__u64 head; /* written by the programs, after the record */
 	__u64 lost; /* events the buffer had no room for */
 	__u64 busy;
-	__u64 current;	   /* tid + 1 of the task running here; 0 unknown */
-	__u64 repaired;	   /* sched_switch events put back */
+	__u64 current;	    /* tid + 1 of the task running here; 0 unknown */
+	__u64 repaired;	    /* sched_switch events put back */
 	char idle_comm[16]; /* this CPU's idle task ("swapper/N") */
 	__u64 pad0;
 	__u64 tail; /* written by the consumer: the bytes it has read */

@@ -18,8 +18,7 @@ void kbpf_free(struct kbpf *b)
 	(void)b;
 }
 
-bool kbpf_handles(const struct kbpf *b, const char *system,
-		  const char *event)
+bool kbpf_handles(const struct kbpf *b, const char *system, const char *event)
 {
 	(void)b;
 	(void)system;

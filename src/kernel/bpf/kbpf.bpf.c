@@ -18,7 +18,7 @@ const volatile __u32 filter_tgid;
 const volatile __u64 filter_cgroup;
 const volatile char filter_comm[16];
 const volatile __u64 ring_size = 1 << 21; /* per CPU, a power of two */
-const volatile __u64 wake_mark = 1 << 19;  /* bytes pending that wake */
+const volatile __u64 wake_mark = 1 << 19; /* bytes pending that wake */
 
 /* Set by the loader before it attaches sched_switch. */
 __u32 sched_switch_id;
@@ -27,7 +27,7 @@ bool sched_switch_on;
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);
-	__uint(max_entries, 1);	    /* resized to the number of CPUs */
+	__uint(max_entries, 1); /* resized to the number of CPUs */
 	__type(key, __u32);
 	__type(value, struct kbpf_buf); /* resized: + ring + KBPF_REC_MAX */
 } bufs SEC(".maps");
@@ -341,7 +341,7 @@ static __always_inline long switch_state(bool preempt, unsigned int state,
 	int i;
 
 	if (preempt)
-		return 0x100; /* TASK_REPORT_MAX */
+		return 0x100;		       /* TASK_REPORT_MAX */
 	s = (state | prev->exit_state) & 0x7f; /* TASK_REPORT */
 	if ((state & 0x402) == 0x402)	       /* TASK_IDLE */
 		s = 0x80;		       /* TASK_REPORT_IDLE */

@@ -63,7 +63,7 @@ struct kbpf {
 	size_t elem_size, map_size;
 	uint8_t *map; /* the bufs array, mapped */
 	struct kbpf_cpu *cpus;
-	int wake_fd;		/* stop requests */
+	int wake_fd;		  /* stop requests */
 	struct ring_buffer *wake; /* the programs' wake-ups */
 
 	struct syscall_slot sys[KBPF_MAX_SYSCALLS];
@@ -73,6 +73,8 @@ struct kbpf {
 
 	bool streams_open, started;
 	uint64_t switch_timer_us;
+	const struct sonde_kernel_output_hook *hook;
+	uint32_t instance_base;
 	pthread_t thread;
 	_Atomic bool stop;
 	int thread_error;
@@ -186,23 +188,17 @@ static int ignore_wake(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-static int cleanup_error(struct kbpf *b, int ret, struct sonde_error *err)
-{
-	kbpf_free(b);
-	return ret ? ret : sonde_error_set(err, SONDE_ENOMEM, "out of memory");
-}
-
 int kbpf_create(const struct kbpf_config *cfg, struct kbpf **out,
 		struct sonde_error *err)
 {
 	struct kbpf *b;
 	unsigned int i;
-	int n;
+	int n, ret;
 
 	*out = NULL;
 	if (access("/sys/kernel/btf/vmlinux", R_OK) < 0)
-		return sonde_error_set(err, SONDE_EIO,
-				       "no kernel BTF (/sys/kernel/btf/vmlinux)");
+		return sonde_error_set(err, SONDE_EIO, "no kernel BTF (%s)",
+				       "/sys/kernel/btf/vmlinux");
 	n = libbpf_num_possible_cpus();
 	if (n <= 0)
 		return sonde_error_set(err, SONDE_EIO,
@@ -215,14 +211,17 @@ int kbpf_create(const struct kbpf_config *cfg, struct kbpf **out,
 	b->ring_bytes = ring_size(cfg->ring_bytes);
 	b->elem_size = sizeof(struct kbpf_buf) + b->ring_bytes + KBPF_REC_MAX;
 	b->cpus = calloc(b->ncpus, sizeof(*b->cpus));
-	if (!b->cpus)
-		return cleanup_error(b, 0, err);
+	if (!b->cpus) {
+		ret = sonde_error_set(err, SONDE_ENOMEM, "out of memory");
+		goto fail;
+	}
 
 	libbpf_set_print(libbpf_quiet);
 	b->skel = kbpf_bpf__open();
-	if (!b->skel)
-		return cleanup_error(b, load_error(err, "eBPF programs: open",
-						   errno), err);
+	if (!b->skel) {
+		ret = load_error(err, "eBPF programs: open", errno);
+		goto fail;
+	}
 	b->skel->rodata->own_tgid = cfg->own_tgid;
 	b->skel->rodata->filter_tgid = (uint32_t)cfg->filter.pid;
 	b->skel->rodata->filter_cgroup = cfg->filter.cgroup_id;
@@ -232,12 +231,15 @@ int kbpf_create(const struct kbpf_config *cfg, struct kbpf **out,
 	b->skel->rodata->ring_size = b->ring_bytes;
 	b->skel->rodata->wake_mark = b->ring_bytes / 4;
 	if (bpf_map__set_max_entries(b->skel->maps.bufs, b->ncpus) ||
-	    bpf_map__set_value_size(b->skel->maps.bufs, (uint32_t)b->elem_size))
-		return cleanup_error(b, load_error(err, "eBPF buffers", errno),
-				     err);
-	if (kbpf_bpf__load(b->skel))
-		return cleanup_error(b, load_error(err, "eBPF programs: load",
-						   errno), err);
+	    bpf_map__set_value_size(b->skel->maps.bufs,
+				    (uint32_t)b->elem_size)) {
+		ret = load_error(err, "eBPF buffers", errno);
+		goto fail;
+	}
+	if (kbpf_bpf__load(b->skel)) {
+		ret = load_error(err, "eBPF programs: load", errno);
+		goto fail;
+	}
 	/* array elements are 8-byte aligned, the mapping page-rounded */
 	b->elem_size = (b->elem_size + 7) & ~(size_t)7;
 	b->map_size = (b->elem_size * b->ncpus + (size_t)getpagesize() - 1) &
@@ -246,19 +248,23 @@ int kbpf_create(const struct kbpf_config *cfg, struct kbpf **out,
 		      bpf_map__fd(b->skel->maps.bufs), 0);
 	if (b->map == MAP_FAILED) {
 		b->map = NULL;
-		return cleanup_error(b, load_error(err, "eBPF buffers: mmap",
-						   errno), err);
+		ret = load_error(err, "eBPF buffers: mmap", errno);
+		goto fail;
 	}
 	for (i = 0; i < b->ncpus; i++)
 		b->cpus[i].buf = (struct kbpf_buf *)(b->map + i * b->elem_size);
 	b->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	b->wake = ring_buffer__new(bpf_map__fd(b->skel->maps.wake), ignore_wake,
 				   NULL, NULL);
-	if (b->wake_fd < 0 || !b->wake)
-		return cleanup_error(b, load_error(err, "eBPF consumer", errno),
-				     err);
+	if (b->wake_fd < 0 || !b->wake) {
+		ret = load_error(err, "eBPF consumer", errno);
+		goto fail;
+	}
 	*out = b;
 	return 0;
+fail:
+	kbpf_free(b);
+	return ret;
 }
 
 static void detach(struct bpf_link **l)
@@ -310,9 +316,9 @@ static int syscall_nr(const char *name)
 	for (i = 0; i < sizeof(kbpf_syscall_nrs) / sizeof(kbpf_syscall_nrs[0]);
 	     i++)
 		if (strcmp(kbpf_syscall_nrs[i].name, name) == 0)
-			return kbpf_syscall_nrs[i].nr < KBPF_MAX_SYSCALLS ?
-				       kbpf_syscall_nrs[i].nr :
-				       -1;
+			return kbpf_syscall_nrs[i].nr < KBPF_MAX_SYSCALLS
+				       ? kbpf_syscall_nrs[i].nr
+				       : -1;
 	/* SYSCALL_DEFINE(newstat...) is __NR_stat */
 	if (strncmp(name, "new", 3) == 0)
 		return syscall_nr(name + 3);
@@ -335,8 +341,7 @@ static int syscall_of(const char *system, const char *event, bool *entry)
 	return -1;
 }
 
-bool kbpf_handles(const struct kbpf *b, const char *system,
-		  const char *event)
+bool kbpf_handles(const struct kbpf *b, const char *system, const char *event)
 {
 	bool entry;
 
@@ -351,9 +356,9 @@ bool kbpf_handles(const struct kbpf *b, const char *system,
 static bool is_user_string(const struct kfmt_field *f)
 {
 	static const char *const names[] = {
-		"filename", "pathname", "oldname", "newname", "path", "name",
-		"specialfile", "library", "dev_name", "dir_name", "type",
-		"uname", "name_user",
+		"filename", "pathname",	   "oldname",	"newname",  "path",
+		"name",	    "specialfile", "library",	"dev_name", "dir_name",
+		"type",	    "uname",	   "name_user",
 	};
 	size_t i;
 
@@ -462,7 +467,8 @@ int kbpf_enable(struct kbpf *b, const char *system, const char *event,
 	bool entry;
 	int nr, ret;
 
-	if (strcmp(system, "sched") == 0 && strcmp(event, "sched_switch") == 0) {
+	if (strcmp(system, "sched") == 0 &&
+	    strcmp(event, "sched_switch") == 0) {
 		b->switch_id = ctf_id;
 		b->switch_on = on;
 		return b->started ? attach_needed(b, err) : 0;
@@ -506,21 +512,44 @@ int kbpf_enable(struct kbpf *b, const char *system, const char *event,
 
 /* Consumer ------------------------------------------------------------------ */
 
+/*
+ * Closes the CPU's open packet; a CPU that had no packet to close tells
+ * live viewers up to when it has nothing (as the ftrace consumer does):
+ * the time of the pass, less a margin for a program still between
+ * reserving and committing, never before the stream's last event.
+ */
+static void switch_timer_tick(struct kbpf *b, struct kbpf_cpu *c,
+			      uint64_t drained_at)
+{
+	uint64_t packets = ksink_packets(c->sink), ts;
+
+	ksink_flush(c->sink, ksink_last_ts(c->sink), NULL);
+	if (!b->hook || !b->hook->idle || packets != ksink_packets(c->sink))
+		return;
+	ts = drained_at > 1000000u ? drained_at - 1000000u : 0;
+	if (ts < ksink_last_ts(c->sink))
+		ts = ksink_last_ts(c->sink);
+	b->hook->idle(b->hook->arg, b->instance_base + (uint32_t)(c - b->cpus),
+		      ts);
+}
+
 static void *consumer_main(void *arg)
 {
 	struct kbpf *b = arg;
-	uint64_t last_flush = now_mono();
+	uint64_t last_flush = now_mono(), drained_at;
 	unsigned int i;
 
 	for (;;) {
 		struct pollfd p[2] = {
 			{ .fd = b->wake_fd, .events = POLLIN },
-			{ .fd = ring_buffer__epoll_fd(b->wake), .events = POLLIN },
+			{ .fd = ring_buffer__epoll_fd(b->wake),
+			  .events = POLLIN },
 		};
 		bool stop = atomic_load(&b->stop), busy = false;
 		int timeout;
 
 		ring_buffer__consume(b->wake);
+		drained_at = now_mono();
 		for (i = 0; i < b->ncpus; i++)
 			if (consume_cpu(b, &b->cpus[i]) > b->ring_bytes / 8)
 				busy = true;
@@ -529,19 +558,16 @@ static void *consumer_main(void *arg)
 		if (b->switch_timer_us &&
 		    now_mono() - last_flush >= b->switch_timer_us * 1000) {
 			for (i = 0; i < b->ncpus; i++)
-				ksink_flush(b->cpus[i].sink,
-					    ksink_last_ts(b->cpus[i].sink),
-					    NULL);
+				switch_timer_tick(b, &b->cpus[i], drained_at);
 			last_flush = now_mono();
 		}
 		timeout = busy ? POLL_MS_BUSY : POLL_MS_IDLE;
-		if (b->switch_timer_us && b->switch_timer_us / 1000 <
-						  (uint64_t)timeout)
+		if (b->switch_timer_us &&
+		    b->switch_timer_us / 1000 < (uint64_t)timeout)
 			timeout = (int)(b->switch_timer_us / 1000) + 1;
 		if (poll(p, 2, timeout) < 0 && errno != EINTR) {
-			b->thread_error = load_error(&b->thread_err,
-						     "eBPF consumer: poll",
-						     errno);
+			b->thread_error = load_error(
+				&b->thread_err, "eBPF consumer: poll", errno);
 			break;
 		}
 	}
@@ -566,16 +592,15 @@ static int open_streams(struct kbpf *b, const struct kbpf_output *o,
 		so.cpu = i;
 		so.instance_base = o->instance_base;
 		so.packet_size = o->packet_size;
+		so.hook = o->hook;
 		snprintf(path, sizeof(path), "%s/ebpf_%u", o->dir, i);
-		so.stream_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC |
-						  O_CLOEXEC,
-				    0644);
+		so.stream_fd = open(
+			path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		if (so.stream_fd < 0)
 			return load_error(err, path, errno);
 		snprintf(path, sizeof(path), "%s/index/ebpf_%u.idx", o->dir, i);
-		so.index_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC |
-						 O_CLOEXEC,
-				   0644);
+		so.index_fd = open(
+			path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		if (so.index_fd < 0) {
 			ret = load_error(err, path, errno);
 			close(so.stream_fd);
@@ -603,6 +628,8 @@ int kbpf_start(struct kbpf *b, const struct kbpf_output *o,
 			return ret;
 	}
 	b->switch_timer_us = o->switch_timer_us;
+	b->hook = o->hook;
+	b->instance_base = o->instance_base;
 	for (i = 0; i < b->ncpus; i++)
 		b->cpus[i].buf->current = 0; /* unknown until a switch */
 	for (i = 0; i < KBPF_MAX_SYSCALLS; i++) {

@@ -31,8 +31,7 @@ int kbpf_create(const struct kbpf_config *cfg, struct kbpf **out,
 void kbpf_free(struct kbpf *b);
 
 /* Whether eBPF can record this ftrace event (system, event). */
-bool kbpf_handles(const struct kbpf *b, const char *system,
-		  const char *event);
+bool kbpf_handles(const struct kbpf *b, const char *system, const char *event);
 
 /* Before `m` (compiled from `fmt`) is declared: the user-string arguments
  * of a syscall entry become CTF strings, as lttng-modules records them. */
@@ -53,6 +52,8 @@ struct kbpf_output {
 	size_t packet_size;
 	uint32_t instance_base; /* stream_instance_id = base + CPU */
 	uint64_t switch_timer_us;
+	/* live copies: packets and idle beacons of stream base + CPU */
+	const struct sonde_kernel_output_hook *hook;
 };
 
 /* Creates the streams (first start), attaches, starts the consumer. */
