@@ -106,6 +106,7 @@ static __always_inline struct kbpf_rec *reserve(struct kbpf_buf *b, __u64 max)
 	if (skip) {
 		if (skip >= sizeof(struct kbpf_rec))
 			((struct kbpf_rec *)(b->data + off))->id = KBPF_PAD;
+		asm volatile("" ::: "memory"); /* the pad before the head */
 		b->head = head + skip;
 		off = 0;
 	}
