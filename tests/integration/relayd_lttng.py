@@ -22,6 +22,47 @@ from relayd_peers import (SKIP, Lttng, Relay, babeltrace2_events,
 EVENTS = 300
 
 
+def per_pid(tap, relay, lttng, app, root, url, host):
+    """Per-PID buffers: each short-lived app is a trace of its own, whose
+    streams close when it exits, before a viewer may have asked for them
+    (lttng-relayd 2.13 loses those events)."""
+    lttng.lttng("create", "rpid", "--live=100000", "-U",
+                "net://127.0.0.1:%d:%d" % (relay.control, relay.data))
+    lttng.lttng("enable-channel", "-u", "--buffers-pid", "chan", "-s", "rpid")
+    lttng.lttng("enable-event", "-u", "sonde_relay_test:*", "-c", "chan",
+                "-s", "rpid")
+    lttng.lttng("start", "rpid")
+    out = open(os.path.join(root, "pid-viewer.txt"), "w")
+    viewer = subprocess.Popen(
+        ["babeltrace2", "--input-format=lttng-live",
+         "%s/host/%s/rpid" % (url, host)], stdout=out, stderr=subprocess.STDOUT)
+    try:
+        attached = relay.wait_log("(%s/rpid): viewer attached" % host)
+        # Apart by more than a live-timer period: an app's last packet,
+        # flushed after it exits, ends later than the next app's first
+        # events otherwise, and babeltrace2 then sees time go backwards.
+        for _ in range(3):
+            lttng.run_cmd([app, "20", "0"])
+            time.sleep(0.4)
+        time.sleep(0.3)
+        lttng.lttng("destroy", "rpid")
+        viewer.wait(60)
+    except subprocess.TimeoutExpired:
+        viewer.kill()
+        viewer.wait()
+    with open(os.path.join(root, "pid-viewer.txt")) as f:
+        text = f.read()
+        got = [l for l in text.splitlines() if "sonde_relay_test:tick" in l]
+    tap.check(attached and viewer.returncode == 0 and len(got) == 60,
+              "per-PID buffers: the live viewer gets the events of 3 short-lived apps",
+              "exit %s, %d of 60 events\n%s" % (viewer.returncode, len(got),
+                                                 text[-2000:]))
+    pid_dirs = [d for d, _, files in os.walk(os.path.join(relay.out, host))
+                if "/rpid-" in d and "metadata" in files]
+    tap.check(len(pid_dirs) == 3 and all("/ust/pid/" in d for d in pid_dirs),
+              "one ust/pid/PROC-PID-DATE trace per app", pid_dirs)
+
+
 def main():
     relayd, app = map(os.path.abspath, sys.argv[1:3])
     missing = which_all("lttng", "lttng-sessiond", "babeltrace2")
@@ -112,6 +153,7 @@ def main():
         problems = check_indexes(stored)
         tap.check(not problems, "every index covers its stream exactly",
                   "\n".join(problems))
+        per_pid(tap, relay, lttng, app, root, url, host)
         tap.check(relay.alive() and "closed:" not in relay.log(),
                   "the relay logged no protocol error", relay.log())
     finally:
