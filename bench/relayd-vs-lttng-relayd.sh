@@ -4,7 +4,7 @@
 #     stream ROUNDS replays of one generated trace to the relay; events/s,
 #     relay CPU per event (utime + stime from /proc/PID/stat) and peak RSS;
 #  2. live latency: a real lttng-sessiond streams a --live=100000 session of
-#     relay-app (one event every 10 ms) into the relay, babeltrace2 reads it
+#     live-ust-app (one event every 10 ms) into the relay, babeltrace2 reads it
 #     live; latency = time babeltrace2 printed the line - event timestamp.
 #
 #   bench/relayd-vs-lttng-relayd.sh [SONDE_RELAYD RELAY_LOAD SONDE_GEN RELAY_APP]
@@ -21,7 +21,7 @@ build=$(cd "$here/.." && pwd)/build
 relayd=${1:-$build/src/bin/sonde-relayd/sonde-relayd}
 load=${2:-$build/bench/relay-load}
 gen=${3:-$build/src/bin/sonde-gen/sonde-gen}
-app=${4:-$build/tests/integration/relay-app}
+app=${4:-$build/tests/integration/live-ust-app}
 producers=${SONDE_BENCH_PRODUCERS:-100}
 rounds=${SONDE_BENCH_ROUNDS:-2}
 events=${SONDE_BENCH_EVENTS:-20000}
@@ -139,7 +139,7 @@ latency() {
 	rm -rf "$out"
 	start_relay "$name" "$out"
 	as_nobody lttng create "lat-$name" --live=100000 -U "net://127.0.0.1:$C:$D" >/dev/null
-	as_nobody lttng enable-event -u 'sonde_relay_test:*' -s "lat-$name" >/dev/null
+	as_nobody lttng enable-event -u 'sonde_live_test:*' -s "lat-$name" >/dev/null
 	as_nobody lttng start "lat-$name" >/dev/null
 	stdbuf -oL babeltrace2 --clock-seconds --input-format=lttng-live \
 		"net://127.0.0.1:$L/host/$host/lat-$name" |
@@ -149,7 +149,7 @@ for line in sys.stdin:
     sys.stdout.flush()' >"$work/lat-$name.txt" &
 	local viewer=$!
 	sleep 1
-	(cd "$sessiond_home" && as_nobody "$app" "$lat_events" 10000)
+	(cd "$sessiond_home" && as_nobody "$app" "$lat_events" 10)
 	sleep 0.5
 	as_nobody lttng destroy "lat-$name" >/dev/null
 	wait "$viewer" || true
@@ -171,6 +171,6 @@ print("%-13s live latency at a 100 ms timer: p50 %.0f ms, p90 %.0f ms, max %.0f 
 EOF
 }
 
-echo "live latency: relay-app, one event every 10 ms, $lat_events events, babeltrace2 viewer"
+echo "live latency: live-ust-app, one event every 10 ms, $lat_events events, babeltrace2 viewer"
 latency sonde
 latency lttng

@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """sonde-relayd with the real peers: a private lttng-sessiond streams a
-live user-space session of relay-app into sonde-relayd while a local
+live user-space session of live-ust-app into sonde-relayd while a local
 session records the same run; two babeltrace2 live viewers attached at
 once both get every event; babeltrace2 reads the stored trace and gets the
 same events as from the local session; every index covers its stream.
 
-usage: relayd_lttng.py SONDE-RELAYD RELAY-APP   (TAP; exit 77 without the
+usage: relayd_lttng.py SONDE-RELAYD LIVE-UST-APP   (TAP; exit 77 without the
 peers)"""
 import os
 import re
@@ -29,7 +29,7 @@ def per_pid(tap, relay, lttng, app, root, url, host):
     lttng.lttng("create", "rpid", "--live=100000", "-U",
                 "net://127.0.0.1:%d:%d" % (relay.control, relay.data))
     lttng.lttng("enable-channel", "-u", "--buffers-pid", "chan", "-s", "rpid")
-    lttng.lttng("enable-event", "-u", "sonde_relay_test:*", "-c", "chan",
+    lttng.lttng("enable-event", "-u", "sonde_live_test:*", "-c", "chan",
                 "-s", "rpid")
     lttng.lttng("start", "rpid")
     out = open(os.path.join(root, "pid-viewer.txt"), "w")
@@ -52,7 +52,7 @@ def per_pid(tap, relay, lttng, app, root, url, host):
         viewer.wait()
     with open(os.path.join(root, "pid-viewer.txt")) as f:
         text = f.read()
-        got = [l for l in text.splitlines() if "sonde_relay_test:tick" in l]
+        got = [l for l in text.splitlines() if "sonde_live_test:tick" in l]
     tap.check(attached and viewer.returncode == 0 and len(got) == 60,
               "per-PID buffers: the live viewer gets the events of 3 short-lived apps",
               "exit %s, %d of 60 events\n%s" % (viewer.returncode, len(got),
@@ -83,7 +83,7 @@ def main():
                     "net://127.0.0.1:%d:%d" % (relay.control, relay.data))
         lttng.lttng("create", "rlocal", "--output=" + local)
         for name in ("rlive", "rlocal"):
-            lttng.lttng("enable-event", "-u", "sonde_relay_test:*", "-s", name)
+            lttng.lttng("enable-event", "-u", "sonde_live_test:*", "-s", name)
             lttng.lttng("start", name)
 
         host = hostname()
@@ -104,8 +104,8 @@ def main():
         tap.check(relay.wait_log("viewer attached", 2),
                   "two babeltrace2 viewers attached at once", relay.log())
 
-        code, out = lttng.run_cmd([app, str(EVENTS), "1000"])
-        tap.check(code == 0, "relay-app ran", out)
+        code, out = lttng.run_cmd([app, str(EVENTS), "1"])
+        tap.check(code == 0, "live-ust-app ran", out)
         time.sleep(0.3)
         lttng.lttng("destroy", "rlive")
         lttng.lttng("destroy", "rlocal")

@@ -142,7 +142,7 @@ def babeltrace2_events(path):
 def payload(line):
     """The event name and fields of a babeltrace2 text line, without the
     timestamp, delta and hostname (they differ between two sessions)."""
-    i = line.find("sonde_relay_test:")
+    i = line.find("sonde_live_test:")
     return line[i:] if i >= 0 else line
 
 
