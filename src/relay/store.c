@@ -956,10 +956,10 @@ int relay_metadata_begin(struct relay_producer *p, uint64_t stream_id,
 	if (need_session(p, SONDE_RELAY_SEND_METADATA, err) ||
 	    stream_lookup(p, stream_id, &s, err))
 		return -1;
-	if (!s->metadata)
+	if (!s->metadata || s->closed)
 		return sonde_error_set(err, SONDE_EFORMAT,
-				       "send-metadata to data stream %" PRIu64,
-				       stream_id);
+				       "send-metadata to %s stream %" PRIu64,
+				       s->metadata ? "closed" : "data", stream_id);
 	p->cur = s;
 	p->cur_left = len;
 	p->cur_padding = padding;
@@ -999,6 +999,12 @@ int relay_payload_write(struct relay_producer *p, const uint8_t *bytes,
 
 	if (!s || n > p->cur_left)
 		return sonde_error_set(err, SONDE_EINVAL, "payload: %zu bytes unexpected", n);
+	/* Its control connection went away mid-packet: the file was cut
+	 * back to its last indexed packet and must stay so. */
+	if (s->closed)
+		return sonde_error_set(err, SONDE_EINVAL,
+				       "stream %s of session %" PRIu64 " closed while a packet arrived",
+				       s->name, s->session->id);
 	if (write_all(s->fd, bytes, n, (off_t)s->written))
 		return sonde_error_set(err, SONDE_EIO, "stream %s of session %" PRIu64 ": write: %s",
 				       s->name, s->session->id, strerror(errno));
@@ -1015,6 +1021,10 @@ int relay_payload_end(struct relay_producer *p, struct sonde_error *err)
 	p->cur = NULL;
 	if (!s || p->cur_left)
 		return sonde_error_set(err, SONDE_EINVAL, "payload: ended early");
+	if (s->closed)
+		return sonde_error_set(err, SONDE_EINVAL,
+				       "stream %s of session %" PRIu64 " closed while a packet arrived",
+				       s->name, s->session->id);
 	if (p->cur_padding) {
 		s->written += p->cur_padding;
 		if (ftruncate(s->fd, (off_t)s->written))
@@ -1022,7 +1032,7 @@ int relay_payload_end(struct relay_producer *p, struct sonde_error *err)
 					       s->name, strerror(errno));
 	}
 	s->committed = s->written;
-	if (s->metadata || s->closed)
+	if (s->metadata)
 		return 0;
 	if (!s->indexed) {
 		s->seq_done = p->cur_seq;
