@@ -32,6 +32,10 @@ import json, sys
 print(sum(1 for t in json.load(sys.stdin) if any(s.split(":")[-1] == "kernel" for s in t["suite"])))'
 }
 out=build-check
+# Peer outputs (babeltrace on the read-only corpora) computed by the gcc
+# build's tests and reused by the ASan build's: fresh for every check.
+export SONDE_PEER_CACHE=$PWD/$out/peer-cache
+rm -rf "$SONDE_PEER_CACHE"
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-halt_on_error=1:abort_on_error=1:detect_leaks=1}
 
@@ -177,6 +181,7 @@ print(t["passed"], t["failed"], t["skipped"])' "$SUMMARY_OUT")
 rm -f "$SUMMARY_OUT"
 failed=$((failed + ${#failed_steps[@]}))
 skipped=$((skipped + kernel_skipped))
+rm -rf "$SONDE_PEER_CACHE"
 echo "check: took $(($(date +%s) - start)) s"
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
