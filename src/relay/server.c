@@ -11,6 +11,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -67,6 +68,7 @@ struct relay_server {
 	relay_log_fn log;
 	char output_dir[SONDE_RELAY_PATH_MAX];
 	int epfd;
+	int spare_fd;                   /* given up to refuse a peer on EMFILE */
 	struct conn listeners[3];
 	struct conn signals;
 	struct conn *conns;
@@ -210,6 +212,7 @@ int relay_server_new(const struct relay_server_config *cfg,
 	for (int i = 0; i < 3; i++)
 		srv->listeners[i].fd = -1;
 	srv->signals.fd = -1;
+	srv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	srv->log = cfg->core.log;
 	snprintf(srv->output_dir, sizeof(srv->output_dir), "%.4000s",
 		 cfg->core.output_dir);
@@ -270,6 +273,8 @@ void relay_server_free(struct relay_server *srv)
 			close(srv->listeners[i].fd);
 	if (srv->signals.fd >= 0)
 		close(srv->signals.fd);
+	if (srv->spare_fd >= 0)
+		close(srv->spare_fd);
 	if (srv->epfd >= 0)
 		close(srv->epfd);
 	relay_core_free(srv->core);
@@ -283,11 +288,25 @@ static void accept_all(struct relay_server *srv, struct conn *l)
 		int one = 1;
 		struct conn *c;
 
+		if (fd < 0 && (errno == EMFILE || errno == ENFILE) &&
+		    srv->spare_fd >= 0) {
+			/* Out of descriptors: accept and drop the peer with the
+			 * spare one, or epoll would wake us for it forever. */
+			close(srv->spare_fd);
+			fd = accept(l->fd, NULL, NULL);
+			if (fd >= 0)
+				close(fd);
+			srv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+			if (fd < 0)
+				return;   /* nobody was waiting after all */
+			srv->log("%s connection refused: out of file descriptors",
+				 kind_names[l->listens]);
+			continue;
+		}
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EINTR)
 				srv->log("accept on the %s port: %s",
-						   kind_names[l->listens],
-						   strerror(errno));
+					 kind_names[l->listens], strerror(errno));
 			return;
 		}
 		c = calloc(1, sizeof(*c));
@@ -295,7 +314,7 @@ static void accept_all(struct relay_server *srv, struct conn *l)
 			c->in = malloc(IN_SIZE);
 		if (!c || !c->in) {
 			srv->log("%s connection refused: out of memory",
-					   kind_names[l->listens]);
+				 kind_names[l->listens]);
 			if (c)
 				free(c);
 			close(fd);
@@ -313,7 +332,7 @@ static void accept_all(struct relay_server *srv, struct conn *l)
 							 c->peer);
 		if ((!c->viewer && !c->producer) || watch(srv, c, EPOLLIN, EPOLL_CTL_ADD)) {
 			srv->log("%s connection from %s refused: out of resources",
-					   kind_names[c->kind], c->peer);
+				 kind_names[c->kind], c->peer);
 			relay_producer_free(c->producer);
 			relay_viewer_free(c->viewer);
 			free(c->in);
@@ -498,8 +517,8 @@ static int flush_out(struct relay_server *srv, struct conn *c)
 			goto wait;
 		if (n <= 0) {
 			srv->log("%s connection %s: sending a file: %s",
-					   kind_names[c->kind], c->peer,
-					   n ? strerror(errno) : "file shorter than announced");
+				 kind_names[c->kind], c->peer,
+				 n ? strerror(errno) : "file shorter than announced");
 			return -1;
 		}
 		o->file_len -= (size_t)n;
@@ -522,7 +541,7 @@ static void close_conn(struct relay_server *srv, struct conn *c, const char *why
 {
 	if (why)
 		srv->log("%s connection %s closed: %s", kind_names[c->kind],
-				   c->peer, why);
+			 c->peer, why);
 	conn_free(srv, c);
 }
 
@@ -566,7 +585,7 @@ static void serve(struct relay_server *srv, struct conn *c, uint32_t events)
 		if (process(c, &err)) {
 			c->closing = true;
 			srv->log("%s connection %s: %s", kind_names[c->kind],
-					   c->peer, err.msg);
+				 c->peer, err.msg);
 		}
 		if (!relay_out_empty(&c->out)) {
 			if (flush_out(srv, c) || (c->closing && relay_out_empty(&c->out))) {
@@ -616,8 +635,8 @@ int relay_server_run(struct relay_server *srv, struct sonde_error *err)
 		return -1;
 
 	srv->log("listening: control port %d, data port %d, live port %d, output %s",
-			   srv->ports[0], srv->ports[1], srv->ports[2],
-			   srv->output_dir);
+		 srv->ports[0], srv->ports[1], srv->ports[2],
+		 srv->output_dir);
 	for (;;) {
 		int n = epoll_wait(srv->epfd, events, MAX_EVENTS, -1);
 
