@@ -123,61 +123,9 @@ static uint64_t ring_size(uint64_t bytes)
 	return n;
 }
 
-static void put_record(struct kbpf_cpu *c, const struct kbpf_rec *r)
-{
-	struct sonde_ctfw_cursor *cur;
-
-	cur = ksink_event_begin(c->sink, r->id, r->ts, r->len, NULL);
-	if (!cur) {
-		ksink_discard(c->sink, 1);
-		return;
-	}
-	sonde_ctfw_put_bytes(cur, r + 1, r->len);
-	ksink_event_commit(c->sink, NULL);
-}
-
-/*
- * Copies the records of one CPU's buffer into its packets and gives the
- * room back; the events the programs had no room for become the packets'
- * events_discarded, as the ftrace path's do.  Returns the bytes read.
- * A record header the programs cannot have written (a length past the
- * head) ends the pass: what follows is counted as lost, never read.
- */
 static uint64_t consume_cpu(struct kbpf *b, struct kbpf_cpu *c)
 {
-	uint64_t head = atomic_load_explicit((_Atomic uint64_t *)&c->buf->head,
-					     memory_order_acquire);
-	uint64_t tail = c->buf->tail, start = tail, lost;
-
-	while (tail < head) {
-		uint64_t off = tail & (b->ring_bytes - 1);
-		uint64_t room = b->ring_bytes - off, size;
-		const struct kbpf_rec *r =
-			(const struct kbpf_rec *)(c->buf->data + off);
-
-		if (room < sizeof(*r) || r->id == KBPF_PAD) {
-			tail += room;
-			continue;
-		}
-		size = (sizeof(*r) + r->len + KBPF_REC_ALIGN - 1) &
-		       ~(uint64_t)(KBPF_REC_ALIGN - 1);
-		if (r->len > KBPF_REC_MAX || size > room ||
-		    tail + size > head) {
-			ksink_discard(c->sink, 1);
-			tail = head;
-			break;
-		}
-		put_record(c, r);
-		tail += size;
-	}
-	atomic_store_explicit((_Atomic uint64_t *)&c->buf->tail, tail,
-			      memory_order_release);
-	lost = c->buf->lost;
-	if (lost > c->lost_seen) {
-		ksink_discard(c->sink, lost - c->lost_seen);
-		c->lost_seen = lost;
-	}
-	return tail - start;
+	return kbpf_consume(c->buf, b->ring_bytes, c->sink, &c->lost_seen);
 }
 
 static int ignore_wake(void *ctx, void *data, size_t size)

@@ -64,4 +64,13 @@ int kbpf_stop(struct kbpf *b, uint64_t end, struct sonde_error *err);
 /* Adds this backend's counts to `st`. */
 void kbpf_add_stats(const struct kbpf *b, struct sonde_kernel_stats *st);
 
+struct kbpf_buf;
+
+/* Copies the records between `buf`'s tail and head (`ring_bytes`, a power
+ * of two) into `sink` and advances the tail; malformed records and the
+ * programs' losses since *lost_seen become discarded events.  Returns the
+ * bytes consumed. */
+uint64_t kbpf_consume(struct kbpf_buf *buf, uint64_t ring_bytes,
+		      struct ksink *sink, uint64_t *lost_seen);
+
 #endif /* SONDE_KERNEL_KBPF_H */
