@@ -169,6 +169,13 @@ int sonde_ust_trace_event_id(struct sonde_ust_trace *t,
 			pthread_mutex_unlock(&t->lock);
 			return 0;
 		}
+	/* Programs (maybe hostile) choose the names: bound the metadata. */
+	if (t->name_count >= SONDE_UST_MAX_EVENT_CLASSES) {
+		rc = sonde_error_set(err, SONDE_EINVAL,
+				     "ust: more than %d event classes in one trace",
+				     SONDE_UST_MAX_EVENT_CLASSES);
+		goto out;
+	}
 	if (t->name_count == t->name_cap) {
 		uint32_t cap = t->name_cap ? 2 * t->name_cap : 32;
 		char **n = realloc(t->names, cap * sizeof(*n));

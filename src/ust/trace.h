@@ -14,6 +14,8 @@
 
 struct sonde_ust_trace;
 
+#define SONDE_UST_MAX_EVENT_CLASSES 65534 /* what a compact large header holds */
+
 struct sonde_ust_trace_config {
 	const char *dir; /* the 64-bit/ directory itself */
 	const char *channel_name; /* stream files <name>_<cpu>; NULL: channel0 */
