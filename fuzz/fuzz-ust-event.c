@@ -6,6 +6,7 @@
  * crash the daemon or produce metadata that does not parse.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,9 +41,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    sonde_ctfw_event_class_add(tc, sc, desc.name, desc.loglevel,
 				       desc.fields, desc.field_count, &id,
 				       NULL) == 0) {
+		struct sonde_error err = { 0 };
+
 		text = sonde_ctfw_metadata_text(tc, &len);
-		if (sonde_ctf_metadata_parse(text, len, "fuzz", &parsed, NULL) != 0)
+		if (sonde_ctf_metadata_parse(text, len, "fuzz", &parsed, &err)) {
+			fprintf(stderr, "%s\n%s\n", err.msg, text);
 			abort();
+		}
 		sonde_ctf_trace_class_free(parsed);
 	}
 	sonde_ctfw_trace_class_free(tc);

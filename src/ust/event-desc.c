@@ -93,6 +93,16 @@ static bool unpack_int(uint64_t v, struct sonde_ctfw_int_type *t)
 	       t->encoding <= SONDE_CTF_ENC_ASCII && (v >> 40) == 0;
 }
 
+/* Does an enum value fit its container (TSDL readers check)? */
+static bool fits(const struct sonde_ctfw_int_type *t, int64_t v)
+{
+	if (t->is_signed)
+		return t->size == 64 ||
+		       (v >= -(INT64_C(1) << (t->size - 1)) &&
+			v < (INT64_C(1) << (t->size - 1)));
+	return v >= 0 && (t->size == 64 || v < (INT64_C(1) << t->size));
+}
+
 static int get_field(const struct sonde_ctl_rec *rec, struct sonde_arena *arena,
 		     struct sonde_ctfw_field *f, struct sonde_error *err)
 {
@@ -160,7 +170,9 @@ static int get_field(const struct sonde_ctl_rec *rec, struct sonde_arena *arena,
 			if (!valid_label(e[k].label) ||
 			    !sonde_ctl_get_i64(er, SONDE_CTL_T_LO, &e[k].lo) ||
 			    !sonde_ctl_get_i64(er, SONDE_CTL_T_HI, &e[k].hi) ||
-			    e[k].lo > e[k].hi)
+			    e[k].lo > e[k].hi ||
+			    !fits(&f->integer, e[k].lo) ||
+			    !fits(&f->integer, e[k].hi))
 				goto bad;
 			k++;
 		}

@@ -115,8 +115,14 @@ int main(void)
 			{ "A\"B", 0, 0, false },
 		};
 
+		static const struct sonde_ctfw_enum_entry big[] = {
+			{ "BIG", 0, 256, false },
+		};
+
 		bad[0] = (struct sonde_ctfw_field)SONDE_CTFW_ENUM("x", 8, false, quote, 1);
 		expect_refused("an enum label with a quote", ev);
+		bad[0] = (struct sonde_ctfw_field)SONDE_CTFW_ENUM("x", 8, false, big, 1);
+		expect_refused("an enum value beyond its 8-bit container", ev);
 	}
 	return tap_done();
 }
