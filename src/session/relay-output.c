@@ -48,7 +48,8 @@ static int cpu_stream(struct relay_output *r, uint32_t cpu, uint64_t *handle,
 		*handle = r->cpus[cpu] - 1;
 		return 0;
 	}
-	/* The kernel writes channel0_N; the relay's copy has the same name. */
+	/* The kernel writes channel0_N (N: the stream number, past the CPUs
+	 * for the eBPF streams); the relay's copy has the same name. */
 	snprintf(name, sizeof(name), "channel0_%u", cpu);
 	ret = sonde_producer_add_stream(r->p, "kernel", name, handle, err);
 	if (!ret)

@@ -316,13 +316,6 @@ static int ensure_kernel(struct sonde_session *s, struct sonde_error *err)
 	if (s->kernel)
 		return 0;
 	if (s->relay) {
-		/* The eBPF backend's streams have no output hook yet: its
-		 * packets would be missing from the relay's copy. */
-		if (cfg.channel.backend == SONDE_KERNEL_BACKEND_EBPF)
-			return sonde_error_set(err, SONDE_EUNSUPPORTED,
-					       "session '%s': streaming to a relay needs the ftrace backend",
-					       s->name);
-		cfg.channel.backend = SONDE_KERNEL_BACKEND_FTRACE;
 		ret = relay_output_open(&relay, &s->relay_out, err);
 		if (ret)
 			return ret;
