@@ -14,6 +14,7 @@ SONDE_BENCH_TIMER_US (100000).
 """
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -93,6 +94,17 @@ def run(relayd, sonde, app, events, period_ms, timer_us, root):
         peers.close()
 
 
+def report(relayd, lat, cpu):
+    med = {w: stats(l) for w, l in lat.items()}
+    for what in lat:
+        print("  %-12s via %-12s: %3d events, p50 %6.1f ms, p90 %6.1f ms, "
+              "CPU %.3f s" % (what, os.path.basename(relayd),
+                              len(lat[what]), med[what][0] * 1e3,
+                              med[what][1] * 1e3, cpu[what]))
+    s, b = med["sonde view"][0], med["babeltrace2"][0]
+    print("  p50 latency ratio babeltrace2 / sonde view: %.2f" % (b / s))
+
+
 def main():
     if len(sys.argv) not in (3, 4):
         print(__doc__.strip().splitlines()[-4], file=sys.stderr)
@@ -108,16 +120,12 @@ def main():
     os.chmod(root, 0o755)
     print("live latency, %d events every %d ms, live timer %d us"
           % (events, period_ms, timer_us))
-    for relayd in relays:
-        lat, cpu = run(relayd, sonde, app, events, period_ms, timer_us, root)
-        med = {w: stats(l) for w, l in lat.items()}
-        for what in lat:
-            print("  %-12s via %-12s: %3d events, p50 %6.1f ms, p90 %6.1f ms, "
-                  "CPU %.3f s" % (what, os.path.basename(relayd),
-                                  len(lat[what]), med[what][0] * 1e3,
-                                  med[what][1] * 1e3, cpu[what]))
-        s, b = med["sonde view"][0], med["babeltrace2"][0]
-        print("  p50 latency ratio babeltrace2 / sonde view: %.2f" % (b / s))
+    try:
+        for relayd in relays:
+            report(relayd, *run(relayd, sonde, app, events, period_ms,
+                                timer_us, root))
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
     return 0
 
 
