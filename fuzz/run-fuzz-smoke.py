@@ -175,7 +175,29 @@ def relay_live_seeds():
     yield connect + attach + cmd(5, struct.pack(">QQI", 1, 4000, 200))
 
 
+def filter_seeds():
+    """Expressions (a 0 byte first) and bytecode with a payload (1, u16
+    length, bytecode, payload) for fuzz-ust-filter.c."""
+    for expr in ('i == -7', 'i < 0 && n == 0x1234 || d >= 2.5', 's == "hel*"',
+                 '!(a != "abc") && t == "x\\*z"', 'e == 12 || u > 98 || q == 1',
+                 '$ctx.vpid == 1 && $ctx.procname == "f*"', '-(-i) != 7.5',
+                 '((s)) == "a" || ((i == 1', '"x" == 1'):
+        yield b"\0" + expr.encode()
+    field_i = bytes([1, 1]) + b"i"
+    int7 = bytes([3]) + struct.pack("<q", -7)
+    string = bytes([5, 5, 0]) + b"hello"
+    code = bytes([1]) + field_i + int7 + bytes([7])
+    payload = struct.pack("<iH", -7, 0x1234) + struct.pack("<d", 2.5) + b"hello\0abc\0\0\0\0\0"
+    yield bytes([1]) + struct.pack("<H", len(code)) + code + payload
+    code = bytes([1]) + bytes([1, 1]) + b"s" + string + bytes([7]) + field_i + int7 + bytes([8, 15])
+    yield bytes([1]) + struct.pack("<H", len(code)) + code + payload
+    yield bytes([1]) + struct.pack("<H", len(code)) + code + payload[:9]
+
+
 def seeds(kind, data_dir):
+    if kind == "filter":
+        yield from filter_seeds()
+        return
     if kind == "ctl":
         yield from ctl_seeds()
         return
@@ -278,7 +300,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kind", required=True,
                         choices=("metadata", "stream", "trace", "ctl", "live",
-                                 "relay", "relay-live"))
+                                 "relay", "relay-live", "filter"))
     parser.add_argument("--shared", required=True)
     parser.add_argument("--corpus", required=True)
     mode = parser.add_mutually_exclusive_group(required=True)

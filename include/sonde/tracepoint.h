@@ -48,6 +48,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sonde/ctf-writer.h"
@@ -83,7 +84,13 @@ struct sonde_tp_event {
 	int loglevel;
 	const struct sonde_ctfw_field *fields;
 	uint32_t field_count;
+	/* Set while a filter (`enable-event -u --filter`) applies: the probe
+	 * then builds the payload aside and records it if it passes. */
+	void *filter;
 };
+
+/* Payloads up to this size are built on the stack for a filter. */
+#define SONDE_TP_FILTER_STACK 512
 
 /* A reserved event being written (probe functions only): where its bytes
  * go and the sub-buffer commit counter they are accounted to. */
@@ -108,6 +115,9 @@ SONDE_TP_EXPORT void sonde_tp_unregister(struct sonde_tp_event *ev);
  * if tracing stopped meanwhile or the buffer is full (counted). */
 SONDE_TP_EXPORT uint8_t *sonde_tp_reserve(const struct sonde_tp_event *ev,
 					  size_t size, struct sonde_tp_ctx *ctx);
+/* Records `size` bytes of fields if the event's filter passes. */
+SONDE_TP_EXPORT void sonde_tp_record_filtered(const struct sonde_tp_event *ev,
+					      const uint8_t *payload, size_t size);
 /* Wakes the consumer: the event completed its packet. */
 SONDE_TP_EXPORT void sonde_tp_packet_full(struct sonde_tp_ctx *ctx);
 
@@ -314,6 +324,23 @@ static inline void sonde_tp_store_be(uint8_t *p, const void *v, size_t n)
 		size_t __sz = 0;                                               \
 		uint8_t *__p;                                                  \
 		SONDE__CAT(SONDE__SIZE_A flds, _END)                         \
+		if (__builtin_expect(                                          \
+			    __atomic_load_n(&sonde_tp_event__##prov##__##ev.filter, \
+					    __ATOMIC_ACQUIRE) != NULL, 0)) {   \
+			uint8_t __fb[SONDE_TP_FILTER_STACK];                   \
+			uint8_t *__b = __sz <= sizeof(__fb) ? __fb :           \
+							      (uint8_t *)malloc(__sz); \
+			if (!__b)                                              \
+				return;                                        \
+			__b[0] = 0; /* an event without fields writes none */  \
+			__p = __b;                                             \
+			SONDE__CAT(SONDE__WRITE_A flds, _END)                \
+			sonde_tp_record_filtered(&sonde_tp_event__##prov##__##ev, \
+						 __b, __sz);                   \
+			if (__b != __fb)                                       \
+				free(__b);                                     \
+			return;                                                \
+		}                                                              \
 		__p = sonde_tp_reserve(&sonde_tp_event__##prov##__##ev, __sz,  \
 				       &__ctx);                                \
 		if (!__p)                                                      \

@@ -45,6 +45,7 @@ struct sonde_ust_enabler {
 	const char *pattern; /* "prov:ev", "prov:*", "*" */
 	enum sonde_ust_loglevel_match match;
 	int loglevel;
+	const char *filter; /* an expression (docs/ust.md); NULL: none */
 };
 
 /* Does an event match an enabler (name glob and log level)? */

@@ -77,6 +77,8 @@ static const struct tag_info tags[SONDE_CTL_TAG_END] = {
 	[SONDE_CTL_T_HI] = { SONDE_CTL_KIND_I64, false },
 	[SONDE_CTL_T_ID] = { SONDE_CTL_KIND_U64, false },
 	[SONDE_CTL_T_BUFFERS_PID] = { SONDE_CTL_KIND_BOOL, false },
+	[SONDE_CTL_T_FILTER] = { SONDE_CTL_KIND_STR, false },
+	[SONDE_CTL_T_FILTER_CODE] = { SONDE_CTL_KIND_STR, false },
 };
 
 static const char *const type_names[SONDE_CTL_TYPE_END] = {

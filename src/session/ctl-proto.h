@@ -121,7 +121,9 @@ enum sonde_ctl_tag {
 	SONDE_CTL_T_HI = 53,            /* i64 */
 	SONDE_CTL_T_ID = 54,            /* u64: an event class id */
 	SONDE_CTL_T_BUFFERS_PID = 55,   /* bool: per-process user-space buffers */
-	SONDE_CTL_TAG_END = 56,
+	SONDE_CTL_T_FILTER = 56,        /* str: a filter expression (enable-event -u) */
+	SONDE_CTL_T_FILTER_CODE = 57,   /* str: its bytecode in hex (src/ust/filter.h) */
+	SONDE_CTL_TAG_END = 58,
 };
 
 struct sonde_ctl_rec;

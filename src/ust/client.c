@@ -27,6 +27,7 @@
 #include "session/ctl-proto.h"
 #include "session/rundir.h"
 #include "ust/event-desc.h"
+#include "ust/filter.h"
 #include "ust/ust-internal.h"
 
 #define POLL_NS 100000000L
@@ -40,6 +41,8 @@ static struct ust_client {
 	uint64_t generation;
 	struct sonde_ust_sink *sink; /* attached by this client */
 	struct sonde_ust_enabler *enablers;
+	struct sonde_ust_filter **filters; /* per enabler, NULL: none; the
+					      sink's (filter_programs) */
 	size_t enabler_count;
 	struct sonde_arena strings; /* enabler patterns */
 } client = {
@@ -134,6 +137,34 @@ static int client_enable(void *arg, const struct sonde_tp_event *ev,
 	return ret;
 }
 
+static int client_filter(void *arg, const struct sonde_tp_event *ev,
+			 struct sonde_ust_event_filter **filter)
+{
+	return sonde_ust_event_filter_make(arg, client.enablers, client.filters,
+					   client.enabler_count, ev, filter);
+}
+
+/* Loads the bytecode of an enabler record; NULL (and the enabler is
+ * dropped) if the daemon sent something malformed. */
+static int enabler_filter(const struct sonde_ctl_rec *rec,
+			  struct sonde_ust_filter **out)
+{
+	const char *hex = sonde_ctl_get_str(rec, SONDE_CTL_T_FILTER_CODE);
+	uint8_t *code;
+	size_t len;
+	int ret;
+
+	*out = NULL;
+	if (!hex)
+		return 0;
+	ret = sonde_ust_filter_unhex(hex, &code, &len);
+	if (!ret) {
+		ret = sonde_ust_filter_load(code, len, out, NULL);
+		free(code);
+	}
+	return ret;
+}
+
 static void stop_recording(void)
 {
 	if (!client.sink)
@@ -154,6 +185,7 @@ static void apply_state(const struct sonde_ctl_msg *reply)
 	sonde_arena_release(&client.strings);
 	free(client.enablers);
 	client.enablers = NULL;
+	client.filters = NULL; /* the previous sink keeps them */
 	client.enabler_count = 0;
 	if (!shm)
 		return;
@@ -161,11 +193,15 @@ static void apply_state(const struct sonde_ctl_msg *reply)
 		n += r->fields[i].tag == SONDE_CTL_T_ENABLER_REC;
 	sink = calloc(1, sizeof(*sink));
 	client.enablers = calloc(n ? n : 1, sizeof(*client.enablers));
-	if (!sink || !client.enablers ||
+	client.filters = calloc(n ? n : 1, sizeof(*client.filters));
+	if (!sink || !client.enablers || !client.filters ||
 	    sonde_rb_map_path(shm, &sink->rb, NULL)) {
+		free(client.filters);
+		client.filters = NULL;
 		free(sink);
 		return;
 	}
+	sink->filter_programs = client.filters;
 	for (i = 0; i < r->count; i++) {
 		const struct sonde_ctl_field *f = &r->fields[i];
 		struct sonde_ust_enabler *en = &client.enablers[client.enabler_count];
@@ -183,7 +219,9 @@ static void apply_state(const struct sonde_ctl_msg *reply)
 		pat = sonde_ctl_get_str(f->v.rec, SONDE_CTL_T_EVENT);
 		sonde_ctl_get_u64(f->v.rec, SONDE_CTL_T_LOGLEVEL_MATCH, &match);
 		sonde_ctl_get_i64(f->v.rec, SONDE_CTL_T_LOGLEVEL, &level);
-		if (!pat || !(en->pattern = sonde_arena_strdup(&client.strings, pat)))
+		if (!pat || enabler_filter(f->v.rec,
+					   &client.filters[client.enabler_count]) ||
+		    !(en->pattern = sonde_arena_strdup(&client.strings, pat)))
 			continue;
 		en->match = match <= SONDE_UST_LOGLEVEL_SINGLE ?
 				    (enum sonde_ust_loglevel_match)match :
@@ -191,10 +229,18 @@ static void apply_state(const struct sonde_ctl_msg *reply)
 		en->loglevel = (int)level;
 		client.enabler_count++;
 	}
+	sink->filter_program_count = client.enabler_count;
 	sink->enable = client_enable;
+	sink->filter = client_filter;
+	sink->arg = sink;
 	if (sonde_ust_attach(sink, NULL)) {
 		/* Recorded by an in-process session already: leave it be. */
 		sonde_rb_unmap(sink->rb);
+		for (i = 0; i < client.enabler_count; i++)
+			sonde_ust_filter_free(client.filters[i]);
+		free(client.filters);
+		client.filters = NULL;
+		client.enabler_count = 0;
 		free(sink);
 		return;
 	}

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ust/filter.h"
 #include "ust/trace.h"
 #include "ust/ust-internal.h"
 
@@ -40,6 +41,53 @@ static int local_enable(void *arg, const struct sonde_tp_event *ev,
 	if (!want)
 		return 0;
 	return sonde_ust_trace_event_id(s->trace, ev, id, NULL) == 0;
+}
+
+static int local_filter(void *arg, const struct sonde_tp_event *ev,
+			struct sonde_ust_event_filter **filter)
+{
+	struct sonde_ust_local *s = arg;
+
+	return sonde_ust_event_filter_make(s->sink, s->enablers,
+					   s->sink->filter_programs,
+					   s->enabler_count, ev, filter);
+}
+
+/* The sink's programs for the enablers' filter expressions. */
+static int load_filters(struct sonde_ust_local *s, struct sonde_error *err)
+{
+	struct sonde_ust_filter **programs;
+	uint8_t *code;
+	size_t i, len;
+	int rc = 0;
+
+	programs = calloc(s->enabler_count, sizeof(*programs));
+	if (!programs)
+		return sonde_error_set(err, SONDE_ENOMEM, "ust: out of memory");
+	s->sink->filter_programs = programs;
+	s->sink->filter_program_count = s->enabler_count;
+	s->sink->filter = local_filter;
+	for (i = 0; i < s->enabler_count && !rc; i++) {
+		if (!s->enablers[i].filter)
+			continue;
+		rc = sonde_ust_filter_compile(s->enablers[i].filter, &code, &len,
+					      err);
+		if (!rc) {
+			rc = sonde_ust_filter_load(code, len, &programs[i], err);
+			free(code);
+		}
+		s->enablers[i].filter = NULL; /* the caller's: not kept */
+	}
+	return rc;
+}
+
+static void free_filters(struct sonde_ust_sink *sink)
+{
+	size_t i;
+
+	for (i = 0; i < sink->filter_program_count; i++)
+		sonde_ust_filter_free(sink->filter_programs[i]);
+	free(sink->filter_programs);
 }
 
 int sonde_ust_local_start(const struct sonde_ust_local_config *cfg,
@@ -106,6 +154,13 @@ int sonde_ust_local_start(const struct sonde_ust_local_config *cfg,
 	s->sink->context_count = (uint32_t)cfg->context_count;
 	s->sink->enable = local_enable;
 	s->sink->arg = s;
+	for (i = 0; i < s->enabler_count; i++)
+		if (s->enablers[i].filter) {
+			rc = load_filters(s, err);
+			if (rc)
+				goto fail;
+			break;
+		}
 	rc = sonde_ust_consumer_start(s->trace, s->read_timer_ns,
 				      s->switch_timer_ns, &s->consumer, err);
 	if (rc)
@@ -119,6 +174,8 @@ int sonde_ust_local_start(const struct sonde_ust_local_config *cfg,
 	return 0;
 fail:
 	sonde_ust_trace_free(s->trace);
+	if (s->sink)
+		free_filters(s->sink);
 	free(s->sink);
 	for (i = 0; i < s->enabler_count; i++)
 		free((char *)s->enablers[i].pattern);

@@ -11,6 +11,7 @@
 #include <sys/rseq.h>
 #include <unistd.h>
 
+#include "ust/filter.h"
 #include "ust/ust-internal.h"
 
 /* The process-wide tracer state: one registry per process. */
@@ -91,8 +92,12 @@ static void apply_sink(struct sonde_tp_event *ev)
 	struct sonde_ust_sink *sink = registry.sink;
 	uint32_t id;
 
-	if (sink && sink->enable(sink->arg, ev, &id) == 1) {
+	struct sonde_ust_event_filter *filter = NULL;
+
+	if (sink && sink->enable(sink->arg, ev, &id) == 1 &&
+	    (!sink->filter || sink->filter(sink->arg, ev, &filter) == 0)) {
 		ev->id = id;
+		__atomic_store_n(&ev->filter, filter, __ATOMIC_RELEASE);
 		__atomic_store_n(&ev->enabled, 1, __ATOMIC_RELEASE);
 	}
 }
@@ -198,6 +203,31 @@ static inline unsigned int current_cpu(void)
 	}
 }
 
+static int32_t current_vpid(void)
+{
+	int32_t pid = __atomic_load_n(&registry.pid, __ATOMIC_RELAXED);
+
+	if (!pid) {
+		pid = (int32_t)getpid();
+		__atomic_store_n(&registry.pid, pid, __ATOMIC_RELAXED);
+	}
+	return pid;
+}
+
+static int32_t current_vtid(void)
+{
+	if (!thread_tid)
+		thread_tid = (int32_t)gettid();
+	return thread_tid;
+}
+
+static const char *current_procname(void)
+{
+	if (!thread_name[0])
+		prctl(PR_GET_NAME, thread_name);
+	return thread_name;
+}
+
 static uint8_t *write_contexts(const struct sonde_ust_sink *sink, uint8_t *p)
 {
 	uint32_t i;
@@ -205,28 +235,21 @@ static uint8_t *write_contexts(const struct sonde_ust_sink *sink, uint8_t *p)
 	for (i = 0; i < sink->context_count; i++)
 		switch (sink->contexts[i]) {
 		case SONDE_UST_CTX_VPID: {
-			int32_t pid = __atomic_load_n(&registry.pid,
-						      __ATOMIC_RELAXED);
+			int32_t pid = current_vpid();
 
-			if (!pid) {
-				pid = (int32_t)getpid();
-				__atomic_store_n(&registry.pid, pid,
-						 __ATOMIC_RELAXED);
-			}
 			memcpy(p, &pid, 4);
 			p += 4;
 			break;
 		}
-		case SONDE_UST_CTX_VTID:
-			if (!thread_tid)
-				thread_tid = (int32_t)gettid();
-			memcpy(p, &thread_tid, 4);
+		case SONDE_UST_CTX_VTID: {
+			int32_t tid = current_vtid();
+
+			memcpy(p, &tid, 4);
 			p += 4;
 			break;
+		}
 		case SONDE_UST_CTX_PROCNAME:
-			if (!thread_name[0])
-				prctl(PR_GET_NAME, thread_name);
-			memcpy(p, thread_name, 17);
+			memcpy(p, current_procname(), 17);
 			p[16] = 0;
 			p += 17;
 			break;
@@ -278,4 +301,46 @@ SONDE_TP_EXPORT uint8_t *sonde_tp_reserve(const struct sonde_tp_event *ev,
 SONDE_TP_EXPORT void sonde_tp_packet_full(struct sonde_tp_ctx *ctx)
 {
 	sonde_rb_wake_consumer(ctx->buffers);
+}
+
+static int64_t filter_ctx_integer(int ctx)
+{
+	switch (ctx) {
+	case SONDE_UST_CTX_VPID:
+		return current_vpid();
+	case SONDE_UST_CTX_VTID:
+		return current_vtid();
+	default:
+		return (int64_t)(uint64_t)pthread_self();
+	}
+}
+
+static const char *filter_ctx_string(int ctx)
+{
+	(void)ctx; /* procname is the only string context */
+	return current_procname();
+}
+
+SONDE_TP_EXPORT void sonde_tp_record_filtered(const struct sonde_tp_event *ev,
+					      const uint8_t *payload, size_t size)
+{
+	static const struct sonde_ust_filter_ctx ctx = { filter_ctx_integer,
+							 filter_ctx_string };
+	const struct sonde_ust_event_filter *set =
+		__atomic_load_n((struct sonde_ust_event_filter *const *)&ev->filter,
+				__ATOMIC_ACQUIRE);
+	struct sonde_tp_ctx tp;
+	bool pass = !set;
+	uint32_t i;
+	uint8_t *p;
+
+	for (i = 0; set && i < set->count && !pass; i++)
+		pass = sonde_ust_filter_eval(set->bound[i], payload, size, &ctx);
+	if (!pass)
+		return;
+	p = sonde_tp_reserve(ev, size, &tp);
+	if (!p)
+		return;
+	memcpy(p, payload, size);
+	sonde_tp_commit(&tp);
 }

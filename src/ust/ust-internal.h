@@ -16,6 +16,17 @@
 
 #define SONDE_UST_MAX_CONTEXTS 8
 
+struct sonde_ust_filter;
+struct sonde_ust_bound_filter;
+
+/* What an event's `filter` points to: it is recorded if one of these
+ * passes (one per matching `--filter` pattern). */
+struct sonde_ust_event_filter {
+	struct sonde_ust_event_filter *next; /* the sink's list */
+	uint32_t count;
+	struct sonde_ust_bound_filter *bound[];
+};
+
 struct sonde_ust_sink {
 	struct sonde_rb *rb;
 	enum sonde_ust_context contexts[SONDE_UST_MAX_CONTEXTS];
@@ -27,9 +38,30 @@ struct sonde_ust_sink {
 	 * 1 and sets *id to record the event, 0 to leave it disabled.
 	 */
 	int (*enable)(void *arg, const struct sonde_tp_event *ev, uint32_t *id);
+	/* Optional, called after enable() said 1: sets *filter to the
+	 * event's filter, NULL to record every event; -1 (no memory) leaves
+	 * the event disabled. */
+	int (*filter)(void *arg, const struct sonde_tp_event *ev,
+		      struct sonde_ust_event_filter **filter);
 	void *arg;
+	struct sonde_ust_filter **filter_programs; /* owned, may be NULL */
+	size_t filter_program_count;
+	struct sonde_ust_event_filter *event_filters; /* owned */
 	struct sonde_ust_sink *retired_next; /* registry's list after detach */
 };
+
+/*
+ * The filter of an event for a sink whose patterns are `en` with their
+ * loaded `programs` (NULL: no filter): NULL if a matching pattern has
+ * none, else the programs of the matching patterns bound to the event
+ * (none that applies: the event never passes), put on the sink's list
+ * (filters live as long as their sink: probes may be using them).
+ */
+int sonde_ust_event_filter_make(struct sonde_ust_sink *sink,
+				const struct sonde_ust_enabler *en,
+				struct sonde_ust_filter *const *programs,
+				size_t count, const struct sonde_tp_event *ev,
+				struct sonde_ust_event_filter **out);
 
 /* Bytes of the stream event context for these contexts. */
 uint32_t sonde_ust_context_size(const enum sonde_ust_context *ctx,

@@ -44,6 +44,65 @@ def record(tap, sb, name, enable_args, contexts=()):
     return trace
 
 
+# enable-event -u --filter: (pattern, expression, indexes of FIELDS kept).
+FILTERS = [
+    ("fields:ints", "s32 == 5", [1]),
+    ("fields:ints", "(s16 < 0 && u8 == 255) || s32 == 5", [0, 1]),
+    ("fields:ints", "n32 == -3 && x32 == 0xdeadbeef && u64 > 0", [2]),
+    ("fields:*", 's == "hel*"', [5]),
+    ("fields:texts", 's == "x" || seq == "z"', [6, 8]),
+    ("fields:texts", 's != "*quotes*" && a8 == "ab"', [6]),
+    ("fields:texts", 's == "*\\\\"', [7]),
+    ("fields:floats", "d > 1e299 || f == 1.5", [3, 4]),
+    ("fields:enums", "c >= 10 && c <= 19 || !(k != 19)", [12, 13]),
+    ("fields:ints", '$ctx.procname == "ust-*" && !(s8 != -1) && $ctx.vpid > 0', [2]),
+    ("fields:ints", "$ctx.vtid < 0 || missing == 1", []),
+]
+
+
+def filtered(tap, sb, name, enables):
+    """Records the app with several `enable-event -u` calls; the view."""
+    trace = sb.path(name)
+    for args in [["create", name, "--output=" + trace]] + \
+            [["enable-event", "-u"] + e for e in enables] + [["start"]]:
+        rc, out, err = sb.run(*args)
+        if not tap.check(rc == 0, "sonde %s" % " ".join(args), err):
+            sb.run("destroy", name)
+            return None
+    subprocess.run([APP, sb.path("unused"), "daemon-fields"], env=sb.env,
+                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+    sb.run("stop")
+    rc, view, err = sb.run("view", trace)
+    sb.run("destroy", name)
+    return ["%s: %s" % (e[0], e[2]) for e in payloads(view)] if rc == 0 or not view else None
+
+
+def test_filters(tap, sb):
+    for i, (pattern, expr, keep) in enumerate(FILTERS):
+        got = filtered(tap, sb, "filter%d" % i, [[pattern, "--filter", expr]])
+        tap.check(got == [FIELDS[k] for k in keep],
+                  "--filter '%s' on %s keeps %s" % (expr, pattern, keep), got)
+    # Patterns are alternatives: a filtered one and an unfiltered one.
+    got = filtered(tap, sb, "filters-or", [["fields:ints", "--filter", "s8 == 1"],
+                                           ["fields:enums"]])
+    tap.check(got == [FIELDS[k] for k in (1, 11, 12, 13)],
+              "a filtered and an unfiltered pattern: either records", got)
+    sb.run("create", "badfilter")
+    for expr, what in (("s32 ==", "column 7: unexpected end"),
+                       ("s32 == 1 &&& x", "column 12:"),
+                       ('s < "a*"', "glob"),
+                       ('s == 1 || (t == "x"', "column 20: expected ')'"),
+                       ("$ctx.nosuch == 1", "unknown context"),
+                       ('"abc" == 3', "cannot compare a string with a number"),
+                       ("(" * 40 + "a" + ")" * 40, "too deeply nested")):
+        rc, out, err = sb.run("enable-event", "-u", "fields:*", "--filter", expr)
+        tap.check(rc == 1 and one_error_line(err) and what in err,
+                  "bad filter '%s' refused, one line naming the place" % expr[:20], err)
+    rc, out, err = sb.run("enable-event", "-k", "sched_switch", "--filter", "a == 1")
+    tap.check(rc == 2, "--filter without -u: usage error", err)
+    sb.run("destroy", "badfilter")
+
+
 def main():
     tap = Tap()
     sb = Sandbox(SONDE, SESSIOND)
@@ -128,6 +187,8 @@ def main():
         rc, out, err = sb.run("add-context", "-t", "vpid")
         tap.check(rc == 2, "add-context without -u: usage error", err)
         sb.run("destroy", "e")
+
+        test_filters(tap, sb)
 
         # No daemon: the program runs, untraced, without waiting.
         env = dict(sb.env, SONDE_RUNDIR=sb.path("nowhere"))

@@ -198,6 +198,7 @@ static int do_ust_events(struct sonde_sessions *reg,
 			 const struct sonde_ctl_rec *req, bool enable,
 			 struct sonde_error *err)
 {
+	const char *filter = sonde_ctl_get_str(req, SONDE_CTL_T_FILTER);
 	uint64_t match = SONDE_UST_LOGLEVEL_ALL;
 	int64_t level = 0;
 	struct sonde_session *s;
@@ -216,7 +217,7 @@ static int do_ust_events(struct sonde_sessions *reg,
 	if (sonde_ctl_get_bool(req, SONDE_CTL_T_ALL, false)) {
 		ret = sessiond_ust_enable(sonde_session_name(s), "*",
 					  (enum sonde_ust_loglevel_match)match,
-					  (int)level, err);
+					  (int)level, filter, err);
 		n++;
 	}
 	for (size_t i = 0; !ret && i < req->count; i++) {
@@ -224,7 +225,7 @@ static int do_ust_events(struct sonde_sessions *reg,
 			continue;
 		ret = sessiond_ust_enable(sonde_session_name(s), req->fields[i].v.str,
 					  (enum sonde_ust_loglevel_match)match,
-					  (int)level, err);
+					  (int)level, filter, err);
 		n++;
 	}
 	if (ret)

@@ -19,8 +19,10 @@ void sessiond_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* User space (ust.c): the user-space side of sessions, keyed by name. */
 #include "sonde/ust.h"
+/* `filter`: an expression (src/ust/filter.h), NULL for none. */
 int sessiond_ust_enable(const char *session, const char *pattern,
 			enum sonde_ust_loglevel_match match, int level,
+			const char *filter,
 			struct sonde_error *err);
 int sessiond_ust_add_context(const char *session, const char *name,
 			     struct sonde_error *err);

@@ -21,6 +21,7 @@
 
 #include "sessiond.h"
 #include "ust/event-desc.h"
+#include "ust/filter.h"
 #include "ust/trace.h"
 #include "ust/ust-internal.h"
 
@@ -39,6 +40,7 @@ struct ust_session {
 	char *name;
 	char *output;
 	struct sonde_ust_enabler enablers[MAX_ENABLERS];
+	char *filter_codes[MAX_ENABLERS]; /* hex bytecode; NULL: no filter */
 	size_t enabler_count;
 	enum sonde_ust_context contexts[SONDE_UST_MAX_CONTEXTS];
 	size_t context_count;
@@ -86,10 +88,14 @@ static struct ust_session *find(const char *name, bool create)
 
 int sessiond_ust_enable(const char *session, const char *pattern,
 			enum sonde_ust_loglevel_match match, int level,
-			struct sonde_error *err)
+			const char *filter, struct sonde_error *err)
 {
 	struct ust_session *s = find(session, true);
 	struct sonde_ust_enabler *en;
+	char *hex = NULL;
+	uint8_t *code;
+	size_t len;
+	int ret;
 
 	if (!s)
 		return sonde_error_set(err, SONDE_ENOMEM, "out of memory");
@@ -101,10 +107,22 @@ int sessiond_ust_enable(const char *session, const char *pattern,
 		return sonde_error_set(err, SONDE_EINVAL,
 				       "session '%s' is started: enable user-space events before starting it",
 				       session);
+	if (filter) {
+		ret = sonde_ust_filter_compile(filter, &code, &len, err);
+		if (ret)
+			return ret;
+		hex = sonde_ust_filter_hex(code, len);
+		free(code);
+		if (!hex)
+			return sonde_error_set(err, SONDE_ENOMEM, "out of memory");
+	}
 	en = &s->enablers[s->enabler_count];
 	en->pattern = strdup(pattern);
-	if (!en->pattern)
+	if (!en->pattern) {
+		free(hex);
 		return sonde_error_set(err, SONDE_ENOMEM, "out of memory");
+	}
+	s->filter_codes[s->enabler_count] = hex;
 	en->match = match;
 	en->loglevel = level;
 	s->enabler_count++;
@@ -247,8 +265,10 @@ static void free_session(struct ust_session *s)
 		sonde_ust_trace_free(s->uids[i].trace);
 		unlink(s->uids[i].shm_path);
 	}
-	for (i = 0; i < s->enabler_count; i++)
+	for (i = 0; i < s->enabler_count; i++) {
 		free((char *)s->enablers[i].pattern);
+		free(s->filter_codes[i]);
+	}
 	free(s->uids);
 	free(s->output);
 	free(s->name);
@@ -415,6 +435,9 @@ static int app_state(const struct sonde_ctl_rec *req, struct sonde_ctl_writer *w
 		sonde_ctl_put_str(w, SONDE_CTL_T_EVENT, s->enablers[i].pattern);
 		sonde_ctl_put_u64(w, SONDE_CTL_T_LOGLEVEL_MATCH, s->enablers[i].match);
 		sonde_ctl_put_i64(w, SONDE_CTL_T_LOGLEVEL, s->enablers[i].loglevel);
+		if (s->filter_codes[i])
+			sonde_ctl_put_str(w, SONDE_CTL_T_FILTER_CODE,
+					  s->filter_codes[i]);
 		sonde_ctl_rec_end(w);
 	}
 	for (i = 0; i < s->context_count; i++)

@@ -20,7 +20,8 @@ static const char enable_event_help[] =
 "    sonde enable-event -k [-s SESSION] [-c CHANNEL] --syscall NAME[,NAME...]\n"
 "    sonde enable-event -k [-s SESSION] [-c CHANNEL] --syscall -a\n"
 "    sonde enable-event -k [-s SESSION] [-c CHANNEL] -a\n"
-"    sonde enable-event -u [-s SESSION] [--loglevel[-only] LEVEL] PATTERN...\n"
+"    sonde enable-event -u [-s SESSION] [--loglevel[-only] LEVEL]\n"
+"                       [--filter EXPR] PATTERN...\n"
 "\n"
 "DESCRIPTION\n"
 "    Enables kernel events in a session (default: the current session).\n"
@@ -52,6 +53,14 @@ static const char enable_event_help[] =
 "        DEBUG_LINE 13, DEBUG 14; a name, TRACE_name or a number).\n"
 "    --loglevel-only LEVEL\n"
 "        -u: events of exactly LEVEL.\n"
+"    -f, --filter EXPR\n"
+"        -u: record only the events for which EXPR holds.  EXPR is LTTng's\n"
+"        filter language: event fields and contexts ($ctx.vpid, $ctx.vtid,\n"
+"        $ctx.procname, $ctx.pthread_id) compared with integer, float and\n"
+"        string literals (== != < <= > >=), combined with && || ! and\n"
+"        parentheses; a string with '*' is a glob (== and != only; '\\*'\n"
+"        is a literal star).  An event without a field EXPR names is not\n"
+"        recorded by this pattern.\n"
 "    -s, --session SESSION\n"
 "        The session (default: the current session).\n"
 "    -c, --channel CHANNEL\n"
@@ -74,7 +83,8 @@ static const char enable_event_help[] =
 "    sonde enable-event -k 'sched_process_*'\n"
 "    sonde enable-event -k --syscall -a\n"
 "    sonde enable-event -k --syscall openat,close -s mysession\n"
-"    sonde enable-event -u 'myapp:*' --loglevel INFO\n";
+"    sonde enable-event -u 'myapp:*' --loglevel INFO\n"
+"    sonde enable-event -u 'myapp:request' --filter 'status >= 500 && path == \"/api/*\"'\n";
 
 enum { OPT_SYSCALL = 256, OPT_TRACEPOINT, OPT_LOGLEVEL, OPT_LOGLEVEL_ONLY };
 
@@ -83,6 +93,7 @@ static const struct option event_options[] = {
 	{ "userspace", no_argument, NULL, 'u' },
 	{ "loglevel", required_argument, NULL, OPT_LOGLEVEL },
 	{ "loglevel-only", required_argument, NULL, OPT_LOGLEVEL_ONLY },
+	{ "filter", required_argument, NULL, 'f' },
 	{ "session", required_argument, NULL, 's' },
 	{ "channel", required_argument, NULL, 'c' },
 	{ "syscall", no_argument, NULL, OPT_SYSCALL },
@@ -132,7 +143,7 @@ static int parse_loglevel(const char *s)
 int event_verb(int argc, char **argv, bool enable, const char *help)
 {
 	const char *verb = enable ? "enable-event" : "disable-event";
-	const char *session = NULL, *channel = NULL, *got_channel;
+	const char *session = NULL, *channel = NULL, *got_channel, *filter = NULL;
 	struct sonde_ctl_writer w;
 	struct sonde_ctl_msg *reply;
 	bool syscall = false, all = false, userspace = false;
@@ -143,7 +154,7 @@ int event_verb(int argc, char **argv, bool enable, const char *help)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":hkus:c:a", event_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":hkus:c:af:", event_options, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			fputs(help, stdout);
@@ -160,6 +171,9 @@ int event_verb(int argc, char **argv, bool enable, const char *help)
 				return client_usage_error(verb, "unknown log level '%s'",
 							  optarg);
 			loglevel_match = c == OPT_LOGLEVEL ? 1 : 2;
+			break;
+		case 'f':
+			filter = optarg;
 			break;
 		case 's':
 			session = optarg;
@@ -186,6 +200,8 @@ int event_verb(int argc, char **argv, bool enable, const char *help)
 	}
 	if (loglevel >= 0 && !userspace)
 		return client_usage_error(verb, "--loglevel needs -u");
+	if (filter && (!userspace || !enable))
+		return client_usage_error(verb, "--filter is for enable-event -u");
 	if (userspace && syscall)
 		return client_usage_error(verb, "--syscall is for kernel events");
 	if (all && optind < argc)
@@ -205,6 +221,8 @@ int event_verb(int argc, char **argv, bool enable, const char *help)
 		sonde_ctl_put_bool(&w, SONDE_CTL_T_USERSPACE, true);
 		sonde_ctl_put_u64(&w, SONDE_CTL_T_LOGLEVEL_MATCH, (uint64_t)loglevel_match);
 		sonde_ctl_put_i64(&w, SONDE_CTL_T_LOGLEVEL, loglevel < 0 ? 0 : loglevel);
+		if (filter)
+			sonde_ctl_put_str(&w, SONDE_CTL_T_FILTER, filter);
 	}
 	for (int i = optind; i < argc; i++) {
 		char *list = strdup(argv[i]), *save = NULL;
