@@ -8,6 +8,8 @@
  * usage: bench-ust MODE [events_per_thread] [threads] [string]
  *   MODE: enabled | disabled | empty (the same loop with no tracepoint:
  *         what disabled costs beyond it is the tracepoint's own cost)
+ *         | filter-pass | filter-reject (recorded with the filter `a >= 0`,
+ *         which keeps every event, or `a < 0`, which keeps none)
  * Prints one line of key=value pairs.
  */
 #include <pthread.h>
@@ -81,12 +83,22 @@ int main(int argc, char **argv)
 	int nthreads = 1, i;
 	bool enabled;
 
+	bool filter_reject;
+
 	if (argc < 2 || (strcmp(argv[1], "enabled") && strcmp(argv[1], "disabled") &&
-			 strcmp(argv[1], "empty"))) {
-		fprintf(stderr, "usage: bench-ust enabled|disabled|empty [events] [threads] [string]\n");
+			 strcmp(argv[1], "empty") && strcmp(argv[1], "filter-pass") &&
+			 strcmp(argv[1], "filter-reject"))) {
+		fprintf(stderr, "usage: bench-ust enabled|disabled|empty|filter-pass|filter-reject [events] [threads] [string]\n");
 		return 2;
 	}
-	enabled = !strcmp(argv[1], "enabled");
+	/* The filters of the lttng-ust figures: `a >= 0` keeps every event,
+	 * `a < 0` none (a is the loop counter). */
+	filter_reject = !strcmp(argv[1], "filter-reject");
+	if (!strcmp(argv[1], "filter-pass"))
+		en.filter = "a >= 0";
+	if (filter_reject)
+		en.filter = "a < 0";
+	enabled = strcmp(argv[1], "disabled") && strcmp(argv[1], "empty");
 	empty_loop = !strcmp(argv[1], "empty");
 	if (argc > 2)
 		n_events = atol(argv[2]);
@@ -124,7 +136,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	proc1 = ts_ns(CLOCK_PROCESS_CPUTIME_ID);
-	recorded = (uint64_t)n_events * (uint64_t)nthreads - st.events_discarded;
+	recorded = filter_reject ? 0 :
+				   (uint64_t)n_events * (uint64_t)nthreads -
+					   st.events_discarded;
 	printf("tracer=sonde mode=%s threads=%d events=%ld cpu_ns/ev=%.2f "
 	       "wall_ns/ev=%.2f discarded=%llu bytes=%llu B/ev=%.2f "
 	       "consumer_cpu_ns/ev=%.2f\n",

@@ -4,7 +4,9 @@
 # libsonde-ust (bench-ust, in-process consumer) and with lttng-ust
 # (ust-lttng-bench.c, compiled here against liblttng-ust-dev; recorded by
 # lttng-sessiond and its consumerd), 1 and 2 threads, default channel
-# (discard mode, 4 x 512 KiB per CPU, per-UID buffers), disabled too.
+# (discard mode, 4 x 512 KiB per CPU, per-UID buffers), disabled too,
+# and with a filter that keeps every event (`a >= 0`, filter-pass) or
+# none (`a < 0`, filter-reject), 1 thread.
 #
 # usage: ust-vs-lttng-ust.sh BENCH_UST
 # env:   SONDE_BENCH_EVENTS (per thread, default 10000000),
@@ -77,15 +79,18 @@ PY
 run_lttng() { # MODE THREADS
 	local mode=$1 t=$2 out="$work/lttng-trace" r c0 c1 disc=0 bytes=0 rec bpe cns
 	rm -rf "$out"
-	if [ "$mode" = enabled ]; then
+	local filter=()
+	[ "$mode" = filter-pass ] && filter=(--filter 'a >= 0')
+	[ "$mode" = filter-reject ] && filter=(--filter 'a < 0')
+	if [ "$mode" != disabled ]; then
 		lttng create "ustbench$$" --output="$out" >/dev/null &&
 		lttng enable-channel -u ch >/dev/null &&
-		lttng enable-event -u -c ch 'bench:*' >/dev/null &&
+		lttng enable-event -u -c ch 'bench:*' "${filter[@]}" >/dev/null &&
 		lttng start >/dev/null || { echo "error: lttng session setup failed" >&2; return 1; }
 	fi
 	c0=$(consumerd_ticks)
 	r=$("$work/ust-lttng-bench" "$events" "$t" hello) || return 1
-	if [ "$mode" = enabled ]; then
+	if [ "$mode" != disabled ]; then
 		lttng stop >/dev/null
 		lttng destroy >/dev/null
 		disc=$(idx_discarded "$out")
@@ -93,6 +98,7 @@ run_lttng() { # MODE THREADS
 	fi
 	c1=$(consumerd_ticks)
 	rec=$((events * t - disc))
+	[ "$mode" = filter-reject ] && rec=0
 	bpe=$(awk -v b="$bytes" -v r="$rec" 'BEGIN { if (b > 0 && r > 0) printf "%.2f", b / r; else print "0.00" }')
 	cns=$(awk -v d=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" -v n=$((events * t)) 'BEGIN { printf "%.2f", d * 1e9 / hz / n }')
 	echo "tracer=lttng-ust mode=$mode threads=$t events=$((events * t)) $r discarded=$disc bytes=$bytes B/ev=$bpe consumer_cpu_ns/ev=$cns"
@@ -105,7 +111,8 @@ run_sonde() { # MODE THREADS
 log="$work/log"
 for rep in $(seq 1 "$reps"); do
 	for t in 1 2; do
-		for mode in empty disabled enabled; do
+		for mode in empty disabled enabled filter-pass filter-reject; do
+			[ "$t" = 2 ] && [ "${mode#filter}" != "$mode" ] && continue
 			run_sonde "$mode" "$t" | tee -a "$log" || exit 1
 			[ "$mode" = empty ] && continue
 			run_lttng "$mode" "$t" | tee -a "$log" || exit 1
@@ -120,14 +127,14 @@ def med(tracer, mode, t, key):
     v = [float(r[key]) for r in rows if r['tracer'] == tracer and r['mode'] == mode and r['threads'] == str(t)]
     return statistics.median(v) if v else float('nan')
 print()
-print("%-9s %-8s %3s %10s %10s %11s %7s %13s" % ("tracer", "mode", "thr", "cpu ns/ev", "wall ns/ev",
+print("%-9s %-13s %3s %10s %10s %11s %7s %13s" % ("tracer", "mode", "thr", "cpu ns/ev", "wall ns/ev",
                                                "discarded", "B/ev", "consumer ns/ev"))
 for t in (1, 2):
-    for mode in ("empty", "disabled", "enabled"):
+    for mode in ("empty", "disabled", "enabled", "filter-pass", "filter-reject"):
         for tracer in ("sonde", "lttng-ust"):
-            if tracer == "lttng-ust" and mode == "empty":
+            if (tracer == "lttng-ust" and mode == "empty") or (t == 2 and mode.startswith("filter")):
                 continue
-            print("%-9s %-8s %3d %10.2f %10.2f %11.0f %7.2f %13.2f" % (
+            print("%-9s %-13s %3d %10.2f %10.2f %11.0f %7.2f %13.2f" % (
                 tracer, mode, t, med(tracer, mode, t, 'cpu_ns/ev'), med(tracer, mode, t, 'wall_ns/ev'),
                 med(tracer, mode, t, 'discarded'), med(tracer, mode, t, 'B/ev'),
                 med(tracer, mode, t, 'consumer_cpu_ns/ev')))
@@ -138,4 +145,7 @@ for t in (1, 2):
     d, e = med('sonde', 'disabled', t, 'cpu_ns/ev'), med('sonde', 'empty', t, 'cpu_ns/ev')
     ld = med('lttng-ust', 'disabled', t, 'cpu_ns/ev')
     print("disabled, %d thread(s): sonde %.2f ns/event (%.2f over the empty loop), lttng-ust %.2f ns/event" % (t, d, d - e, ld))
+for mode in ("filter-pass", "filter-reject"):
+    s, l = med('sonde', mode, 1, 'cpu_ns/ev'), med('lttng-ust', mode, 1, 'cpu_ns/ev')
+    print("%s, 1 thread: sonde %.2f ns/event, lttng-ust %.2f ns/event, lttng-ust/sonde = %.2fx" % (mode, s, l, l / s))
 PY
