@@ -33,6 +33,15 @@
 #define POLL_NS 100000000L
 #define RETRY_NS 1000000000L
 
+/* The enabled patterns of a recording state, with their filters. */
+struct patterns {
+	struct sonde_ust_enabler *enablers;
+	struct sonde_ust_filter **filters; /* per enabler, NULL: none */
+	size_t count;
+	struct sonde_arena strings; /* the patterns */
+	struct patterns *retired_next;
+};
+
 static struct ust_client {
 	pthread_mutex_t lock; /* the socket: one request at a time */
 	pthread_cond_t registered_cond;
@@ -40,11 +49,9 @@ static struct ust_client {
 	int fd;
 	uint64_t generation;
 	struct sonde_ust_sink *sink; /* attached by this client */
-	struct sonde_ust_enabler *enablers;
-	struct sonde_ust_filter **filters; /* per enabler, NULL: none; the
-					      sink's (filter_programs) */
-	size_t enabler_count;
-	struct sonde_arena strings; /* enabler patterns */
+	struct patterns *patterns; /* of the attached sink */
+	struct patterns *retired; /* replaced in place; their programs kept */
+	char shm_path[256]; /* the attached sink's buffers */
 } client = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.registered_cond = PTHREAD_COND_INITIALIZER,
@@ -115,9 +122,10 @@ static int client_enable(void *arg, const struct sonde_tp_event *ev,
 	int ret = 0;
 
 	(void)arg;
-	for (i = 0; i < client.enabler_count && !want; i++)
-		want = sonde_ust_enabler_match(&client.enablers[i], ev->name,
-					       ev->loglevel);
+	/* None in a fork child's inherited sink until it registers anew. */
+	for (i = 0; client.patterns && i < client.patterns->count && !want; i++)
+		want = sonde_ust_enabler_match(&client.patterns->enablers[i],
+					       ev->name, ev->loglevel);
 	if (!want)
 		return 0;
 	pthread_mutex_lock(&client.lock);
@@ -140,8 +148,11 @@ static int client_enable(void *arg, const struct sonde_tp_event *ev,
 static int client_filter(void *arg, const struct sonde_tp_event *ev,
 			 struct sonde_ust_event_filter **filter)
 {
-	return sonde_ust_event_filter_make(arg, client.enablers, client.filters,
-					   client.enabler_count, ev, filter);
+	if (!client.patterns)
+		return -1;
+	return sonde_ust_event_filter_make(arg, client.patterns->enablers,
+					   client.patterns->filters,
+					   client.patterns->count, ev, filter);
 }
 
 /* Loads the bytecode of an enabler record; NULL (and the enabler is
@@ -173,43 +184,47 @@ static void stop_recording(void)
 	client.sink = NULL;
 }
 
-/* Applies a new recording state from a HELLO/POLL reply. */
-static void apply_state(const struct sonde_ctl_msg *reply)
+static void patterns_free(struct patterns *p, bool with_filters)
 {
-	const struct sonde_ctl_rec *r = &reply->root;
-	const char *shm = sonde_ctl_get_str(r, SONDE_CTL_T_SHM_PATH);
-	struct sonde_ust_sink *sink;
+	size_t i;
+
+	if (!p)
+		return;
+	for (i = 0; with_filters && i < p->count; i++)
+		sonde_ust_filter_free(p->filters[i]);
+	if (with_filters)
+		free(p->filters);
+	free(p->enablers);
+	sonde_arena_release(&p->strings);
+	free(p);
+}
+
+/* The patterns and contexts of a reply; NULL without memory. */
+static struct patterns *parse_state(const struct sonde_ctl_rec *r,
+				    struct sonde_ust_sink *sink)
+{
+	struct patterns *p = calloc(1, sizeof(*p));
 	size_t i, n = 0;
 
-	stop_recording();
-	sonde_arena_release(&client.strings);
-	free(client.enablers);
-	client.enablers = NULL;
-	client.filters = NULL; /* the previous sink keeps them */
-	client.enabler_count = 0;
-	if (!shm)
-		return;
+	if (!p)
+		return NULL;
+	sonde_arena_init(&p->strings, 1u << 20);
 	for (i = 0; i < r->count; i++)
 		n += r->fields[i].tag == SONDE_CTL_T_ENABLER_REC;
-	sink = calloc(1, sizeof(*sink));
-	client.enablers = calloc(n ? n : 1, sizeof(*client.enablers));
-	client.filters = calloc(n ? n : 1, sizeof(*client.filters));
-	if (!sink || !client.enablers || !client.filters ||
-	    sonde_rb_map_path(shm, &sink->rb, NULL)) {
-		free(client.filters);
-		client.filters = NULL;
-		free(sink);
-		return;
+	p->enablers = calloc(n ? n : 1, sizeof(*p->enablers));
+	p->filters = calloc(n ? n : 1, sizeof(*p->filters));
+	if (!p->enablers || !p->filters) {
+		patterns_free(p, true);
+		return NULL;
 	}
-	sink->filter_programs = client.filters;
 	for (i = 0; i < r->count; i++) {
 		const struct sonde_ctl_field *f = &r->fields[i];
-		struct sonde_ust_enabler *en = &client.enablers[client.enabler_count];
+		struct sonde_ust_enabler *en = &p->enablers[p->count];
 		uint64_t match = 0;
 		int64_t level = 0;
 		const char *pat;
 
-		if (f->tag == SONDE_CTL_T_CONTEXT &&
+		if (f->tag == SONDE_CTL_T_CONTEXT && sink &&
 		    sink->context_count < SONDE_UST_MAX_CONTEXTS &&
 		    sonde_ust_context_from_name(f->v.str))
 			sink->contexts[sink->context_count++] =
@@ -219,31 +234,91 @@ static void apply_state(const struct sonde_ctl_msg *reply)
 		pat = sonde_ctl_get_str(f->v.rec, SONDE_CTL_T_EVENT);
 		sonde_ctl_get_u64(f->v.rec, SONDE_CTL_T_LOGLEVEL_MATCH, &match);
 		sonde_ctl_get_i64(f->v.rec, SONDE_CTL_T_LOGLEVEL, &level);
-		if (!pat || enabler_filter(f->v.rec,
-					   &client.filters[client.enabler_count]) ||
-		    !(en->pattern = sonde_arena_strdup(&client.strings, pat)))
+		if (!pat || enabler_filter(f->v.rec, &p->filters[p->count]))
 			continue;
+		if (!(en->pattern = sonde_arena_strdup(&p->strings, pat))) {
+			sonde_ust_filter_free(p->filters[p->count]);
+			p->filters[p->count] = NULL;
+			continue;
+		}
 		en->match = match <= SONDE_UST_LOGLEVEL_SINGLE ?
 				    (enum sonde_ust_loglevel_match)match :
 				    SONDE_UST_LOGLEVEL_ALL;
 		en->loglevel = (int)level;
-		client.enabler_count++;
+		p->count++;
 	}
-	sink->filter_program_count = client.enabler_count;
+	return p;
+}
+
+/* Called by sonde_ust_refresh() with the registry locked: no enable or
+ * filter callback runs meanwhile. */
+static void swap_patterns(void *arg)
+{
+	struct patterns *old = client.patterns;
+
+	client.patterns = arg;
+	/* Bound filters of the old programs may still be in a probe: the
+	 * programs stay, like retired sinks; the rest goes. */
+	if (old) {
+		old->retired_next = client.retired;
+		client.retired = old;
+	}
+}
+
+/* Applies a new recording state from a HELLO/POLL reply: the same
+ * buffers with other patterns (events enabled or disabled while the
+ * session records) are applied in place, with no gap; anything else
+ * detaches the old sink and attaches a new one. */
+static void apply_state(const struct sonde_ctl_msg *reply)
+{
+	const struct sonde_ctl_rec *r = &reply->root;
+	const char *shm = sonde_ctl_get_str(r, SONDE_CTL_T_SHM_PATH);
+	struct sonde_ust_sink *sink;
+	struct patterns *p;
+
+	if (client.sink && shm && !strcmp(shm, client.shm_path)) {
+		p = parse_state(r, NULL);
+		if (p) {
+			sonde_ust_refresh(swap_patterns, p);
+			if (client.retired) {
+				struct patterns *old = client.retired;
+
+				free(old->enablers);
+				old->enablers = NULL;
+				sonde_arena_release(&old->strings);
+			}
+		}
+		return;
+	}
+	stop_recording();
+	patterns_free(client.patterns, false); /* the old sink keeps the programs */
+	client.patterns = NULL;
+	if (!shm || strlen(shm) >= sizeof(client.shm_path))
+		return;
+	sink = calloc(1, sizeof(*sink));
+	if (!sink)
+		return;
+	p = parse_state(r, sink);
+	if (!p || sonde_rb_map_path(shm, &sink->rb, NULL)) {
+		patterns_free(p, true);
+		free(sink);
+		return;
+	}
+	client.patterns = p;
+	sink->filter_programs = p->filters;
+	sink->filter_program_count = p->count;
 	sink->enable = client_enable;
 	sink->filter = client_filter;
 	sink->arg = sink;
 	if (sonde_ust_attach(sink, NULL)) {
 		/* Recorded by an in-process session already: leave it be. */
 		sonde_rb_unmap(sink->rb);
-		for (i = 0; i < client.enabler_count; i++)
-			sonde_ust_filter_free(client.filters[i]);
-		free(client.filters);
-		client.filters = NULL;
-		client.enabler_count = 0;
+		patterns_free(p, true);
+		client.patterns = NULL;
 		free(sink);
 		return;
 	}
+	snprintf(client.shm_path, sizeof(client.shm_path), "%s", shm);
 	client.sink = sink;
 }
 
@@ -339,7 +414,6 @@ void sonde_ust_client_start(void)
 		return;
 	}
 	client.started = true;
-	sonde_arena_init(&client.strings, 1u << 20);
 	if (!client.atfork_registered) {
 		pthread_atfork(NULL, NULL, after_fork_child);
 		client.atfork_registered = true;

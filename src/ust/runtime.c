@@ -87,18 +87,23 @@ uint32_t sonde_ust_context_size(const enum sonde_ust_context *ctx,
 	return size;
 }
 
-static void apply_sink(struct sonde_tp_event *ev)
+/* Enables the event if the sink records it; with `refresh`, also
+ * disables it if the sink does not any more. */
+static void apply_sink(struct sonde_tp_event *ev, bool refresh)
 {
 	struct sonde_ust_sink *sink = registry.sink;
-	uint32_t id;
-
 	struct sonde_ust_event_filter *filter = NULL;
+	uint32_t id;
 
 	if (sink && sink->enable(sink->arg, ev, &id) == 1 &&
 	    (!sink->filter || sink->filter(sink->arg, ev, &filter) == 0)) {
-		ev->id = id;
+		/* Ids go by name: an event enabled already keeps its id. */
+		if (!__atomic_load_n(&ev->enabled, __ATOMIC_RELAXED))
+			ev->id = id;
 		__atomic_store_n(&ev->filter, filter, __ATOMIC_RELEASE);
 		__atomic_store_n(&ev->enabled, 1, __ATOMIC_RELEASE);
+	} else if (refresh) {
+		__atomic_store_n(&ev->enabled, 0, __ATOMIC_RELEASE);
 	}
 }
 
@@ -126,7 +131,7 @@ SONDE_TP_EXPORT void sonde_tp_register(struct sonde_tp_event *ev)
 		registry.cap = cap;
 	}
 	registry.events[registry.count++] = ev;
-	apply_sink(ev);
+	apply_sink(ev, false);
 	pthread_mutex_unlock(&registry.lock);
 }
 
@@ -159,9 +164,21 @@ SONDE_TP_EXPORT int sonde_ust_attach(struct sonde_ust_sink *sink,
 		sonde_ust_context_size(sink->contexts, sink->context_count);
 	__atomic_store_n(&registry.sink, sink, __ATOMIC_RELEASE);
 	for (i = 0; i < registry.count; i++)
-		apply_sink(registry.events[i]);
+		apply_sink(registry.events[i], false);
 	pthread_mutex_unlock(&registry.lock);
 	return 0;
+}
+
+SONDE_TP_EXPORT void sonde_ust_refresh(void (*update)(void *arg), void *arg)
+{
+	size_t i;
+
+	pthread_mutex_lock(&registry.lock);
+	update(arg);
+	for (i = 0; registry.sink && i < registry.count; i++) {
+		apply_sink(registry.events[i], true);
+	}
+	pthread_mutex_unlock(&registry.lock);
 }
 
 SONDE_TP_EXPORT void sonde_ust_detach(void)

@@ -71,6 +71,14 @@ uint32_t sonde_ust_context_size(const enum sonde_ust_context *ctx,
 SONDE_TP_EXPORT int sonde_ust_attach(struct sonde_ust_sink *sink,
 				     struct sonde_error *err);
 /*
+ * Calls update(arg) with the registry locked (the sink's callbacks do not
+ * run meanwhile), then asks the sink again about every registered event:
+ * events it records now are enabled, the others disabled, with no gap
+ * for the events that stay enabled.
+ */
+SONDE_TP_EXPORT void sonde_ust_refresh(void (*update)(void *arg), void *arg);
+
+/*
  * Disables every event and detaches the sink.  Writers already inside a
  * probe may still be writing for a moment: the caller waits a grace
  * period before its final flush and then retires the buffers with

@@ -12,12 +12,14 @@
  *        disabled        the events are not enabled (pattern mismatch)
  *        daemon-fields   no in-process session: the events of `fields`,
  *                        recorded if sonde-sessiond records user space
+ *        daemon-loop N MS  the same N times, MS milliseconds apart
  */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <pthread.h>
 
@@ -98,6 +100,16 @@ int main(int argc, char **argv)
 		cfg.enablers = &none;
 	if (!strcmp(mode, "daemon-fields")) {
 		fields();
+		return 0;
+	}
+	if (!strcmp(mode, "daemon-loop") && argc > 4) {
+		struct timespec pause = { 0, atol(argv[4]) * 1000000L };
+		int i;
+
+		for (i = 0; i < atoi(argv[3]); i++) {
+			fields();
+			nanosleep(&pause, NULL);
+		}
 		return 0;
 	}
 	if (sonde_ust_local_start(&cfg, &s, &err)) {

@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
 from harness import Sandbox, Tap, one_error_line  # noqa: E402
@@ -103,6 +104,48 @@ def test_filters(tap, sb):
     sb.run("destroy", "badfilter")
 
 
+def test_enable_disable_while_recording(tap, sb):
+    """Patterns changed while a program records: fields:ints disabled,
+    fields:texts enabled; fields:enums, enabled throughout, loses nothing."""
+    trace = sb.path("live-patterns")
+    for args in (["create", "live-patterns", "--output=" + trace],
+                 ["enable-event", "-u", "fields:ints,fields:enums"], ["start"]):
+        rc, out, err = sb.run(*args)
+        tap.check(rc == 0, "sonde %s" % " ".join(args), err)
+    loops = 60
+    app = subprocess.Popen([APP, sb.path("unused"), "daemon-loop", str(loops), "20"], env=sb.env,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(0.4)
+    rc, out, err = sb.run("disable-event", "-u", "fields:ints")
+    tap.check(rc == 0 and "fields:ints disabled" in out, "disable-event -u while recording", err)
+    time.sleep(0.4)
+    rc, out, err = sb.run("enable-event", "-u", "fields:texts", "--filter", 's == "x"')
+    tap.check(rc == 0, "enable-event -u while recording", err)
+    app.wait(timeout=60)
+    sb.run("stop")
+    rc, view, err = sb.run("view", trace)
+    names = [e[0] for e in payloads(view)]
+    ints, enums, texts = (names.count("fields:" + n) for n in ("ints", "enums", "texts"))
+    last_int = max((i for i, n in enumerate(names) if n == "fields:ints"), default=-1)
+    first_text = min((i for i, n in enumerate(names) if n == "fields:texts"), default=-1)
+    tap.check(enums == 3 * loops, "the pattern enabled throughout lost no event (%d of %d)" % (enums, 3 * loops))
+    tap.check(0 < ints < 3 * loops and 0 < texts < loops and last_int < first_text,
+              "fields:ints recorded until disabled, fields:texts (filtered) from when enabled",
+              "ints %d texts %d last int %d first text %d" % (ints, texts, last_int, first_text))
+    tap.check(set(names) == {"fields:ints", "fields:enums", "fields:texts"}, "nothing else recorded", set(names))
+    rc, out, err = sb.run("disable-event", "-u", "fields:nosuch")
+    tap.check(rc == 1 and one_error_line(err) and "not enabled" in err,
+              "disable-event -u of a pattern not enabled: one error line", err)
+    rc, out, err = sb.run("disable-event", "-u", "-a")
+    tap.check(rc == 0, "disable-event -u -a", err)
+    rc, out, err = sb.run("start")
+    subprocess.run([APP, sb.path("unused"), "daemon-fields"], env=sb.env, timeout=60)
+    sb.run("stop")
+    rc, view2, err = sb.run("view", trace)
+    tap.check(view2 == view, "after -a nothing more is recorded", view2[len(view):][:300])
+    sb.run("destroy", "live-patterns")
+
+
 def main():
     tap = Tap()
     sb = Sandbox(SONDE, SESSIOND)
@@ -189,6 +232,7 @@ def main():
         sb.run("destroy", "e")
 
         test_filters(tap, sb)
+        test_enable_disable_while_recording(tap, sb)
 
         # No daemon: the program runs, untraced, without waiting.
         env = dict(sb.env, SONDE_RUNDIR=sb.path("nowhere"))

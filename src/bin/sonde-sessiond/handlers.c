@@ -207,9 +207,18 @@ static int do_ust_events(struct sonde_sessions *reg,
 
 	if (ret)
 		return ret;
-	if (!enable)
-		return sonde_error_set(err, SONDE_EUNSUPPORTED,
-				       "disabling user-space events is not supported yet");
+	if (!enable) {
+		if (sonde_ctl_get_bool(req, SONDE_CTL_T_ALL, false))
+			return sessiond_ust_disable(sonde_session_name(s), NULL, err);
+		for (size_t i = 0; !ret && i < req->count; i++)
+			if (req->fields[i].tag == SONDE_CTL_T_EVENT) {
+				ret = sessiond_ust_disable(sonde_session_name(s),
+							   req->fields[i].v.str, err);
+				n++;
+			}
+		return ret ? ret : n ? 0 : sonde_error_set(err, SONDE_EFORMAT,
+							   "request names no event");
+	}
 	sonde_ctl_get_u64(req, SONDE_CTL_T_LOGLEVEL_MATCH, &match);
 	sonde_ctl_get_i64(req, SONDE_CTL_T_LOGLEVEL, &level);
 	if (match > SONDE_UST_LOGLEVEL_SINGLE || level < 0 || level > 14)

@@ -24,6 +24,9 @@ int sessiond_ust_enable(const char *session, const char *pattern,
 			enum sonde_ust_loglevel_match match, int level,
 			const char *filter,
 			struct sonde_error *err);
+/* Removes the patterns enabled as `pattern` (NULL: all of them). */
+int sessiond_ust_disable(const char *session, const char *pattern,
+			 struct sonde_error *err);
 int sessiond_ust_add_context(const char *session, const char *name,
 			     struct sonde_error *err);
 /* enable-channel -u: the buffers' geometry, mode, switch timer and

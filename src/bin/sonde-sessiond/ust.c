@@ -103,10 +103,6 @@ int sessiond_ust_enable(const char *session, const char *pattern,
 		return sonde_error_set(err, SONDE_EINVAL,
 				       "session '%s': more than %d user-space event patterns",
 				       session, MAX_ENABLERS);
-	if (s->started)
-		return sonde_error_set(err, SONDE_EINVAL,
-				       "session '%s' is started: enable user-space events before starting it",
-				       session);
 	if (filter) {
 		ret = sonde_ust_filter_compile(filter, &code, &len, err);
 		if (ret)
@@ -126,6 +122,40 @@ int sessiond_ust_enable(const char *session, const char *pattern,
 	en->match = match;
 	en->loglevel = level;
 	s->enabler_count++;
+	/* Recording programs apply the new patterns at their next poll. */
+	if (s->started)
+		ust.generation++;
+	return 0;
+}
+
+int sessiond_ust_disable(const char *session, const char *pattern,
+			 struct sonde_error *err)
+{
+	struct ust_session *s = find(session, false);
+	size_t i = 0, removed = 0;
+
+	while (s && i < s->enabler_count) {
+		if (pattern && strcmp(s->enablers[i].pattern, pattern)) {
+			i++;
+			continue;
+		}
+		free((char *)s->enablers[i].pattern);
+		free(s->filter_codes[i]);
+		s->enabler_count--;
+		memmove(&s->enablers[i], &s->enablers[i + 1],
+			(s->enabler_count - i) * sizeof(s->enablers[0]));
+		memmove(&s->filter_codes[i], &s->filter_codes[i + 1],
+			(s->enabler_count - i) * sizeof(s->filter_codes[0]));
+		removed++;
+	}
+	if (!removed && pattern)
+		return sonde_error_set(err, SONDE_ENOENT,
+				       "user-space event '%s' is not enabled in session '%s'",
+				       pattern, session);
+	/* Recording programs stop recording those events at their next
+	 * poll (100 ms), all of them in place. */
+	if (removed && s->started)
+		ust.generation++;
 	return 0;
 }
 
