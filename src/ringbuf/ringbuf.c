@@ -458,6 +458,33 @@ int sonde_rb_flush(struct sonde_rb *rb, unsigned int cpu)
 	}
 }
 
+int sonde_rb_empty_packet(struct sonde_rb *rb, unsigned int cpu)
+{
+	struct sonde_rb_cpu_ctl *ctl = sonde_rb_ctl(rb, cpu);
+	const uint64_t hdr = SONDE_RB_PACKET_HEADER_SIZE;
+	struct sonde_rb_state cur, next;
+
+	sonde_rb_load_state(ctl, &cur);
+	for (;;) {
+		uint64_t ts = sonde_clock_now(&rb->hdr->clock);
+
+		if ((cur.offset & (rb->subbuf_size - 1)) ||
+		    !slot_free(rb, cpu, cur.offset))
+			return 0;
+		if (ts < cur.last_ts)
+			ts = cur.last_ts;
+		/* Opened and closed at once: no writer gets into it. */
+		next.offset = cur.offset + rb->subbuf_size;
+		next.last_ts = ts;
+		if (sonde_rb_cas_state(ctl, &cur, next))
+			break;
+	}
+	open_packet(rb, cpu, cur.offset, next.last_ts);
+	close_packet(rb, cpu, cur.offset, hdr, next.last_ts);
+	commit_bytes(rb, cpu, cur.offset, hdr);
+	return 1;
+}
+
 /* Consumer ------------------------------------------------------------------*/
 
 struct reader_cpu {
@@ -670,6 +697,28 @@ void sonde_rb_put(struct sonde_rb_reader *r, unsigned int cpu)
 		return;
 	r->cpu[cpu].holding = false;
 	advance(r, cpu);
+}
+
+uint64_t sonde_rb_reader_idle(struct sonde_rb_reader *r, unsigned int cpu)
+{
+	struct sonde_rb *rb = r->rb;
+	struct sonde_rb_cpu_ctl *ctl = sonde_rb_ctl(rb, cpu);
+	struct sonde_rb_state cur, next;
+
+	sonde_rb_load_state(ctl, &cur);
+	for (;;) {
+		uint64_t ts = sonde_clock_now(&rb->hdr->clock);
+
+		if (cur.offset != r->cpu[cpu].next || r->cpu[cpu].holding)
+			return 0;
+		next.offset = cur.offset;
+		next.last_ts = ts > cur.last_ts ? ts : cur.last_ts;
+		/* The next event opens a packet, whose first header is
+		 * relative to its own time: moving last_ts changes no
+		 * header form. */
+		if (sonde_rb_cas_state(ctl, &cur, next))
+			return next.last_ts ? next.last_ts : 1;
+	}
 }
 
 void sonde_rb_salvage(struct sonde_rb_reader *r, unsigned int cpu)

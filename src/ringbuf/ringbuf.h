@@ -310,6 +310,13 @@ uint64_t sonde_rb_discarded(const struct sonde_rb *rb, unsigned int cpu);
  */
 int sonde_rb_flush(struct sonde_rb *rb, unsigned int cpu);
 
+/*
+ * Writes a packet holding no event on `cpu` if no packet is open (a live
+ * stream's first packet: lttng-relayd 2.13 ignores the beacons of a
+ * stream that never sent data).  Returns 1 if written, else 0.
+ */
+int sonde_rb_empty_packet(struct sonde_rb *rb, unsigned int cpu);
+
 /* The consumer's private read state. */
 struct sonde_rb_reader;
 
@@ -352,6 +359,15 @@ void sonde_rb_salvage(struct sonde_rb_reader *r, unsigned int cpu);
 
 void sonde_rb_reader_stats(const struct sonde_rb_reader *r, unsigned int cpu,
 			   struct sonde_rb_reader_stats *st);
+
+/*
+ * A live beacon's time for `cpu`: when every byte written to its buffer
+ * has been read (no open packet, none pending), moves the buffer's last
+ * timestamp to now and returns it; else 0.  Every event recorded later on
+ * that CPU is at or after the returned time: a writer that read the clock
+ * before loses its compare-and-swap and reads the clock again.
+ */
+uint64_t sonde_rb_reader_idle(struct sonde_rb_reader *r, unsigned int cpu);
 
 /*
  * Waits until a sub-buffer completes or `timeout_ns` passes (the read

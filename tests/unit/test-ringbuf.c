@@ -309,8 +309,56 @@ static void test_clock(void)
 	   "still after an update");
 }
 
+/* Live streaming: the beacon time of an idle CPU bounds the next events
+ * from below; a CPU that never wrote gets a packet without events. */
+static void test_idle(void)
+{
+	struct sonde_rb *rb = make(SONDE_RB_DISCARD, false);
+	struct sonde_rb_reader *r = NULL;
+	struct walk_state w = { .payload = PAYLOAD };
+	struct sonde_rb_packet pkt;
+	struct sonde_rb_slot slot;
+	uint64_t t1, t2;
+
+	sonde_rb_reader_create(rb, &r, NULL);
+	t1 = sonde_rb_reader_idle(r, 0);
+	ok(t1 > 0, "an untouched CPU is idle");
+	write_event(rb, 0, PAYLOAD, 0, 0);
+	is_int(sonde_rb_reader_idle(r, 0), 0, "not idle with an open packet");
+	sonde_rb_flush(rb, 0);
+	is_int(sonde_rb_reader_idle(r, 0), 0, "not idle with a packet unread");
+	ok(sonde_rb_get(r, 0, &pkt) == 1, "the flushed packet");
+	is_int(sonde_rb_reader_idle(r, 0), 0, "not idle while it is held");
+	t2 = pkt.ts_end;
+	sonde_rb_put(r, 0);
+	t1 = sonde_rb_reader_idle(r, 0);
+	ok(t1 >= t2, "idle once read, not before the packet's end");
+	sonde_rb_reserve(rb, 0, 0, PAYLOAD, &slot);
+	ok(slot.ts >= t1, "the next event is not before the beacon");
+	sonde_rb_commit(rb, &slot);
+	is_int(sonde_rb_empty_packet(rb, 0), 0, "no empty packet over an open one");
+
+	is_int(sonde_rb_empty_packet(rb, 1), 1, "an empty packet on an idle CPU");
+	ok(sonde_rb_get(r, 1, &pkt) == 1 &&
+		   pkt.content_size == SONDE_RB_PACKET_HEADER_SIZE &&
+		   pkt.seq == 0 && pkt.ts_begin == pkt.ts_end,
+	   "it is complete, holds only its header, sequence 0");
+	walk_packet(&w, &pkt);
+	sonde_rb_put(r, 1);
+	is_int(w.events, 0, "no event in it");
+	ok(w.bad == 0, "and it is well formed");
+	write_event(rb, 1, PAYLOAD, 0, 0);
+	sonde_rb_flush(rb, 1);
+	ok(sonde_rb_get(r, 1, &pkt) == 1 && pkt.seq == 1,
+	   "the next packet follows it");
+	sonde_rb_put(r, 1);
+	sonde_rb_reader_free(r);
+	sonde_rb_unmap(rb);
+}
+
 int main(void)
 {
+	test_idle();
 	test_discard(true);
 	test_discard(false);
 	test_overwrite();
