@@ -24,6 +24,9 @@
  * stream per CPU and domain, a trace per application instance). */
 #define TRACES_MAX 4096
 #define STREAMS_MAX 65536
+/* Calls that find the merge blocked between two GET_NEW_STREAMS (sonde
+ * view sleeps 20 ms after each: about 0.5 s). */
+#define NEW_STREAMS_POLL 25
 
 struct live_session {
 	uint64_t id;
@@ -78,6 +81,7 @@ struct sonde_live_client {
 	size_t trace_count;
 	struct live_stream **streams;
 	size_t stream_count;
+	unsigned int blocked_calls;
 	uint64_t next_order;
 	struct sonde_ctf_trace_set *set;
 	uint64_t generation;
@@ -922,6 +926,16 @@ int sonde_live_next(struct sonde_live_client *c,
 
 			active |= s->state != ENDED;
 			blocked |= blocks(s, best != NULL, best ? best->key : 0);
+		}
+		/* lttng-relayd 2.13 flags new streams on OK replies only:
+		 * while every stream is idle (a new per-PID application's
+		 * trace), it never says so.  Ask now and then. */
+		if (blocked && ++c->blocked_calls % NEW_STREAMS_POLL == 0) {
+			for (size_t i = 0; i < c->session_count; i++)
+				c->sessions[i].need_new_streams =
+					!c->sessions[i].hup;
+			c->refresh = true;
+			continue;
 		}
 		if (blocked)
 			return SONDE_LIVE_AGAIN;
