@@ -1,7 +1,7 @@
 /*
- * Kernel session output -> relay (relay-output.h).  Hook calls come from
- * the per-CPU consumer threads and the daemon's thread: one lock around
- * the producer, which is not thread-safe.
+ * A session's domain -> relay (relay-output.h).  Hook calls come from the
+ * consumer threads and the daemon's thread: one lock around the
+ * producer, which is not thread-safe.
  */
 #include "session/relay-output.h"
 #include "producer/producer.h"
@@ -13,16 +13,28 @@
 #include <string.h>
 
 /* Stream handles of CPUs above this are refused (more than any machine
- * the ftrace backend runs on). */
+ * the backends run on). */
 #define RELAY_OUTPUT_CPUS_MAX 4096
+
+/* One trace of the domain: a directory with its metadata and streams. */
+struct relay_trace {
+	struct relay_output *r;
+	char path[256];
+	char channel[64];
+	bool has_metadata;
+	uint64_t metadata;
+	uint64_t stream_class; /* of its packets; beacons carry it */
+	uint64_t *cpus;	       /* handle + 1 per CPU; 0: not announced */
+	struct sonde_ust_output_hook ust_hook;
+	struct relay_trace *next;
+};
 
 struct relay_output {
 	pthread_mutex_t lock;
 	struct sonde_producer *p;
 	struct sonde_kernel_output_hook hook;
-	bool has_metadata;
-	uint64_t metadata;
-	uint64_t *cpus;          /* handle + 1 per CPU; 0: not announced */
+	struct relay_trace *kernel;
+	struct relay_trace *traces;
 	struct sonde_error first_error;
 	bool failed;
 };
@@ -36,55 +48,119 @@ static void fail(struct relay_output *r, const struct sonde_error *err)
 	r->first_error = *err;
 }
 
-static int cpu_stream(struct relay_output *r, uint32_t cpu, uint64_t *handle,
+static struct relay_trace *trace_new(struct relay_output *r, const char *path,
+				     const char *channel,
+				     struct sonde_error *err)
+{
+	struct relay_trace *tr = calloc(1, sizeof(*tr));
+
+	if (tr)
+		tr->cpus = calloc(RELAY_OUTPUT_CPUS_MAX, sizeof(*tr->cpus));
+	if (!tr || !tr->cpus) {
+		free(tr);
+		sonde_error_set(err, SONDE_ENOMEM, "out of memory");
+		return NULL;
+	}
+	if ((size_t)snprintf(tr->path, sizeof(tr->path), "%s", path) >=
+		    sizeof(tr->path) ||
+	    (size_t)snprintf(tr->channel, sizeof(tr->channel), "%s", channel) >=
+		    sizeof(tr->channel)) {
+		free(tr->cpus);
+		free(tr);
+		sonde_error_set(err, SONDE_EINVAL,
+				"relay stream path %s/%s too long", path,
+				channel);
+		return NULL;
+	}
+	tr->r = r;
+	pthread_mutex_lock(&r->lock);
+	tr->next = r->traces;
+	r->traces = tr;
+	pthread_mutex_unlock(&r->lock);
+	return tr;
+}
+
+static int cpu_stream(struct relay_trace *tr, uint32_t cpu, uint64_t *handle,
 		      struct sonde_error *err)
 {
-	char name[32];
+	char name[96];
 	int ret;
 
 	if (cpu >= RELAY_OUTPUT_CPUS_MAX)
 		return sonde_error_set(err, SONDE_EINVAL, "CPU %u", cpu);
-	if (r->cpus[cpu]) {
-		*handle = r->cpus[cpu] - 1;
+	if (tr->cpus[cpu]) {
+		*handle = tr->cpus[cpu] - 1;
 		return 0;
 	}
-	/* The kernel writes channel0_N (N: the stream number, past the CPUs
-	 * for the eBPF streams); the relay's copy has the same name. */
-	snprintf(name, sizeof(name), "channel0_%u", cpu);
-	ret = sonde_producer_add_stream(r->p, "kernel", name, handle, err);
+	/* The local stream file's name: <channel>_N (N: the CPU, or past
+	 * the CPUs for the kernel's eBPF streams). */
+	snprintf(name, sizeof(name), "%s_%u", tr->channel, cpu);
+	ret = sonde_producer_add_stream(tr->r->p, tr->path, name, handle, err);
 	if (!ret)
-		ret = sonde_producer_streams_sent(r->p, err);
+		ret = sonde_producer_streams_sent(tr->r->p, err);
 	if (!ret)
-		r->cpus[cpu] = *handle + 1;
+		tr->cpus[cpu] = *handle + 1;
 	return ret;
 }
 
-static void on_metadata(void *arg, const uint8_t *bytes, size_t len)
+static void trace_metadata(void *arg, const uint8_t *bytes, size_t len)
 {
-	struct relay_output *r = arg;
+	struct relay_trace *tr = arg;
+	struct relay_output *r = tr->r;
 	struct sonde_error err = { 0 };
 	int ret = 0;
 
 	pthread_mutex_lock(&r->lock);
-	if (!r->failed && !r->has_metadata) {
-		ret = sonde_producer_add_stream(r->p, "kernel", "metadata",
-						&r->metadata, &err);
+	if (!r->failed && !tr->has_metadata) {
+		ret = sonde_producer_add_stream(r->p, tr->path, "metadata",
+						&tr->metadata, &err);
 		if (!ret)
 			ret = sonde_producer_streams_sent(r->p, &err);
-		r->has_metadata = !ret;
+		tr->has_metadata = !ret;
 	}
 	if (!r->failed && !ret)
-		ret = sonde_producer_send_metadata(r->p, r->metadata, bytes, len,
-						   &err);
+		ret = sonde_producer_send_metadata(r->p, tr->metadata, bytes,
+						   len, &err);
 	if (ret)
 		fail(r, &err);
 	pthread_mutex_unlock(&r->lock);
 }
 
-static void on_packet(void *arg, uint32_t cpu, const uint8_t *data,
-		      const struct sonde_kernel_packet *kp)
+static void trace_packet(struct relay_trace *tr, uint32_t cpu,
+			 const uint8_t *data,
+			 const struct sonde_producer_packet *pkt)
 {
-	struct relay_output *r = arg;
+	struct relay_output *r = tr->r;
+	struct sonde_error err = { 0 };
+	uint64_t handle;
+
+	pthread_mutex_lock(&r->lock);
+	tr->stream_class = pkt->stream_class_id;
+	if (!r->failed &&
+	    (cpu_stream(tr, cpu, &handle, &err) ||
+	     sonde_producer_send_packet(r->p, handle, data, pkt, &err)))
+		fail(r, &err);
+	pthread_mutex_unlock(&r->lock);
+}
+
+static void trace_idle(void *arg, uint32_t cpu, uint64_t timestamp)
+{
+	struct relay_trace *tr = arg;
+	struct relay_output *r = tr->r;
+	struct sonde_error err = { 0 };
+	uint64_t handle;
+
+	pthread_mutex_lock(&r->lock);
+	if (!r->failed && (cpu_stream(tr, cpu, &handle, &err) ||
+			   sonde_producer_send_beacon(r->p, handle, timestamp,
+						      tr->stream_class, &err)))
+		fail(r, &err);
+	pthread_mutex_unlock(&r->lock);
+}
+
+static void kernel_packet(void *arg, uint32_t cpu, const uint8_t *data,
+			  const struct sonde_kernel_packet *kp)
+{
 	struct sonde_producer_packet pkt = {
 		.packet_size = kp->packet_size,
 		.content_size = kp->content_size,
@@ -95,30 +171,25 @@ static void on_packet(void *arg, uint32_t cpu, const uint8_t *data,
 		.stream_instance_id = kp->stream_instance_id,
 		.packet_seq_num = kp->packet_seq_num,
 	};
-	struct sonde_error err = { 0 };
-	uint64_t handle;
 
-	pthread_mutex_lock(&r->lock);
-	if (!r->failed &&
-	    (cpu_stream(r, cpu, &handle, &err) ||
-	     sonde_producer_send_packet(r->p, handle, data, &pkt, &err)))
-		fail(r, &err);
-	pthread_mutex_unlock(&r->lock);
+	trace_packet(arg, cpu, data, &pkt);
 }
 
-static void on_idle(void *arg, uint32_t cpu, uint64_t timestamp)
+static void ust_packet(void *arg, uint32_t cpu, const uint8_t *data,
+		       const struct sonde_ctfw_packet_info *info)
 {
-	struct relay_output *r = arg;
-	struct sonde_error err = { 0 };
-	uint64_t handle;
+	struct sonde_producer_packet pkt = {
+		.packet_size = info->packet_size * 8,
+		.content_size = info->content_size * 8,
+		.timestamp_begin = info->timestamp_begin,
+		.timestamp_end = info->timestamp_end,
+		.events_discarded = info->events_discarded,
+		.stream_class_id = info->stream_id,
+		.stream_instance_id = info->stream_instance_id,
+		.packet_seq_num = info->packet_seq_num,
+	};
 
-	pthread_mutex_lock(&r->lock);
-	/* The kernel trace has one stream class, id 0. */
-	if (!r->failed &&
-	    (cpu_stream(r, cpu, &handle, &err) ||
-	     sonde_producer_send_beacon(r->p, handle, timestamp, 0, &err)))
-		fail(r, &err);
-	pthread_mutex_unlock(&r->lock);
+	trace_packet(arg, cpu, data, &pkt);
 }
 
 int relay_output_open(const struct relay_output_config *cfg,
@@ -135,28 +206,48 @@ int relay_output_open(const struct relay_output_config *cfg,
 	};
 	int ret;
 
-	if (!r || !(r->cpus = calloc(RELAY_OUTPUT_CPUS_MAX, sizeof(*r->cpus)))) {
-		free(r);
+	if (!r)
 		return sonde_error_set(err, SONDE_ENOMEM, "out of memory");
-	}
 	ret = sonde_producer_open(&o, &r->p, err);
 	if (ret) {
-		free(r->cpus);
 		free(r);
 		return ret;
 	}
 	pthread_mutex_init(&r->lock, NULL);
-	r->hook.metadata = on_metadata;
-	r->hook.packet = on_packet;
-	r->hook.idle = on_idle;
-	r->hook.arg = r;
 	*out = r;
 	return 0;
 }
 
 const struct sonde_kernel_output_hook *relay_output_hook(struct relay_output *r)
 {
+	if (!r->kernel) {
+		/* The kernel domain's one trace, made before any hook call. */
+		r->kernel = trace_new(r, "kernel", "channel0", NULL);
+		if (!r->kernel)
+			return NULL;
+		r->hook.metadata = trace_metadata;
+		r->hook.packet = kernel_packet;
+		r->hook.idle = trace_idle;
+		r->hook.arg = r->kernel;
+	}
 	return &r->hook;
+}
+
+int relay_output_ust_trace(struct relay_output *r, const char *path,
+			   const char *channel,
+			   const struct sonde_ust_output_hook **hook,
+			   struct sonde_error *err)
+{
+	struct relay_trace *tr = trace_new(r, path, channel, err);
+
+	if (!tr)
+		return err ? err->status : SONDE_ENOMEM;
+	tr->ust_hook.metadata = trace_metadata;
+	tr->ust_hook.packet = ust_packet;
+	tr->ust_hook.idle = trace_idle;
+	tr->ust_hook.arg = tr;
+	*hook = &tr->ust_hook;
+	return 0;
 }
 
 int relay_output_close(struct relay_output *r, struct sonde_error *err)
@@ -166,14 +257,22 @@ int relay_output_close(struct relay_output *r, struct sonde_error *err)
 	if (!r)
 		return 0;
 	if (r->failed)
-		ret = sonde_error_set(err, r->first_error.status ?
-				      r->first_error.status : SONDE_EIO,
-				      "streaming stopped: %s", r->first_error.msg);
+		ret = sonde_error_set(
+			err,
+			r->first_error.status ? r->first_error.status
+					      : SONDE_EIO,
+			"streaming stopped: %s", r->first_error.msg);
 	else
 		ret = sonde_producer_close(r->p, err);
 	sonde_producer_free(r->p);
 	pthread_mutex_destroy(&r->lock);
-	free(r->cpus);
+	while (r->traces) {
+		struct relay_trace *tr = r->traces;
+
+		r->traces = tr->next;
+		free(tr->cpus);
+		free(tr);
+	}
 	free(r);
 	return ret;
 }

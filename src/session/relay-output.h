@@ -1,10 +1,14 @@
 /*
- * A recording session's stream to a relay daemon (`sonde create --live
- * -U net://...`): the kernel session's output hook, feeding
- * libsonde-producer.  Streams are announced to the relay as they first
- * produce something (the metadata, a CPU's first packet or idle beacon).
- * A relay that fails stops the streaming, not the recording: the trace is
- * still written locally, and the first error is reported on close.
+ * One domain of a recording session streamed to a relay daemon (`sonde
+ * create [--live] -U net://...`): one relay session, as one
+ * lttng-consumerd per domain makes, holding the domain's traces — `kernel`
+ * for the kernel session (its output hook), or one trace per user-space
+ * buffer set (`ust/uid/UID/64-bit`, `ust/pid/NAME-PID-DATE`, each with
+ * its own metadata) — feeding libsonde-producer.  Streams are announced
+ * to the relay as they first produce something (the metadata, a CPU's
+ * first packet or idle beacon).  A relay that fails stops the streaming,
+ * not the recording: the traces are still written locally, and the first
+ * error is reported on close.
  */
 #ifndef SONDE_SESSION_RELAY_OUTPUT_H
 #define SONDE_SESSION_RELAY_OUTPUT_H
@@ -14,12 +18,13 @@
 
 #include "kernel/kernel.h"
 #include "sonde/error.h"
+#include "ust/trace.h"
 
 struct relay_output_config {
-	const char *relay;        /* host */
+	const char *relay; /* host */
 	uint16_t control_port, data_port;
 	const char *session_name;
-	uint32_t live_timer_us;   /* 0: streaming without live viewing */
+	uint32_t live_timer_us; /* 0: streaming without live viewing */
 	time_t created;
 };
 
@@ -27,9 +32,17 @@ struct relay_output;
 
 int relay_output_open(const struct relay_output_config *cfg,
 		      struct relay_output **out, struct sonde_error *err);
-const struct sonde_kernel_output_hook *relay_output_hook(struct relay_output *r);
-/* Once the kernel session is gone (no more hook calls): lets the relay
- * finish the trace, closes and frees; returns the first streaming error. */
+/* The kernel session's hook: the trace `kernel`, streams channel0_N. */
+const struct sonde_kernel_output_hook *
+relay_output_hook(struct relay_output *r);
+/* A user-space trace's hook: the trace `path` (relative to the session's
+ * directory), streams `<channel>_N`.  Valid until relay_output_close(). */
+int relay_output_ust_trace(struct relay_output *r, const char *path,
+			   const char *channel,
+			   const struct sonde_ust_output_hook **hook,
+			   struct sonde_error *err);
+/* Once nothing calls the hooks any more: lets the relay finish the
+ * traces, closes and frees; returns the first streaming error. */
 int relay_output_close(struct relay_output *r, struct sonde_error *err);
 
 #endif /* SONDE_SESSION_RELAY_OUTPUT_H */

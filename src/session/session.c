@@ -26,6 +26,7 @@ struct sonde_session {
 	uint16_t control_port, data_port;
 	uint32_t live_timer_us;
 	struct relay_output *relay_out; /* open while the kernel session is */
+	struct relay_output *relay_ust; /* the user-space domain's */
 };
 
 struct sonde_sessions {
@@ -64,6 +65,7 @@ static void session_free(struct sonde_session *s)
 	 * ftrace instance. */
 	sonde_kernel_session_destroy(s->kernel);
 	relay_output_close(s->relay_out, NULL);
+	relay_output_close(s->relay_ust, NULL);
 	channel_free(s->channel);
 	free(s->relay);
 	free(s->name);
@@ -237,6 +239,14 @@ int sonde_session_destroy(struct sonde_sessions *reg, struct sonde_session *s,
 		if (!ret)
 			ret = r;
 	}
+	/* The caller destroyed the user-space side first. */
+	if (s->relay_ust) {
+		int r = relay_output_close(s->relay_ust, ret ? NULL : err);
+
+		s->relay_ust = NULL;
+		if (!ret)
+			ret = r;
+	}
 	for (size_t i = 0; i < reg->count; i++) {
 		if (reg->sessions[i] != s)
 			continue;
@@ -292,6 +302,39 @@ int sonde_session_enable_channel(struct sonde_session *s, const char *name,
 	return new_channel(s, name, cfg, err);
 }
 
+/* One relay session per domain, as lttng-sessiond opens one per
+ * consumer daemon. */
+static int open_relay(const struct sonde_session *s, struct relay_output **out,
+		      struct sonde_error *err)
+{
+	struct relay_output_config relay = {
+		.relay = s->relay,
+		.control_port = s->control_port,
+		.data_port = s->data_port,
+		.session_name = s->name,
+		.live_timer_us = s->live_timer_us,
+		.created = s->created,
+	};
+
+	return relay_output_open(&relay, out, err);
+}
+
+int sonde_session_ust_relay(struct sonde_session *s, struct relay_output **out,
+			    struct sonde_error *err)
+{
+	int ret = 0;
+
+	if (s->relay && !s->relay_ust)
+		ret = open_relay(s, &s->relay_ust, err);
+	*out = s->relay_ust;
+	return ret;
+}
+
+uint32_t sonde_session_live_timer(const struct sonde_session *s)
+{
+	return s->live_timer_us;
+}
+
 /* The backend's session appears with the first event: the channel
  * attributes are fixed from then on. */
 static int ensure_kernel(struct sonde_session *s, struct sonde_error *err)
@@ -303,23 +346,21 @@ static int ensure_kernel(struct sonde_session *s, struct sonde_error *err)
 		.channel = s->channel->config,
 		.tracefs = s->tracefs,
 	};
-	struct relay_output_config relay = {
-		.relay = s->relay,
-		.control_port = s->control_port,
-		.data_port = s->data_port,
-		.session_name = s->name,
-		.live_timer_us = s->live_timer_us,
-		.created = s->created,
-	};
 	int ret;
 
 	if (s->kernel)
 		return 0;
 	if (s->relay) {
-		ret = relay_output_open(&relay, &s->relay_out, err);
+		ret = open_relay(s, &s->relay_out, err);
 		if (ret)
 			return ret;
 		cfg.hook = relay_output_hook(s->relay_out);
+		if (!cfg.hook) {
+			relay_output_close(s->relay_out, NULL);
+			s->relay_out = NULL;
+			return sonde_error_set(err, SONDE_ENOMEM,
+					       "sessions: out of memory");
+		}
 		/* Live viewers see a packet per live timer period at most. */
 		if (s->live_timer_us && !cfg.channel.switch_timer_us)
 			cfg.channel.switch_timer_us = s->live_timer_us;

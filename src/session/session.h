@@ -89,6 +89,13 @@ int sonde_session_enable_event(struct sonde_session *s, const char *channel,
 int sonde_session_disable_event(struct sonde_session *s, const char *channel,
 				const char *name, bool syscall,
 				struct sonde_error *err);
+struct relay_output;
+/* A streamed session's user-space domain: its relay output, connected on
+ * the first call; *out is NULL for a session that is not streamed. */
+int sonde_session_ust_relay(struct sonde_session *s, struct relay_output **out,
+			    struct sonde_error *err);
+/* 0: not a live session. */
+uint32_t sonde_session_live_timer(const struct sonde_session *s);
 /* The session has user-space events (recorded by sonde-sessiond's ust.c):
  * it may start without kernel events. */
 void sonde_session_set_userspace(struct sonde_session *s);

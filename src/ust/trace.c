@@ -22,6 +22,7 @@ struct ust_stream {
 	uint64_t last_ts_end;
 	uint64_t reported_discarded;
 	bool any;
+	bool sent; /* a packet went to the hook since the last tick */
 };
 
 struct sonde_ust_trace {
@@ -38,6 +39,8 @@ struct sonde_ust_trace {
 	struct sonde_ust_stats stats;
 	int write_error; /* first failure writing the streams, sticky */
 	struct sonde_error write_err;
+	struct sonde_ust_output_hook hook;
+	size_t metadata_sent; /* bytes of metadata text given to the hook */
 	struct ust_stream streams[];
 };
 
@@ -64,6 +67,26 @@ static void context_field(enum sonde_ust_context c, struct sonde_ctfw_field *f)
 		*f = pthread_id;
 		break;
 	}
+}
+
+/* Appends the new metadata to the file, and gives the hook the same
+ * packets. */
+static int flush_metadata(struct sonde_ust_trace *t, struct sonde_error *err)
+{
+	uint8_t pkt[SONDE_CTFW_METADATA_PACKET_SIZE];
+	size_t len, taken;
+	int rc = sonde_ctfw_writer_flush_metadata(t->w, err);
+
+	if (rc || !t->hook.metadata)
+		return rc;
+	sonde_ctfw_metadata_text(t->tc, &len);
+	while (t->metadata_sent < len &&
+	       (taken = sonde_ctfw_metadata_packet(t->tc, t->metadata_sent,
+						   pkt))) {
+		t->hook.metadata(t->hook.arg, pkt, sizeof(pkt));
+		t->metadata_sent += taken;
+	}
+	return 0;
 }
 
 int sonde_ust_trace_create(const struct sonde_ust_trace_config *cfg,
@@ -103,6 +126,8 @@ int sonde_ust_trace_create(const struct sonde_ust_trace_config *cfg,
 	if (!t)
 		return sonde_error_set(err, SONDE_ENOMEM, "ust: out of memory");
 	pthread_mutex_init(&t->lock, NULL);
+	if (cfg->hook)
+		t->hook = *cfg->hook;
 	for (i = 0; i < ncpu; i++)
 		t->streams[i].fd = t->streams[i].index_fd = -1;
 	snprintf(t->channel, sizeof(t->channel), "%s",
@@ -133,7 +158,7 @@ int sonde_ust_trace_create(const struct sonde_ust_trace_config *cfg,
 	rc = sonde_ctfw_writer_open(cfg->dir, t->tc, &wopts, &t->w, err);
 	if (rc)
 		goto fail;
-	rc = sonde_ctfw_writer_flush_metadata(t->w, err);
+	rc = flush_metadata(t, err);
 	if (rc)
 		goto fail;
 	rbc.stream_id = t->stream_class;
@@ -200,7 +225,7 @@ int sonde_ust_trace_event_id(struct sonde_ust_trace *t,
 		goto out;
 	}
 	t->name_count++;
-	rc = sonde_ctfw_writer_flush_metadata(t->w, err);
+	rc = flush_metadata(t, err);
 out:
 	pthread_mutex_unlock(&t->lock);
 	return rc;
@@ -278,6 +303,10 @@ static int write_packet(struct sonde_ust_trace *t, uint32_t cpu,
 	s->last_seq = info->packet_seq_num;
 	s->last_ts_end = info->timestamp_end;
 	s->reported_discarded = info->events_discarded;
+	if (t->hook.packet) {
+		t->hook.packet(t->hook.arg, cpu, data, info);
+		s->sent = true;
+	}
 	t->stats.packets++;
 	t->stats.bytes += info->packet_size;
 	return 0;
@@ -391,11 +420,41 @@ int sonde_ust_trace_finish(struct sonde_ust_trace *t, bool writers_dead,
 			rc = report_discards(t, cpu, d, err);
 	}
 	if (!rc)
-		rc = sonde_ctfw_writer_flush_metadata(t->w, err);
+		rc = flush_metadata(t, err);
 out:
 	if (stats)
 		*stats = t->stats;
 	return rc;
+}
+
+/* At a switch timer tick, after the flush and the drain: a beacon for each
+ * CPU that sent nothing since the previous tick and has nothing pending. */
+static void send_beacons(struct sonde_ust_trace *t)
+{
+	uint32_t cpu;
+	int empty = 0;
+
+	for (cpu = 0; t->hook.idle && cpu < t->rb->ncpu; cpu++) {
+		uint64_t ts;
+
+		if (t->streams[cpu].sent) {
+			t->streams[cpu].sent = false;
+			continue;
+		}
+		/* lttng-relayd 2.13 ignores the beacons of a stream that
+		 * never sent a packet, and its viewers then wait for it:
+		 * the first one is an empty packet (in the local trace too,
+		 * so that both copies stay the same). */
+		if (!t->streams[cpu].any) {
+			empty += sonde_rb_empty_packet(t->rb, cpu);
+			continue;
+		}
+		ts = sonde_rb_reader_idle(t->reader, cpu);
+		if (ts)
+			t->hook.idle(t->hook.arg, cpu, ts);
+	}
+	if (empty)
+		sonde_ust_trace_consume(t, NULL);
 }
 
 struct sonde_ust_consumer {
@@ -417,6 +476,7 @@ static void *consumer_main(void *arg)
 	uint64_t next_switch = c->switch_timer_ns ? now + c->switch_timer_ns : 0;
 	uint64_t next_clock = now + CLOCK_UPDATE_NS;
 	uint32_t seq = 0;
+	bool tick;
 
 	while (!__atomic_load_n(&c->stop, __ATOMIC_ACQUIRE)) {
 		uint64_t wait = c->read_timer_ns;
@@ -426,7 +486,8 @@ static void *consumer_main(void *arg)
 			wait = next_switch - now;
 		sonde_rb_wait(rb, &seq, wait);
 		now = sonde_clock_gettime_ns();
-		if (next_switch && now >= next_switch) {
+		tick = next_switch && now >= next_switch;
+		if (tick) {
 			sonde_ust_trace_flush(c->trace);
 			next_switch = now + c->switch_timer_ns;
 		}
@@ -436,6 +497,8 @@ static void *consumer_main(void *arg)
 		}
 		if (sonde_ust_trace_consume(c->trace, &c->err) < 0 && !c->error)
 			c->error = c->err.status;
+		else if (tick)
+			send_beacons(c->trace);
 	}
 	return NULL;
 }

@@ -16,6 +16,24 @@ struct sonde_ust_trace;
 
 #define SONDE_UST_MAX_EVENT_CLASSES 65534 /* what a compact large header holds */
 
+/*
+ * Optional copies of what the trace writes, for streaming it to a relay
+ * (sonde-sessiond's streamed sessions): the metadata as it grows, each
+ * packet once written (`info` as in its index entry, sizes in bytes), and,
+ * at each switch timer tick, for a CPU that produced no packet since the
+ * previous tick and has nothing pending, a time before which it will
+ * record nothing more (a live beacon).  Called from the consumer thread
+ * and from the threads adding event classes: the callee serialises and
+ * must not call back into the trace.
+ */
+struct sonde_ust_output_hook {
+	void (*metadata)(void *arg, const uint8_t *bytes, size_t len);
+	void (*packet)(void *arg, uint32_t cpu, const uint8_t *data,
+		       const struct sonde_ctfw_packet_info *info);
+	void (*idle)(void *arg, uint32_t cpu, uint64_t timestamp);
+	void *arg;
+};
+
 struct sonde_ust_trace_config {
 	const char *dir; /* the 64-bit/ directory itself */
 	const char *channel_name; /* stream files <name>_<cpu>; NULL: channel0 */
@@ -26,6 +44,7 @@ struct sonde_ust_trace_config {
 	int64_t pid; /* > 0: per-PID buffers (env vpid, procname) */
 	const char *procname;
 	const char *shm_path; /* the buffers' file (created); NULL: a memfd */
+	const struct sonde_ust_output_hook *hook; /* NULL: none; copied */
 };
 
 int sonde_ust_trace_create(const struct sonde_ust_trace_config *cfg,

@@ -200,6 +200,7 @@ static int do_ust_events(struct sonde_sessions *reg,
 {
 	const char *filter = sonde_ctl_get_str(req, SONDE_CTL_T_FILTER);
 	uint64_t match = SONDE_UST_LOGLEVEL_ALL;
+	struct relay_output *relay;
 	int64_t level = 0;
 	struct sonde_session *s;
 	size_t n = 0;
@@ -223,6 +224,12 @@ static int do_ust_events(struct sonde_sessions *reg,
 	sonde_ctl_get_i64(req, SONDE_CTL_T_LOGLEVEL, &level);
 	if (match > SONDE_UST_LOGLEVEL_SINGLE || level < 0 || level > 14)
 		return sonde_error_set(err, SONDE_EFORMAT, "invalid log level");
+	ret = sonde_session_ust_relay(s, &relay, err);
+	if (!ret && relay)
+		ret = sessiond_ust_set_relay(sonde_session_name(s), relay,
+					     sonde_session_live_timer(s), err);
+	if (ret)
+		return ret;
 	if (sonde_ctl_get_bool(req, SONDE_CTL_T_ALL, false)) {
 		ret = sessiond_ust_enable(sonde_session_name(s), "*",
 					  (enum sonde_ust_loglevel_match)match,

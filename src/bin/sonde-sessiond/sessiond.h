@@ -35,6 +35,11 @@ int sessiond_ust_channel(const char *session, const char *name,
 			 const struct sonde_kernel_channel_config *cfg,
 			 bool buffers_pid, struct sonde_error *err);
 bool sessiond_ust_has_events(const char *session);
+/* A streamed session: each buffer set made from now on also goes to
+ * `relay` (which outlives the user-space side). */
+struct relay_output;
+int sessiond_ust_set_relay(const char *session, struct relay_output *relay,
+			   uint32_t live_timer_us, struct sonde_error *err);
 int sessiond_ust_start(const char *session, const char *output,
 		       struct sonde_error *err);
 int sessiond_ust_stop(const char *session, struct sonde_error *err);

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "session/relay-output.h"
 #include "sessiond.h"
 #include "ust/event-desc.h"
 #include "ust/filter.h"
@@ -52,6 +53,10 @@ struct ust_session {
 	bool buffers_pid;
 	struct ust_uid *uids;
 	size_t uid_count;
+	/* Streamed sessions: the user-space domain's relay output (the
+	 * session model's) and the live timer. */
+	struct relay_output *relay;
+	uint32_t live_timer_us;
 };
 
 /* The daemon's user-space state (one daemon per process). */
@@ -220,6 +225,25 @@ int sessiond_ust_channel(const char *session, const char *name,
 	return 0;
 }
 
+int sessiond_ust_set_relay(const char *session, struct relay_output *relay,
+			   uint32_t live_timer_us, struct sonde_error *err)
+{
+	struct ust_session *s = find(session, true);
+
+	if (!s)
+		return sonde_error_set(err, SONDE_ENOMEM, "out of memory");
+	s->relay = relay;
+	s->live_timer_us = live_timer_us;
+	return 0;
+}
+
+/* A live session's packets leave at least once per live timer period. */
+static uint64_t switch_timer_ns(const struct ust_session *s)
+{
+	return (s->switch_timer_us ? s->switch_timer_us : s->live_timer_us) *
+	       1000ull;
+}
+
 bool sessiond_ust_has_events(const char *session)
 {
 	struct ust_session *s = find(session, false);
@@ -276,7 +300,7 @@ int sessiond_ust_stop(const char *session, struct sonde_error *err)
 		}
 		/* Recording goes on after a restart in the same files. */
 		if (sonde_ust_consumer_start(s->uids[i].trace, 0,
-					     s->switch_timer_us * 1000,
+					     switch_timer_ns(s),
 					     &s->uids[i].consumer, &e) && !ret) {
 			ret = e.status;
 			*err = e;
@@ -379,6 +403,13 @@ static int buffers_for(struct ust_session *s, uint32_t uid, uint32_t pid,
 		cfg.pid = pid;
 		cfg.procname = procname;
 	}
+	/* The relay's copy: the same path below the session directory. */
+	if (s->relay) {
+		ret = relay_output_ust_trace(s->relay, dir + strlen(s->output) + 1,
+					     s->channel, &cfg.hook, err);
+		if (ret)
+			return ret;
+	}
 	ret = sonde_ust_trace_create(&cfg, &u->trace, err);
 	if (ret)
 		return ret;
@@ -388,7 +419,7 @@ static int buffers_for(struct ust_session *s, uint32_t uid, uint32_t pid,
 				      strerror(errno));
 		goto fail;
 	}
-	ret = sonde_ust_consumer_start(u->trace, 0, s->switch_timer_us * 1000,
+	ret = sonde_ust_consumer_start(u->trace, 0, switch_timer_ns(s),
 				       &u->consumer, err);
 	if (ret)
 		goto fail;
