@@ -497,6 +497,7 @@ struct reader_cpu {
 
 struct sonde_rb_reader {
 	struct sonde_rb *rb;
+	bool peek; /* never releases packets (sonde_rb_reader_create_peek) */
 	uint8_t *bounce; /* overwrite mode: a private copy of the packet */
 	struct reader_cpu cpu[];
 };
@@ -524,6 +525,23 @@ int sonde_rb_reader_create(struct sonde_rb *rb, struct sonde_rb_reader **out,
 						 __ATOMIC_ACQUIRE);
 	*out = r;
 	return 0;
+}
+
+int sonde_rb_reader_create_peek(struct sonde_rb *rb,
+				struct sonde_rb_reader **out,
+				struct sonde_error *err)
+{
+	int rc;
+
+	/* Discard-mode packets are patched in place: a peeking reader would
+	 * write into memory the writers own. */
+	if (rb->mode != SONDE_RB_OVERWRITE)
+		return sonde_error_set(err, SONDE_EINVAL,
+				       "ring buffer: peeking needs overwrite mode");
+	rc = sonde_rb_reader_create(rb, out, err);
+	if (!rc)
+		(*out)->peek = true;
+	return rc;
 }
 
 void sonde_rb_reader_free(struct sonde_rb_reader *r)
@@ -620,8 +638,9 @@ static void advance(struct sonde_rb_reader *r, unsigned int cpu)
 	struct reader_cpu *rc = &r->cpu[cpu];
 
 	rc->next += r->rb->subbuf_size;
-	__atomic_store_n(&sonde_rb_ctl(r->rb, cpu)->consumed, rc->next,
-			 __ATOMIC_RELEASE);
+	if (!r->peek)
+		__atomic_store_n(&sonde_rb_ctl(r->rb, cpu)->consumed, rc->next,
+				 __ATOMIC_RELEASE);
 }
 
 int sonde_rb_get(struct sonde_rb_reader *r, unsigned int cpu,

@@ -337,6 +337,15 @@ struct sonde_rb_reader_stats {
 
 int sonde_rb_reader_create(struct sonde_rb *rb, struct sonde_rb_reader **out,
 			   struct sonde_error *err);
+/*
+ * A reader that leaves the packets to the writers (snapshots of overwrite
+ * buffers nobody consumes): it reads from the oldest packet still intact
+ * and sonde_rb_put() does not release anything, so a later snapshot reads
+ * the same packets again if the writers have not reused them.
+ */
+int sonde_rb_reader_create_peek(struct sonde_rb *rb,
+				struct sonde_rb_reader **out,
+				struct sonde_error *err);
 void sonde_rb_reader_free(struct sonde_rb_reader *r);
 
 /*

@@ -555,7 +555,7 @@ int sonde_session_snapshot_record(struct sonde_session *s, const char *snap_name
 		return sonde_error_set(err, SONDE_EINVAL,
 				       "session '%s' is not a snapshot session (create it with --snapshot)",
 				       s->name);
-	if (!s->kernel || s->state == SONDE_SESSION_CREATED)
+	if ((!s->kernel && !s->userspace) || s->state == SONDE_SESSION_CREATED)
 		return sonde_error_set(err, SONDE_EINVAL,
 				       "session '%s' was never started: nothing to snapshot",
 				       s->name);
@@ -575,7 +575,8 @@ int sonde_session_snapshot_record(struct sonde_session *s, const char *snap_name
 			     snap_name, date, s->snapshot_seq) >= path_size)
 		return sonde_error_set(err, SONDE_EINVAL,
 				       "session '%s': snapshot path too long", s->name);
-	ret = sonde_kernel_snapshot_record(s->kernel, path, err);
+	/* The user-space part is sonde-sessiond's (after this). */
+	ret = s->kernel ? sonde_kernel_snapshot_record(s->kernel, path, err) : 0;
 	if (ret)
 		return ret;
 	s->snapshot_seq++;

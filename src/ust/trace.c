@@ -37,6 +37,7 @@ struct sonde_ust_trace {
 	char **names; /* event class id -> name */
 	uint32_t name_count, name_cap;
 	struct sonde_ust_stats stats;
+	bool snapshot; /* buffers read only by sonde_ust_trace_snapshot() */
 	int write_error; /* first failure writing the streams, sticky */
 	struct sonde_error write_err;
 	struct sonde_ust_output_hook hook;
@@ -75,7 +76,8 @@ static int flush_metadata(struct sonde_ust_trace *t, struct sonde_error *err)
 {
 	uint8_t pkt[SONDE_CTFW_METADATA_PACKET_SIZE];
 	size_t len, taken;
-	int rc = sonde_ctfw_writer_flush_metadata(t->w, err);
+	/* Snapshot traces have no writer: snapshots write their own. */
+	int rc = t->w ? sonde_ctfw_writer_flush_metadata(t->w, err) : 0;
 
 	if (rc || !t->hook.metadata)
 		return rc;
@@ -155,12 +157,19 @@ int sonde_ust_trace_create(const struct sonde_ust_trace_config *cfg,
 					 err);
 	if (rc)
 		goto fail;
-	rc = sonde_ctfw_writer_open(cfg->dir, t->tc, &wopts, &t->w, err);
-	if (rc)
-		goto fail;
-	rc = flush_metadata(t, err);
-	if (rc)
-		goto fail;
+	t->snapshot = cfg->snapshot;
+	if (cfg->snapshot) {
+		/* Nothing goes to `dir` until a snapshot is taken, and the
+		 * writers overwrite the oldest packets meanwhile. */
+		rbc.mode = SONDE_RB_OVERWRITE;
+	} else {
+		rc = sonde_ctfw_writer_open(cfg->dir, t->tc, &wopts, &t->w,
+					    err);
+		if (!rc)
+			rc = flush_metadata(t, err);
+		if (rc)
+			goto fail;
+	}
 	rbc.stream_id = t->stream_class;
 	rc = sonde_rb_create(cfg->shm_path, &rbc, &t->rb, NULL, err);
 	if (rc)
@@ -231,24 +240,22 @@ out:
 	return rc;
 }
 
-static int open_stream(struct sonde_ust_trace *t, uint32_t cpu,
-		       struct sonde_error *err)
+static int open_stream(const char *dir, const char *channel, uint32_t cpu,
+		       struct ust_stream *s, struct sonde_error *err)
 {
-	struct ust_stream *s = &t->streams[cpu];
 	uint8_t hdr[SONDE_CTFW_INDEX_HEADER_SIZE];
 	char path[4096];
 
-	snprintf(path, sizeof(path), "%s/%s_%u", t->dir, t->channel, cpu);
+	snprintf(path, sizeof(path), "%s/%s_%u", dir, channel, cpu);
 	s->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 	if (s->fd < 0)
 		return sonde_error_set(err, SONDE_EIO, "%s: %s", path,
 				       strerror(errno));
-	snprintf(path, sizeof(path), "%s/index", t->dir);
+	snprintf(path, sizeof(path), "%s/index", dir);
 	if (mkdir(path, 0750) < 0 && errno != EEXIST)
 		return sonde_error_set(err, SONDE_EIO, "%s: %s", path,
 				       strerror(errno));
-	snprintf(path, sizeof(path), "%s/index/%s_%u.idx", t->dir, t->channel,
-		 cpu);
+	snprintf(path, sizeof(path), "%s/index/%s_%u.idx", dir, channel, cpu);
 	s->index_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 	if (s->index_fd < 0)
 		return sonde_error_set(err, SONDE_EIO, "%s: %s", path,
@@ -279,16 +286,17 @@ static int write_all(int fd, const uint8_t *p, size_t n, const char *what,
 	return 0;
 }
 
-static int write_packet(struct sonde_ust_trace *t, uint32_t cpu,
-			const uint8_t *data, const struct sonde_ctfw_packet_info *info,
+/* Appends a packet to a stream file of `dir` and its index entry. */
+static int stream_write(const char *dir, const char *channel, uint32_t cpu,
+			struct ust_stream *s, const uint8_t *data,
+			const struct sonde_ctfw_packet_info *info,
 			struct sonde_error *err)
 {
-	struct ust_stream *s = &t->streams[cpu];
 	uint8_t entry[SONDE_CTFW_INDEX_ENTRY_SIZE];
 	int rc;
 
 	if (!s->any) {
-		rc = open_stream(t, cpu, err);
+		rc = open_stream(dir, channel, cpu, s, err);
 		if (rc)
 			return rc;
 	}
@@ -303,13 +311,42 @@ static int write_packet(struct sonde_ust_trace *t, uint32_t cpu,
 	s->last_seq = info->packet_seq_num;
 	s->last_ts_end = info->timestamp_end;
 	s->reported_discarded = info->events_discarded;
+	return 0;
+}
+
+static int write_packet(struct sonde_ust_trace *t, uint32_t cpu,
+			const uint8_t *data, const struct sonde_ctfw_packet_info *info,
+			struct sonde_error *err)
+{
+	int rc = stream_write(t->dir, t->channel, cpu, &t->streams[cpu], data,
+			      info, err);
+
+	if (rc)
+		return rc;
 	if (t->hook.packet) {
 		t->hook.packet(t->hook.arg, cpu, data, info);
-		s->sent = true;
+		t->streams[cpu].sent = true;
 	}
 	t->stats.packets++;
 	t->stats.bytes += info->packet_size;
 	return 0;
+}
+
+static struct sonde_ctfw_packet_info packet_info(const struct sonde_ust_trace *t,
+						 uint32_t cpu,
+						 const struct sonde_rb_packet *pkt)
+{
+	return (struct sonde_ctfw_packet_info){
+		.stream_id = t->stream_class,
+		.stream_instance_id = cpu,
+		.cpu_id = cpu,
+		.timestamp_begin = pkt->ts_begin,
+		.timestamp_end = pkt->ts_end,
+		.content_size = pkt->content_size,
+		.packet_size = pkt->packet_size,
+		.packet_seq_num = pkt->seq,
+		.events_discarded = pkt->events_discarded,
+	};
 }
 
 int sonde_ust_trace_consume(struct sonde_ust_trace *t, struct sonde_error *err)
@@ -318,19 +355,12 @@ int sonde_ust_trace_consume(struct sonde_ust_trace *t, struct sonde_error *err)
 	uint32_t cpu;
 	int n = 0;
 
+	if (t->snapshot)
+		return 0;
 	for (cpu = 0; cpu < t->rb->ncpu; cpu++) {
 		while (sonde_rb_get(t->reader, cpu, &pkt)) {
-			struct sonde_ctfw_packet_info info = {
-				.stream_id = t->stream_class,
-				.stream_instance_id = cpu,
-				.cpu_id = cpu,
-				.timestamp_begin = pkt.ts_begin,
-				.timestamp_end = pkt.ts_end,
-				.content_size = pkt.content_size,
-				.packet_size = pkt.packet_size,
-				.packet_seq_num = pkt.seq,
-				.events_discarded = pkt.events_discarded,
-			};
+			struct sonde_ctfw_packet_info info =
+				packet_info(t, cpu, &pkt);
 
 			/* A write error is kept and reported at the end; the
 			 * buffers keep being drained so the program is not
@@ -392,6 +422,53 @@ static int report_discards(struct sonde_ust_trace *t, uint32_t cpu,
 	return write_packet(t, cpu, buf, &info, err);
 }
 
+int sonde_ust_trace_snapshot(struct sonde_ust_trace *t, const char *dir,
+			     struct sonde_error *err)
+{
+	struct sonde_ctfw_writer *w = NULL;
+	struct sonde_rb_reader *reader = NULL;
+	struct sonde_rb_packet pkt;
+	uint32_t cpu;
+	int rc;
+
+	if (!t->snapshot)
+		return sonde_error_set(err, SONDE_EINVAL,
+				       "ust: not a snapshot trace");
+	rc = sonde_rb_reader_create_peek(t->rb, &reader, err);
+	if (rc)
+		return rc;
+	/* The metadata as it is now (event classes added under the lock),
+	 * written whole into the snapshot's own directory. */
+	pthread_mutex_lock(&t->lock);
+	rc = sonde_ctfw_writer_open(dir, t->tc, NULL, &w, err);
+	if (!rc)
+		rc = sonde_ctfw_writer_flush_metadata(w, err);
+	pthread_mutex_unlock(&t->lock);
+	for (cpu = 0; !rc && cpu < t->rb->ncpu; cpu++) {
+		struct ust_stream s = { .fd = -1, .index_fd = -1 };
+
+		/* The newest events too: close the open packet (the writers
+		 * go on in the next one). */
+		sonde_rb_flush(t->rb, cpu);
+		while (!rc && sonde_rb_get(reader, cpu, &pkt)) {
+			struct sonde_ctfw_packet_info info =
+				packet_info(t, cpu, &pkt);
+
+			rc = stream_write(dir, t->channel, cpu, &s, pkt.data,
+					  &info, err);
+			sonde_rb_put(reader, cpu);
+		}
+		if (s.fd >= 0)
+			close(s.fd);
+		if (s.index_fd >= 0)
+			close(s.index_fd);
+	}
+	if (w && sonde_ctfw_writer_close(w, rc ? NULL : err) && !rc)
+		rc = err ? err->status : SONDE_EIO;
+	sonde_rb_reader_free(reader);
+	return rc;
+}
+
 int sonde_ust_trace_finish(struct sonde_ust_trace *t, bool writers_dead,
 			   struct sonde_ust_stats *stats,
 			   struct sonde_error *err)
@@ -404,6 +481,13 @@ int sonde_ust_trace_finish(struct sonde_ust_trace *t, bool writers_dead,
 			sonde_rb_salvage(t->reader, cpu);
 		else
 			sonde_rb_flush(t->rb, cpu);
+	}
+	if (t->snapshot) {
+		/* The packets stay for the snapshots; the last one is
+		 * closed so that a snapshot after the stop holds it. */
+		if (stats)
+			*stats = t->stats;
+		return 0;
 	}
 	rc = sonde_ust_trace_consume(t, err);
 	if (rc < 0)

@@ -45,6 +45,9 @@ struct sonde_ust_trace_config {
 	const char *procname;
 	const char *shm_path; /* the buffers' file (created); NULL: a memfd */
 	const struct sonde_ust_output_hook *hook; /* NULL: none; copied */
+	/* Snapshot session: overwrite buffers, nothing consumed nor written
+	 * to `dir`; sonde_ust_trace_snapshot() writes copies elsewhere. */
+	bool snapshot;
 };
 
 int sonde_ust_trace_create(const struct sonde_ust_trace_config *cfg,
@@ -75,6 +78,15 @@ void sonde_ust_trace_flush(struct sonde_ust_trace *t);
 int sonde_ust_trace_finish(struct sonde_ust_trace *t, bool writers_dead,
 			   struct sonde_ust_stats *stats,
 			   struct sonde_error *err);
+
+/*
+ * Snapshot traces: writes the metadata and the packets the buffers hold
+ * now (the open ones closed first) as a complete trace in `dir` (created,
+ * must be empty), while the writers go on; the buffers keep their
+ * packets.
+ */
+int sonde_ust_trace_snapshot(struct sonde_ust_trace *t, const char *dir,
+			     struct sonde_error *err);
 
 /*
  * A consumer thread: sleeps on the buffers' wake-up with `read_timer_ns`

@@ -12,7 +12,8 @@
  *        disabled        the events are not enabled (pattern mismatch)
  *        daemon-fields   no in-process session: the events of `fields`,
  *                        recorded if sonde-sessiond records user space
- *        daemon-loop N MS  the same N times, MS milliseconds apart
+ *        daemon-loop N MS  the same N times, MS milliseconds apart, each
+ *                        followed by fields:seq (0, iteration)
  */
 #include <signal.h>
 #include <stdio.h>
@@ -108,6 +109,7 @@ int main(int argc, char **argv)
 
 		for (i = 0; i < atoi(argv[3]); i++) {
 			fields();
+			sonde_tracepoint(fields, seq, 0, (uint32_t)i);
 			nanosleep(&pause, NULL);
 		}
 		return 0;

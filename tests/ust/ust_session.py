@@ -124,7 +124,7 @@ def test_enable_disable_while_recording(tap, sb):
     app.wait(timeout=60)
     sb.run("stop")
     rc, view, err = sb.run("view", trace)
-    names = [e[0] for e in payloads(view)]
+    names = [e[0] for e in payloads(view) if e[0] != "fields:seq"]
     ints, enums, texts = (names.count("fields:" + n) for n in ("ints", "enums", "texts"))
     last_int = max((i for i, n in enumerate(names) if n == "fields:ints"), default=-1)
     first_text = min((i for i, n in enumerate(names) if n == "fields:texts"), default=-1)
@@ -133,6 +133,7 @@ def test_enable_disable_while_recording(tap, sb):
               "fields:ints recorded until disabled, fields:texts (filtered) from when enabled",
               "ints %d texts %d last int %d first text %d" % (ints, texts, last_int, first_text))
     tap.check(set(names) == {"fields:ints", "fields:enums", "fields:texts"}, "nothing else recorded", set(names))
+    tap.check("fields:seq" not in view, "fields:seq (never enabled) not recorded")
     rc, out, err = sb.run("disable-event", "-u", "fields:nosuch")
     tap.check(rc == 1 and one_error_line(err) and "not enabled" in err,
               "disable-event -u of a pattern not enabled: one error line", err)
@@ -144,6 +145,65 @@ def test_enable_disable_while_recording(tap, sb):
     rc, view2, err = sb.run("view", trace)
     tap.check(view2 == view, "after -a nothing more is recorded", view2[len(view):][:300])
     sb.run("destroy", "live-patterns")
+
+
+def seq_values(view):
+    return [int(m) for m in re.findall(r"fields:seq: .*\{ thread = 0, i = (\d+) \}", view)]
+
+
+def test_snapshot(tap, sb):
+    """A snapshot session with user-space events: small overwrite buffers,
+    snapshots while a program records and after it ended hold its newest
+    events as complete traces that sonde view and babeltrace read."""
+    trace = sb.path("usnap")
+    for args in (["create", "usnap", "--snapshot", "--output=" + trace],
+                 ["enable-channel", "-u", "--subbuf-size", "4k", "--num-subbuf", "4", "snapchan"],
+                 ["enable-event", "-u", "fields:*"], ["start"]):
+        rc, out, err = sb.run(*args)
+        tap.check(rc == 0, "sonde %s" % " ".join(args), err)
+    loops = 300
+    app = subprocess.Popen([APP, sb.path("unused"), "daemon-loop", str(loops), "3"], env=sb.env,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(0.5)
+    rc, out1, err = sb.run("snapshot", "record", "-n", "during")
+    tap.check(rc == 0 and "Snapshot written to" in out1, "snapshot record while the program records", err)
+    app.wait(timeout=60)
+    rc, out2, err = sb.run("snapshot", "record", "-n", "after")
+    tap.check(rc == 0, "snapshot record after it ended", err)
+    tap.check(not os.path.exists(os.path.join(trace, "ust")),
+              "nothing written to the session's output outside snapshots",
+              os.listdir(trace) if os.path.isdir(trace) else None)
+    views = []
+    for out in (out1, out2):
+        m = re.search(r"Snapshot written to (\S+)", out)
+        path = m.group(1) if m else ""
+        rc, view, err = sb.run("view", path)
+        views.append(view)
+        ok = tap.check(rc == 0 and os.path.isdir(os.path.join(path, "ust", "uid", str(os.getuid()), "64-bit", "index")),
+                       "the snapshot is a ust/uid/UID/64-bit trace (%s)" % os.path.basename(path), err)
+        if ok and shutil.which("babeltrace"):
+            p = subprocess.run(["babeltrace", path], env=sb.env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, timeout=60)
+            tap.check(p.stdout.decode() == view, "babeltrace 1.5 prints the same", p.stderr[:300])
+        if ok and shutil.which("babeltrace2"):
+            p = subprocess.run(["babeltrace2", path], env=sb.env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, timeout=60)
+            tap.check(p.returncode == 0 and p.stdout.count(b"\n") == view.count("\n"),
+                      "babeltrace2 reads it, as many events", p.stderr[:300])
+    during, after = seq_values(views[0]), seq_values(views[1])
+    tap.check(during and 0 < max(during) < loops - 1,
+              "the first snapshot holds events of the running program (up to %s)" % (max(during) if during else None))
+    tap.check(after and max(after) == loops - 1 and len(after) < loops and after == sorted(after),
+              "the second holds the newest events (to iteration %d), the oldest overwritten (%d of %d kept)"
+              % (loops - 1, len(after), loops), after[-5:])
+    tap.check(all(len(payloads(v)) > 0 and all(e[0] for e in payloads(v)) for v in views),
+              "every line of the snapshots is a complete event")
+    rc, out, err = sb.run("stop")
+    rc, out3, err = sb.run("snapshot", "record", "-n", "stopped")
+    m = re.search(r"Snapshot written to (\S+)", out3)
+    rc, view, err = sb.run("view", m.group(1) if m else "")
+    tap.check(rc == 0 and seq_values(view) == after, "a snapshot after stop holds the same events", err)
+    sb.run("destroy", "usnap")
 
 
 def main():
@@ -233,6 +293,7 @@ def main():
 
         test_filters(tap, sb)
         test_enable_disable_while_recording(tap, sb)
+        test_snapshot(tap, sb)
 
         # No daemon: the program runs, untraced, without waiting.
         env = dict(sb.env, SONDE_RUNDIR=sb.path("nowhere"))

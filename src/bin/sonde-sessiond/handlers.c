@@ -363,7 +363,8 @@ static int dispatch(struct sonde_sessions *reg, const struct sonde_ctl_msg *req,
 			ret = sonde_session_start(s, err);
 			if (!ret)
 				ret = sessiond_ust_start(sonde_session_name(s),
-							 sonde_session_output(s), err);
+							 sonde_session_output(s),
+							 sonde_session_is_snapshot(s), err);
 		} else {
 			struct sonde_error ust_err;
 			int ust_ret = sessiond_ust_stop(sonde_session_name(s), &ust_err);
@@ -402,6 +403,8 @@ static int dispatch(struct sonde_sessions *reg, const struct sonde_ctl_msg *req,
 						    sonde_ctl_get_str(r, SONDE_CTL_T_SNAPSHOT_NAME),
 						    sonde_ctl_get_str(r, SONDE_CTL_T_OUTPUT),
 						    path, sizeof(path), err);
+		if (!ret)
+			ret = sessiond_ust_snapshot(sonde_session_name(s), path, err);
 		if (!ret)
 			sonde_ctl_put_str(w, SONDE_CTL_T_PATH, path);
 		return ret;

@@ -40,8 +40,12 @@ bool sessiond_ust_has_events(const char *session);
 struct relay_output;
 int sessiond_ust_set_relay(const char *session, struct relay_output *relay,
 			   uint32_t live_timer_us, struct sonde_error *err);
-int sessiond_ust_start(const char *session, const char *output,
+/* `snapshot`: overwrite buffers, written only by sessiond_ust_snapshot(). */
+int sessiond_ust_start(const char *session, const char *output, bool snapshot,
 		       struct sonde_error *err);
+/* Writes the user-space buffers' newest data under `path` (ust/...). */
+int sessiond_ust_snapshot(const char *session, const char *path,
+			  struct sonde_error *err);
 int sessiond_ust_stop(const char *session, struct sonde_error *err);
 void sessiond_ust_destroy(const char *session);
 void sessiond_ust_shutdown(void);

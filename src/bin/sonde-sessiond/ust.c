@@ -32,6 +32,7 @@
 /* One buffer set: of a user (per-UID) or of a process (per-PID). */
 struct ust_uid {
 	uint32_t uid; /* the uid, or the pid with per-PID buffers */
+	char subdir[128]; /* of the trace under the output (ust/...) */
 	char shm_path[128];
 	struct sonde_ust_trace *trace;
 	struct sonde_ust_consumer *consumer;
@@ -46,6 +47,7 @@ struct ust_session {
 	enum sonde_ust_context contexts[SONDE_UST_MAX_CONTEXTS];
 	size_t context_count;
 	bool started;
+	bool snapshot; /* overwrite buffers, written by snapshot record only */
 	/* The channel (enable-channel -u; defaults otherwise). */
 	char channel[64];
 	struct sonde_rb_config rb;
@@ -251,7 +253,7 @@ bool sessiond_ust_has_events(const char *session)
 	return s && s->enabler_count;
 }
 
-int sessiond_ust_start(const char *session, const char *output,
+int sessiond_ust_start(const char *session, const char *output, bool snapshot,
 		       struct sonde_error *err)
 {
 	struct ust_session *s = find(session, false);
@@ -259,6 +261,7 @@ int sessiond_ust_start(const char *session, const char *output,
 
 	if (!s || !s->enabler_count)
 		return 0;
+	s->snapshot = snapshot;
 	if (!s->output && !(s->output = strdup(output)))
 		return sonde_error_set(err, SONDE_ENOMEM, "out of memory");
 	for (i = 0; i < s->uid_count; i++)
@@ -307,6 +310,26 @@ int sessiond_ust_stop(const char *session, struct sonde_error *err)
 		}
 	}
 	return ret;
+}
+
+int sessiond_ust_snapshot(const char *session, const char *path,
+			  struct sonde_error *err)
+{
+	struct ust_session *s = find(session, false);
+	char dir[PATH_MAX];
+	size_t i;
+	int ret;
+
+	for (i = 0; s && i < s->uid_count; i++) {
+		if ((size_t)snprintf(dir, sizeof(dir), "%s/%s", path,
+				     s->uids[i].subdir) >= sizeof(dir))
+			return sonde_error_set(err, SONDE_EINVAL, "%s: path too long",
+					       path);
+		ret = sonde_ust_trace_snapshot(s->uids[i].trace, dir, err);
+		if (ret)
+			return ret;
+	}
+	return 0;
 }
 
 static void free_session(struct ust_session *s)
@@ -385,11 +408,12 @@ static int buffers_for(struct ust_session *s, uint32_t uid, uint32_t pid,
 	localtime_r(&now, &tm);
 	strftime(date, sizeof(date), "%Y%m%d-%H%M%S", &tm);
 	if (s->buffers_pid)
-		n = snprintf(dir, sizeof(dir), "%s/ust/pid/%s-%u-%s", s->output,
-			     procname, pid, date);
+		snprintf(u->subdir, sizeof(u->subdir), "ust/pid/%s-%u-%s",
+			 procname, pid, date);
 	else
-		n = snprintf(dir, sizeof(dir), "%s/ust/uid/%u/%zu-bit", s->output,
-			     uid, 8 * sizeof(void *));
+		snprintf(u->subdir, sizeof(u->subdir), "ust/uid/%u/%zu-bit", uid,
+			 8 * sizeof(void *));
+	n = snprintf(dir, sizeof(dir), "%s/%s", s->output, u->subdir);
 	if (n < 0 || (size_t)n >= sizeof(dir))
 		return sonde_error_set(err, SONDE_EINVAL, "%s: path too long",
 				       s->output);
@@ -397,6 +421,7 @@ static int buffers_for(struct ust_session *s, uint32_t uid, uint32_t pid,
 	cfg.channel_name = s->channel;
 	cfg.rb = s->rb;
 	cfg.shm_path = u->shm_path;
+	cfg.snapshot = s->snapshot;
 	cfg.contexts = s->contexts;
 	cfg.context_count = s->context_count;
 	if (s->buffers_pid) {
