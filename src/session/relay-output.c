@@ -6,15 +6,22 @@
 #include "session/relay-output.h"
 #include "producer/producer.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 /* Stream handles of CPUs above this are refused (more than any machine
  * the backends run on). */
 #define RELAY_OUTPUT_CPUS_MAX 4096
+/* A failed connection is every waiting request's answer; requests that
+ * come this long after it connect anew. */
+#define RELAY_OUTPUT_RETRY_S 1
 
 /* One trace of the domain: a directory with its metadata and streams. */
 struct relay_trace {
@@ -32,6 +39,14 @@ struct relay_trace {
 struct relay_output {
 	pthread_mutex_t lock;
 	struct sonde_producer *p;
+	/* relay_output_start(): the connecting thread's state. */
+	struct sonde_producer_opts opts;
+	char *relay, *session_name;
+	int notify_fd;
+	bool connecting, abandoned;
+	int connect_status;
+	struct sonde_error connect_err;
+	struct timespec done_at; /* CLOCK_MONOTONIC */
 	struct sonde_kernel_output_hook hook;
 	struct relay_trace *kernel;
 	struct relay_trace *traces;
@@ -192,30 +207,151 @@ static void ust_packet(void *arg, uint32_t cpu, const uint8_t *data,
 	trace_packet(arg, cpu, data, &pkt);
 }
 
+static void output_free(struct relay_output *r)
+{
+	while (r->traces) {
+		struct relay_trace *tr = r->traces;
+
+		r->traces = tr->next;
+		free(tr->cpus);
+		free(tr);
+	}
+	sonde_producer_free(r->p);
+	pthread_mutex_destroy(&r->lock);
+	free(r->relay);
+	free(r->session_name);
+	free(r);
+}
+
+static struct relay_output *output_new(const struct relay_output_config *cfg,
+				       struct sonde_error *err)
+{
+	struct relay_output *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		goto nomem;
+	pthread_mutex_init(&r->lock, NULL);
+	r->notify_fd = -1;
+	r->relay = strdup(cfg->relay);
+	r->session_name = strdup(cfg->session_name);
+	if (!r->relay || !r->session_name) {
+		output_free(r);
+		goto nomem;
+	}
+	r->opts.relay = r->relay;
+	r->opts.control_port = cfg->control_port;
+	r->opts.data_port = cfg->data_port;
+	r->opts.session_name = r->session_name;
+	r->opts.live_timer_us = cfg->live_timer_us;
+	r->opts.creation_time = (uint64_t)cfg->created;
+	return r;
+nomem:
+	sonde_error_set(err, SONDE_ENOMEM, "out of memory");
+	return NULL;
+}
+
 int relay_output_open(const struct relay_output_config *cfg,
 		      struct relay_output **out, struct sonde_error *err)
 {
-	struct relay_output *r = calloc(1, sizeof(*r));
-	struct sonde_producer_opts o = {
-		.relay = cfg->relay,
-		.control_port = cfg->control_port,
-		.data_port = cfg->data_port,
-		.session_name = cfg->session_name,
-		.live_timer_us = cfg->live_timer_us,
-		.creation_time = (uint64_t)cfg->created,
-	};
+	struct relay_output *r = output_new(cfg, err);
 	int ret;
 
 	if (!r)
-		return sonde_error_set(err, SONDE_ENOMEM, "out of memory");
-	ret = sonde_producer_open(&o, &r->p, err);
+		return SONDE_ENOMEM;
+	ret = sonde_producer_open(&r->opts, &r->p, err);
 	if (ret) {
-		free(r);
+		output_free(r);
 		return ret;
 	}
-	pthread_mutex_init(&r->lock, NULL);
 	*out = r;
 	return 0;
+}
+
+static void *connect_main(void *arg)
+{
+	struct relay_output *r = arg;
+	struct sonde_producer *p = NULL;
+	struct sonde_error err = { 0 };
+	int ret = sonde_producer_open(&r->opts, &p, &err);
+	bool abandoned;
+	ssize_t n;
+	int fd;
+
+	pthread_mutex_lock(&r->lock);
+	r->p = p;
+	r->connect_status = ret;
+	r->connect_err = err;
+	r->connecting = false;
+	clock_gettime(CLOCK_MONOTONIC, &r->done_at);
+	abandoned = r->abandoned;
+	fd = r->notify_fd;
+	r->notify_fd = -1;
+	pthread_mutex_unlock(&r->lock);
+	/* Wakes the daemon's loop, which asks again (a full eventfd has
+	 * woken it already). */
+	n = write(fd, &(uint64_t){ 1 }, 8);
+	(void)n;
+	close(fd);
+	if (abandoned)
+		output_free(r);
+	return NULL;
+}
+
+int relay_output_start(const struct relay_output_config *cfg, int notify_fd,
+		       struct relay_output **out, struct sonde_error *err)
+{
+	struct relay_output *r = output_new(cfg, err);
+	pthread_attr_t attr;
+	pthread_t thread;
+	int ret;
+
+	if (!r)
+		return SONDE_ENOMEM;
+	r->notify_fd = fcntl(notify_fd, F_DUPFD_CLOEXEC, 0);
+	if (r->notify_fd < 0) {
+		ret = sonde_error_set(err, SONDE_EIO, "relay: dup: %s",
+				      strerror(errno));
+		output_free(r);
+		return ret;
+	}
+	r->connecting = true;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	ret = pthread_create(&thread, &attr, connect_main, r);
+	pthread_attr_destroy(&attr);
+	if (ret) {
+		close(r->notify_fd);
+		output_free(r);
+		return sonde_error_set(err, SONDE_EIO, "relay: thread: %s",
+				       strerror(ret));
+	}
+	*out = r;
+	return 0;
+}
+
+int relay_output_ready(struct relay_output *r, struct sonde_error *err)
+{
+	int ret;
+
+	pthread_mutex_lock(&r->lock);
+	ret = r->connecting ? RELAY_OUTPUT_PENDING : r->connect_status;
+	if (ret < 0 && err)
+		*err = r->connect_err;
+	pthread_mutex_unlock(&r->lock);
+	return ret;
+}
+
+bool relay_output_failed_long_ago(struct relay_output *r)
+{
+	struct timespec now;
+	bool old;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	pthread_mutex_lock(&r->lock);
+	old = !r->connecting && r->connect_status < 0 &&
+	      now.tv_sec - r->done_at.tv_sec >= RELAY_OUTPUT_RETRY_S;
+	pthread_mutex_unlock(&r->lock);
+	return old;
 }
 
 const struct sonde_kernel_output_hook *relay_output_hook(struct relay_output *r)
@@ -256,23 +392,21 @@ int relay_output_close(struct relay_output *r, struct sonde_error *err)
 
 	if (!r)
 		return 0;
+	pthread_mutex_lock(&r->lock);
+	if (r->connecting) {
+		r->abandoned = true;
+		pthread_mutex_unlock(&r->lock);
+		return 0;
+	}
+	pthread_mutex_unlock(&r->lock);
 	if (r->failed)
 		ret = sonde_error_set(
 			err,
 			r->first_error.status ? r->first_error.status
 					      : SONDE_EIO,
 			"streaming stopped: %s", r->first_error.msg);
-	else
+	else if (r->p)
 		ret = sonde_producer_close(r->p, err);
-	sonde_producer_free(r->p);
-	pthread_mutex_destroy(&r->lock);
-	while (r->traces) {
-		struct relay_trace *tr = r->traces;
-
-		r->traces = tr->next;
-		free(tr->cpus);
-		free(tr);
-	}
-	free(r);
+	output_free(r);
 	return ret;
 }

@@ -13,6 +13,7 @@
 #ifndef SONDE_SESSION_RELAY_OUTPUT_H
 #define SONDE_SESSION_RELAY_OUTPUT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -32,6 +33,21 @@ struct relay_output;
 
 int relay_output_open(const struct relay_output_config *cfg,
 		      struct relay_output **out, struct sonde_error *err);
+/*
+ * The same without waiting: a thread connects (a relay that does not
+ * answer takes up to the 10 s connection timeout) and then writes to
+ * `notify_fd` (an eventfd; duplicated, so the caller may close it at any
+ * time).  relay_output_ready() says how it went.
+ */
+int relay_output_start(const struct relay_output_config *cfg, int notify_fd,
+		       struct relay_output **out, struct sonde_error *err);
+/* 0: connected; RELAY_OUTPUT_PENDING: still connecting; < 0: it failed
+ * (err says why; close it). */
+#define RELAY_OUTPUT_PENDING 1
+int relay_output_ready(struct relay_output *r, struct sonde_error *err);
+/* A failed connection old enough to be dropped and tried anew (the
+ * requests that waited for it have had its error). */
+bool relay_output_failed_long_ago(struct relay_output *r);
 /* The kernel session's hook: the trace `kernel`, streams channel0_N. */
 const struct sonde_kernel_output_hook *
 relay_output_hook(struct relay_output *r);
@@ -42,7 +58,8 @@ int relay_output_ust_trace(struct relay_output *r, const char *path,
 			   const struct sonde_ust_output_hook **hook,
 			   struct sonde_error *err);
 /* Once nothing calls the hooks any more: lets the relay finish the
- * traces, closes and frees; returns the first streaming error. */
+ * traces, closes and frees; returns the first streaming error.  A
+ * connection still in progress is abandoned (its thread frees it). */
 int relay_output_close(struct relay_output *r, struct sonde_error *err);
 
 #endif /* SONDE_SESSION_RELAY_OUTPUT_H */

@@ -22,6 +22,7 @@ struct sonde_session {
 	struct sonde_channel *channel;
 	struct sonde_kernel_session *kernel;
 	const char *tracefs;           /* the registry's; it outlives us */
+	int notify_fd;                 /* the registry's */
 	char *relay;                   /* streamed to this relay host, or NULL */
 	uint16_t control_port, data_port;
 	uint32_t live_timer_us;
@@ -31,6 +32,7 @@ struct sonde_session {
 
 struct sonde_sessions {
 	char *tracefs;
+	int notify_fd;      /* relays connect in the background; -1: not */
 	size_t count, cap;
 	struct sonde_session **sessions;
 };
@@ -44,8 +46,14 @@ int sonde_sessions_new(const char *tracefs, struct sonde_sessions **out,
 		free(reg);
 		return sonde_error_set(err, SONDE_ENOMEM, "sessions: out of memory");
 	}
+	reg->notify_fd = -1;
 	*out = reg;
 	return 0;
+}
+
+void sonde_sessions_set_notify(struct sonde_sessions *reg, int fd)
+{
+	reg->notify_fd = fd;
 }
 
 static void channel_free(struct sonde_channel *ch)
@@ -215,6 +223,7 @@ int sonde_session_create(struct sonde_sessions *reg,
 	s->state = SONDE_SESSION_CREATED;
 	s->snapshot_seq = 0;
 	s->tracefs = reg->tracefs;
+	s->notify_fd = reg->notify_fd;
 	reg->sessions[reg->count++] = s;
 	*out = s;
 	return 0;
@@ -302,11 +311,17 @@ int sonde_session_enable_channel(struct sonde_session *s, const char *name,
 	return new_channel(s, name, cfg, err);
 }
 
-/* One relay session per domain, as lttng-sessiond opens one per
- * consumer daemon. */
-static int open_relay(const struct sonde_session *s, struct relay_output **out,
+/*
+ * One relay session per domain, as lttng-sessiond opens one per consumer
+ * daemon.  With a notify fd the connection is made in the background:
+ * SONDE_SESSION_PENDING until it is done (the registry's fd then becomes
+ * readable and the caller asks again).  A failure answers the requests
+ * that waited for it; a request a second later connects anew.
+ */
+static int open_relay(struct sonde_session *s, struct relay_output **out,
 		      struct sonde_error *err)
 {
+	int ret;
 	struct relay_output_config relay = {
 		.relay = s->relay,
 		.control_port = s->control_port,
@@ -316,7 +331,19 @@ static int open_relay(const struct sonde_session *s, struct relay_output **out,
 		.created = s->created,
 	};
 
-	return relay_output_open(&relay, out, err);
+	if (s->notify_fd < 0)
+		return *out ? 0 : relay_output_open(&relay, out, err);
+	if (*out && relay_output_failed_long_ago(*out)) {
+		relay_output_close(*out, NULL);
+		*out = NULL;
+	}
+	if (!*out) {
+		ret = relay_output_start(&relay, s->notify_fd, out, err);
+		if (ret)
+			return ret;
+	}
+	ret = relay_output_ready(*out, err);
+	return ret == RELAY_OUTPUT_PENDING ? SONDE_SESSION_PENDING : ret;
 }
 
 int sonde_session_ust_relay(struct sonde_session *s, struct relay_output **out,
@@ -324,9 +351,11 @@ int sonde_session_ust_relay(struct sonde_session *s, struct relay_output **out,
 {
 	int ret = 0;
 
-	if (s->relay && !s->relay_ust)
+	*out = NULL;
+	if (s->relay)
 		ret = open_relay(s, &s->relay_ust, err);
-	*out = s->relay_ust;
+	if (!ret)
+		*out = s->relay_ust;
 	return ret;
 }
 

@@ -61,6 +61,11 @@ struct sonde_session_params {
 /* `tracefs`: where tracefs is mounted, NULL = let the backend find it. */
 int sonde_sessions_new(const char *tracefs, struct sonde_sessions **out,
 		       struct sonde_error *err);
+/* Relays are then connected in the background: a request that needs one
+ * returns SONDE_SESSION_PENDING, and `fd` (an eventfd, kept open by the
+ * caller) becomes readable when it is worth asking again. */
+void sonde_sessions_set_notify(struct sonde_sessions *reg, int fd);
+#define SONDE_SESSION_PENDING 1
 /* Stops (flushing) and destroys every session, then frees the registry. */
 void sonde_sessions_free(struct sonde_sessions *reg);
 /* Stops every started session, flushing its trace; for shutdown.  Goes on
@@ -91,7 +96,8 @@ int sonde_session_disable_event(struct sonde_session *s, const char *channel,
 				struct sonde_error *err);
 struct relay_output;
 /* A streamed session's user-space domain: its relay output, connected on
- * the first call; *out is NULL for a session that is not streamed. */
+ * the first call (or SONDE_SESSION_PENDING); *out is NULL for a session
+ * that is not streamed. */
 int sonde_session_ust_relay(struct sonde_session *s, struct relay_output **out,
 			    struct sonde_error *err);
 /* 0: not a live session. */

@@ -415,11 +415,15 @@ static int dispatch(struct sonde_sessions *reg, const struct sonde_ctl_msg *req,
 	}
 }
 
-void sessiond_handle(struct sonde_sessions *reg, const struct sonde_ctl_msg *req,
+bool sessiond_handle(struct sonde_sessions *reg, const struct sonde_ctl_msg *req,
 		     struct sonde_ctl_writer *w)
 {
 	struct sonde_error err = { 0 };
 	int ret = dispatch(reg, req, w, &err);
+
+	/* Waiting for a relay connection: nothing changed yet. */
+	if (ret == SONDE_SESSION_PENDING)
+		return true;
 
 	/* Status and message come last: a partial reply (destroy -a that
 	 * failed half-way) still tells the client what happened. */
@@ -430,4 +434,5 @@ void sessiond_handle(struct sonde_sessions *reg, const struct sonde_ctl_msg *req
 		sonde_ctl_put_str(w, SONDE_CTL_T_MESSAGE, err.msg);
 		sessiond_log("%s: %s", sonde_ctl_type_name(req->type), err.msg);
 	}
+	return false;
 }

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/file.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -87,6 +88,7 @@ struct client {
 	uid_t uid;
 	bool allowed;
 	bool closing;        /* close once the reply is sent */
+	bool parked;         /* its request waits for a relay connection */
 	uint8_t *in;
 	size_t in_len, in_need;
 	uint8_t *out;
@@ -96,6 +98,7 @@ struct client {
 
 struct daemon {
 	int epfd, listen_fd, signal_fd, pid_fd;
+	int relay_fd;        /* eventfd: a relay connection finished */
 	struct sonde_sessions *reg;
 	struct client *clients;
 	unsigned int client_count;
@@ -255,11 +258,16 @@ static int setup(struct daemon *d, const char *tracefs, struct sonde_error *err)
 		ret = open_socket(d, err);
 	if (ret)
 		return ret;
+	/* Relays are connected by threads, never on this one: a relay that
+	 * does not answer would hold every client up. */
+	d->relay_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (d->epfd < 0 ||
+	if (d->relay_fd < 0 || d->epfd < 0 ||
 	    watch(d, d->listen_fd, EPOLLIN, &d->listen_fd, EPOLL_CTL_ADD) ||
-	    watch(d, d->signal_fd, EPOLLIN, &d->signal_fd, EPOLL_CTL_ADD))
+	    watch(d, d->signal_fd, EPOLLIN, &d->signal_fd, EPOLL_CTL_ADD) ||
+	    watch(d, d->relay_fd, EPOLLIN, &d->relay_fd, EPOLL_CTL_ADD))
 		return sonde_error_set(err, SONDE_EIO, "epoll: %s", strerror(errno));
+	sonde_sessions_set_notify(d->reg, d->relay_fd);
 	return 0;
 }
 
@@ -406,8 +414,15 @@ static void handle_request(struct daemon *d, struct client *c)
 		error_reply(&w, err.status, err.msg);
 		c->closing = true;
 	} else {
-		sessiond_handle(d->reg, req, &w);
+		c->parked = sessiond_handle(d->reg, req, &w);
 		sonde_ctl_msg_free(req);
+		if (c->parked) {
+			/* Handled again when a relay connection finishes;
+			 * meanwhile only a hang-up is reported. */
+			sonde_ctl_writer_release(&w);
+			watch(d, c->fd, 0, c, EPOLL_CTL_MOD);
+			return;
+		}
 	}
 	c->in_len = 0;
 	c->in_need = 0;
@@ -500,6 +515,21 @@ static void read_signals(struct daemon *d)
 	}
 }
 
+/* A relay connection finished: the requests waiting for one go again. */
+static void relay_ready(struct daemon *d)
+{
+	uint64_t n;
+
+	if (read(d->relay_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		sessiond_log("eventfd: %s", strerror(errno));
+	for (struct client *c = d->clients; c; c = c->next) {
+		if (!c->parked)
+			continue;
+		c->parked = false;
+		handle_request(d, c);
+	}
+}
+
 static int run(struct daemon *d)
 {
 	struct epoll_event events[MAX_EVENTS];
@@ -524,6 +554,15 @@ static int run(struct daemon *d)
 			}
 			if (ptr == &d->signal_fd) {
 				read_signals(d);
+				continue;
+			}
+			if (ptr == &d->relay_fd) {
+				relay_ready(d);
+				continue;
+			}
+			if (c->parked) {
+				if (events[i].events & (EPOLLHUP | EPOLLERR))
+					client_free(d, c);
 				continue;
 			}
 			if (c->out)
@@ -557,6 +596,8 @@ static void shutdown_daemon(struct daemon *d)
 	}
 	if (d->signal_fd >= 0)
 		close(d->signal_fd);
+	if (d->relay_fd >= 0)
+		close(d->relay_fd);
 	if (d->epfd >= 0)
 		close(d->epfd);
 	if (d->pid_fd >= 0) {
@@ -629,7 +670,8 @@ static const struct option options[] = {
 
 int main(int argc, char **argv)
 {
-	struct daemon d = { .epfd = -1, .listen_fd = -1, .signal_fd = -1, .pid_fd = -1 };
+	struct daemon d = { .epfd = -1, .listen_fd = -1, .signal_fd = -1,
+			    .pid_fd = -1, .relay_fd = -1 };
 	struct sonde_error err = { 0 };
 	const char *tracefs = NULL;
 	bool daemonize = false;

@@ -9,8 +9,11 @@
 #include "session/session.h"
 
 /* Appends the reply to `req` to `w` (already initialised as a reply):
- * status 0 and the requested data, or a negative status and a message. */
-void sessiond_handle(struct sonde_sessions *reg, const struct sonde_ctl_msg *req,
+ * status 0 and the requested data, or a negative status and a message.
+ * Returns true, with nothing appended, when the request waits for a relay
+ * connection: the caller handles it again once the registry's notify fd
+ * (sonde_sessions_set_notify) was readable. */
+bool sessiond_handle(struct sonde_sessions *reg, const struct sonde_ctl_msg *req,
 		     struct sonde_ctl_writer *w);
 
 /* One line to the daemon's log (stderr, or rundir/sessiond.log once
