@@ -130,3 +130,36 @@ def args_or_exit():
         print("usage: %s SONDE SONDE-SESSIOND" % sys.argv[0])
         sys.exit(2)
     return sys.argv[1], sys.argv[2]
+
+
+def babeltrace(path, env):
+    """babeltrace 1.5's text of a trace (or of the traces below path)."""
+    r = subprocess.run(["babeltrace", path], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, env=env, timeout=120)
+    return r.returncode, r.stdout.decode("utf-8", "replace")
+
+
+def finish(p, timeout):
+    """Waits for p, started with start_new_session=True (its group is
+    killed after timeout s): (exit status or None, stdout, stderr as
+    text)."""
+    try:
+        out, err = p.communicate(timeout=timeout)
+        rc = p.returncode
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        out, err = p.communicate()
+        rc = None
+    return rc, (out or b"").decode("utf-8", "replace"), \
+        (err or b"").decode("utf-8", "replace")
+
+
+def kill_groups(procs):
+    """Kills the process groups of procs (started with
+    start_new_session=True) and reaps them."""
+    for p in procs:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        p.wait()

@@ -18,13 +18,13 @@ Usage: live_kernel.py SONDE SONDE-SESSIOND SONDE-RELAYD
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 import time
 
-from harness import Sandbox, Tap, free_ports, one_error_line, port_open
+from harness import (Sandbox, Tap, babeltrace, free_ports, kill_groups,
+                     one_error_line, port_open)
 
 TRACEFS = "/sys/kernel/tracing"
 
@@ -32,12 +32,6 @@ TRACEFS = "/sys/kernel/tracing"
 def normalized(text):
     return sorted(re.sub(r"^(\[[^]]*\]) \([^)]*\)", r"\1", line)
                   for line in text.splitlines())
-
-
-def babeltrace(path, env):
-    r = subprocess.run(["babeltrace", path], stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, env=env, timeout=120)
-    return r.returncode, r.stdout.decode("utf-8", "replace")
 
 
 def one_relay(t, box, relayd, tag_session):
@@ -125,12 +119,7 @@ def one_relay(t, box, relayd, tag_session):
                 tag + "the relay's trace reads as the local one",
                 "%s: %d vs %d lines" % (stored, stored_text.count("\n"), n))
     finally:
-        for p in procs:
-            try:
-                os.killpg(p.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            p.wait()
+        kill_groups(procs)
 
 
 def main():

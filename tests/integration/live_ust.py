@@ -20,13 +20,13 @@ Usage: live_ust.py SONDE SONDE-SESSIOND SONDE-RELAYD UST-APP
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 import time
 
-from harness import Sandbox, Tap, free_ports, port_open
+from harness import (Sandbox, Tap, babeltrace, finish, free_ports,
+                     kill_groups, port_open)
 
 TRACEFS = "/sys/kernel/tracing"
 RUNS = 3
@@ -41,12 +41,6 @@ def normalized(text, times=True):
                   for line in text.splitlines())
 
 
-def babeltrace(path, env):
-    r = subprocess.run(["babeltrace", path], stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, env=env, timeout=120)
-    return r.returncode, r.stdout.decode("utf-8", "replace")
-
-
 def traces(root):
     """The trace directories (holding metadata) below root, relative."""
     out = []
@@ -54,15 +48,6 @@ def traces(root):
         if "metadata" in files:
             out.append(os.path.relpath(d, root))
     return sorted(out)
-
-
-def kill_all(procs):
-    for p in procs:
-        try:
-            os.killpg(p.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        p.wait()
 
 
 def start_relay(box, relayd, name):
@@ -170,14 +155,9 @@ def one_session(t, box, app, relayd, session, pid_buffers=False,
             local_text += babeltrace(os.path.join(local, d), box.env)[1]
         n = local_text.count("\n")
         if viewer:
-            try:
-                rc = viewer.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(viewer.pid, signal.SIGKILL)
-                viewer.wait()
-                rc = None
+            rc, _, err = finish(viewer, 30)
             t.check(rc == 0, tag + "sonde view exits 0 after destroy",
-                    "exit %s: %s" % (rc, viewer.stderr.read().decode()))
+                    "exit %s: %s" % (rc, err))
             live_text = open(live_out).read() if os.path.exists(live_out) \
                 else ""
             one = len(traces(local)) == 1
@@ -186,20 +166,15 @@ def one_session(t, box, app, relayd, session, pid_buffers=False,
                     tag + "sonde view printed the %d events of the local "
                     "traces" % n, "live %d lines" % live_text.count("\n"))
         if bt2:
-            try:
-                bt2_out, bt2_err = bt2.communicate(timeout=30)
-                rc = bt2.returncode
-            except subprocess.TimeoutExpired:
-                rc, bt2_out, bt2_err = None, b"", b""
+            rc, bt2_out, bt2_err = finish(bt2, 30)
             # It attached after the first run: the later runs' events.
-            got = bt2_out.count(b"fields:")
+            got = bt2_out.count("fields:")
             t.check(rc == 0 and (RUNS - 1) * 15 <= got,
                     tag + "babeltrace2 read live to the end (%d user-space "
-                    "events)" % got,
-                    "exit %s: %s" % (rc, bt2_err.decode()[-1000:]))
+                    "events)" % got, "exit %s: %s" % (rc, bt2_err[-1000:]))
         compare_stored(t, tag, box, local, stored_dir(out, session))
     finally:
-        kill_all(procs)
+        kill_groups(procs)
 
 
 def main():

@@ -18,7 +18,8 @@ import socket
 import subprocess
 import time
 
-from harness import Sandbox, Tap, args_or_exit, free_ports, one_error_line
+from harness import (Sandbox, Tap, args_or_exit, finish, free_ports,
+                     one_error_line)
 
 
 def blackhole():
@@ -71,7 +72,8 @@ def main():
         t0 = time.time()
         waiting = [subprocess.Popen([box.sonde, "enable-event", "-u", p],
                                     env=box.env, stdout=subprocess.PIPE,
-                                    stderr=subprocess.PIPE)
+                                    stderr=subprocess.PIPE,
+                                    start_new_session=True)
                    for p in ("a:*", "b:*")]
         time.sleep(0.5)
         rc, err, took = timed(box, "list")
@@ -82,12 +84,7 @@ def main():
         t.check(rc == 0 and took < 2,
                 "create answers meanwhile (%.2f s)" % took, err)
         for i, p in enumerate(waiting):
-            try:
-                _, err = p.communicate(timeout=40)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                _, err = p.communicate()
-            err = err.decode()
+            _, _, err = finish(p, 40)
             took = time.time() - t0
             t.check(p.returncode == 1 and one_error_line(err) and
                     "relay 127.0.0.1:%d" % port in err and 5 < took < 30,
@@ -101,18 +98,14 @@ def main():
         time.sleep(1.2)
         p = subprocess.Popen([box.sonde, "enable-event", "-u", "c:*",
                               "-s", "bh"], env=box.env,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             start_new_session=True)
         time.sleep(0.5)
         rc, err, took = timed(box, "destroy", "bh")
         t.check(rc == 0 and took < 2,
                 "destroy while connecting returns at once (%.2f s)" % took,
                 err)
-        try:
-            _, err = p.communicate(timeout=40)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            _, err = p.communicate()
-        err = err.decode()
+        _, _, err = finish(p, 40)
         t.check(p.returncode == 1 and one_error_line(err) and "bh" in err,
                 "the request that waited fails with one line", err)
         rc, out, err = box.run("list")
