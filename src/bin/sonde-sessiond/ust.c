@@ -430,8 +430,8 @@ static int buffers_for(struct ust_session *s, uint32_t uid, uint32_t pid,
 	}
 	/* The relay's copy: the same path below the session directory. */
 	if (s->relay) {
-		ret = relay_output_ust_trace(s->relay, dir + strlen(s->output) + 1,
-					     s->channel, &cfg.hook, err);
+		ret = relay_output_ust_trace(s->relay, u->subdir, s->channel,
+					     &cfg.hook, err);
 		if (ret)
 			return ret;
 	}
