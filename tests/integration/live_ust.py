@@ -135,9 +135,12 @@ def one_session(t, box, app, relayd, session, pid_buffers=False,
             if p.returncode:
                 t.check(False, tag + "the test program runs", p.stderr)
             # babeltrace2 polls for new streams only once it has one.
-            # (babeltrace2 2.0.4 fails on a per-PID session once a
-            # second application's trace appears: "cannot convert
-            # cycles", cycles = 2^63, its own unset inactivity time.)
+            # Not per-PID: babeltrace2 2.0.4 ignores NEW_STREAM on
+            # INACTIVE replies, so it sees the later programs' traces
+            # only at the end, late, and fails ("cannot convert cycles",
+            # its unset inactivity time).  LTTng closes a per-PID trace
+            # when its program exits, which makes it look; sonde keeps
+            # per-PID buffers until the session is destroyed.
             if i == 0 and live and ours and not pid_buffers:
                 time.sleep(0.3)
                 bt2 = subprocess.Popen(["babeltrace2", "-i", "lttng-live",
