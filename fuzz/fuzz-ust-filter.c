@@ -12,51 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ust/filter.h"
-
-static const struct sonde_ctfw_enum_entry colors[] = {
-	{ "RED", 0, 0, false },
-	{ "MANY", 10, 19, false },
-};
-
-static const struct sonde_ctfw_field fields[] = {
-	SONDE_CTFW_INTEGER("i", 32, true),
-	SONDE_CTFW_INTEGER_NETWORK_HEX("n", 16, false),
-	SONDE_CTFW_DOUBLE("d"),
-	SONDE_CTFW_STRING("s"),
-	SONDE_CTFW_ARRAY_TEXT("a", 8),
-	SONDE_CTFW_SEQUENCE_TEXT("t", 16),
-	SONDE_CTFW_SEQUENCE("q", 64, true, 32),
-	SONDE_CTFW_ENUM("e", 8, false, colors, 2),
-	SONDE_CTFW_INTEGER("u", 64, false),
-};
-
-static const struct sonde_tp_event event = {
-	.name = "fuzz:event",
-	.fields = fields,
-	.field_count = sizeof(fields) / sizeof(fields[0]),
-};
-
-/* i=-7 n=0x1234 d=2.5 s="hello" a="abc" t="xyz" q=[1] e=12 u=99 */
-static const uint8_t valid_payload[] = {
-	0xf9, 0xff, 0xff, 0xff, 0x12, 0x34, 0,	 0,   0,   0, 0, 0, 4, 0x40,
-	'h',  'e',  'l',  'l',	'o',  0,    'a', 'b', 'c', 0, 0, 0, 0, 0,
-	3,    0,    'x',  'y',	'z',  1,    0,	 0,   0,   1, 0, 0, 0, 0,
-	0,    0,    0,	  12,	99,   0,    0,	 0,   0,   0, 0, 0,
-};
-
-static int64_t ctx_integer(int ctx)
-{
-	return ctx;
-}
-
-static const char *ctx_string(int ctx)
-{
-	(void)ctx;
-	return "fuzz";
-}
-
-static const struct sonde_ust_filter_ctx ctx = { ctx_integer, ctx_string };
+#include "../tests/helpers/ust-filter-event.h"
 
 static void run(const uint8_t *code, size_t len, const uint8_t *payload,
 		size_t payload_len, bool must_load)
@@ -74,14 +30,15 @@ static void run(const uint8_t *code, size_t len, const uint8_t *payload,
 		}
 		return;
 	}
-	b = sonde_ust_filter_bind(f, &event);
+	b = sonde_ust_filter_bind(f, &filter_event);
 	if (b) {
 		/* An exact-size copy, so ASan sees any read past the end. */
 		copy = malloc(payload_len ? payload_len : 1);
 		if (copy) {
 			if (payload_len)
 				memcpy(copy, payload, payload_len);
-			(void)sonde_ust_filter_eval(b, copy, payload_len, &ctx);
+			(void)sonde_ust_filter_eval(b, copy, payload_len,
+						    &filter_ctx);
 			free(copy);
 		}
 	}
@@ -115,7 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (hex)
 				free(back);
 			free(hex);
-			run(code, len, valid_payload, sizeof(valid_payload),
+			run(code, len, filter_payload, sizeof(filter_payload),
 			    true);
 			free(code);
 		}

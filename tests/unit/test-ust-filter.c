@@ -1,57 +1,10 @@
 /* Event filters (src/ust/filter.h): the language compiled and evaluated
- * on a payload, errors naming their column, and bytecode or payloads
+ * on a filter_payload, errors naming their column, and bytecode or payloads
  * that are malformed refused or evaluated within bounds. */
 #include <stdlib.h>
 
 #include "../helpers/tap.h"
-#include "ust/filter.h"
-
-static const struct sonde_ctfw_enum_entry colors[] = {
-	{ "RED", 0, 0, false },
-	{ "MANY", 10, 19, false },
-};
-
-static const struct sonde_ctfw_field fields[] = {
-	SONDE_CTFW_INTEGER("i", 32, true),
-	SONDE_CTFW_INTEGER_NETWORK_HEX("n", 16, false),
-	SONDE_CTFW_DOUBLE("d"),
-	SONDE_CTFW_STRING("s"),
-	SONDE_CTFW_ARRAY_TEXT("a", 8),
-	SONDE_CTFW_SEQUENCE_TEXT("t", 16),
-	SONDE_CTFW_SEQUENCE("q", 64, true, 32),
-	SONDE_CTFW_ENUM("e", 8, false, colors, 2),
-	SONDE_CTFW_INTEGER("u", 64, false),
-	SONDE_CTFW_INTEGER("i8", 8, true),
-};
-
-static const struct sonde_tp_event event = {
-	.name = "test:event",
-	.fields = fields,
-	.field_count = sizeof(fields) / sizeof(fields[0]),
-};
-
-/* i=-7 n=0x1234 d=2.5 s="he*llo" a="abc" t="xyz" q=[1] e=12
- * u=0xffffffffffffffff i8=-1 */
-static const uint8_t payload[] = {
-	0xf9, 0xff, 0xff, 0xff, 0x12, 0x34, 0,	  0,	0,   0,	  0,   0,
-	4,    0x40, 'h',  'e',	'*',  'l',  'l',  'o',	0,   'a', 'b', 'c',
-	0,    0,    0,	  0,	0,    3,    0,	  'x',	'y', 'z', 1,   0,
-	0,    0,    1,	  0,	0,    0,    0,	  0,	0,   0,	  12,  0xff,
-	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-};
-
-static int64_t ctx_integer(int ctx)
-{
-	return ctx == SONDE_UST_CTX_VPID ? 4242 : 7;
-}
-
-static const char *ctx_string(int ctx)
-{
-	(void)ctx;
-	return "myproc";
-}
-
-static const struct sonde_ust_filter_ctx ctx = { ctx_integer, ctx_string };
+#include "../helpers/ust-filter-event.h"
 
 /* 1 pass, 0 reject, -1 never applies to the event, -2 not compiled. */
 static int run(const char *expr, const uint8_t *p, size_t len)
@@ -68,8 +21,8 @@ static int run(const char *expr, const uint8_t *p, size_t len)
 	free(code);
 	if (ret)
 		return -3;
-	b = sonde_ust_filter_bind(f, &event);
-	ret = b ? sonde_ust_filter_eval(b, p, len, &ctx) : -1;
+	b = sonde_ust_filter_bind(f, &filter_event);
+	ret = b ? sonde_ust_filter_eval(b, p, len, &filter_ctx) : -1;
 	sonde_ust_bound_filter_free(b);
 	sonde_ust_filter_free(f);
 	return ret;
@@ -148,7 +101,8 @@ static void test_language(void)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		snprintf(what, sizeof(what), "%s -> %d", cases[i].expr,
 			 cases[i].want);
-		is_int(run(cases[i].expr, payload, sizeof(payload)),
+		is_int(run(cases[i].expr, filter_payload,
+			   sizeof(filter_payload)),
 		       cases[i].want, what);
 	}
 	for (i = 0; i < sizeof(errors) / sizeof(errors[0]); i++) {
@@ -173,18 +127,19 @@ static void test_limits(void)
 	strcpy(deep + 40, "i == 1");
 	memset(deep + 46, ')', 40);
 	deep[86] = 0;
-	is_int(run(deep, payload, sizeof(payload)), -2,
+	is_int(run(deep, filter_payload, sizeof(filter_payload)), -2,
 	       "40 parentheses: too deep");
 	memset(deep, '!', 100);
 	strcpy(deep + 100, "i");
-	is_int(run(deep, payload, sizeof(payload)), -2, "100 '!': too deep");
+	is_int(run(deep, filter_payload, sizeof(filter_payload)), -2,
+	       "100 '!': too deep");
 	for (i = 0; i < 200; i++)
 		n += (size_t)snprintf(wide + n, sizeof(wide) - n, "%si == %zu",
 				      i ? " || " : "", i);
-	is_int(run(wide, payload, sizeof(payload)), -2,
+	is_int(run(wide, filter_payload, sizeof(filter_payload)), -2,
 	       "a 3 KiB expression: refused (too long)");
 	is_int(run("i == 1 || i == 2 || i == 3 || i == 4 || i == 5 || i == 6 || i == -7",
-		   payload, sizeof(payload)),
+		   filter_payload, sizeof(filter_payload)),
 	       1, "a left-deep chain stays shallow on the stack");
 }
 
@@ -199,14 +154,14 @@ static void test_truncated_payloads(void)
 
 	/* Exact-size copies: ASan catches a read past the end. */
 	for (i = 0; i < sizeof(exprs) / sizeof(exprs[0]); i++)
-		for (len = 0; len <= sizeof(payload); len++) {
+		for (len = 0; len <= sizeof(filter_payload); len++) {
 			uint8_t *copy = malloc(len ? len : 1);
 
-			memcpy(copy, payload, len);
+			memcpy(copy, filter_payload, len);
 			all &= run(exprs[i], copy, len) == (len >= ends[i]);
 			free(copy);
 		}
-	ok(all, "a payload cut before the field rejects, within bounds");
+	ok(all, "a filter_payload cut before the field rejects, within bounds");
 }
 
 static int load(const uint8_t *code, size_t len)
@@ -221,30 +176,24 @@ static int load(const uint8_t *code, size_t len)
 
 static void test_malformed_bytecode(void)
 {
-	static const uint8_t good[] = { 1,
-					SONDE_UST_FOP_FIELD,
-					1,
-					'i',
-					SONDE_UST_FOP_INT,
-					0xf9,
-					0xff,
-					0xff,
-					0xff,
-					0xff,
-					0xff,
-					0xff,
-					0xff,
-					SONDE_UST_FOP_EQ };
-	static const uint8_t version[] = {
-		2, SONDE_UST_FOP_INT, 0, 0, 0, 0, 0, 0, 0, 0
+	/* clang-format off */
+	static const uint8_t good[] = { 1, SONDE_UST_FOP_FIELD, 1, 'i',
+		SONDE_UST_FOP_INT, 0xf9, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		SONDE_UST_FOP_EQ };
+	static const struct {
+		uint8_t code[12];
+		size_t len;
+		const char *what;
+	} bad[] = {
+		{ { 2, SONDE_UST_FOP_INT, 0, 0, 0, 0, 0, 0, 0, 0 }, 10, "another version" },
+		{ { 1, 99 }, 2, "unknown operation" },
+		{ { 1, SONDE_UST_FOP_EQ }, 2, "stack underflow" },
+		{ { 1, SONDE_UST_FOP_CTX, 1, SONDE_UST_FOP_CTX, 2 }, 5, "two results" },
+		{ { 1, SONDE_UST_FOP_CTX, 9 }, 3, "unknown context" },
+		{ { 1, SONDE_UST_FOP_FIELD, 0 }, 3, "empty field name" },
+		{ { 1, SONDE_UST_FOP_STR, 9, 0, 'a' }, 5, "string past the end" },
 	};
-	static const uint8_t unknown[] = { 1, 99 };
-	static const uint8_t underflow[] = { 1, SONDE_UST_FOP_EQ };
-	static const uint8_t two[] = { 1, SONDE_UST_FOP_CTX, 1,
-				       SONDE_UST_FOP_CTX, 2 };
-	static const uint8_t bad_ctx[] = { 1, SONDE_UST_FOP_CTX, 9 };
-	static const uint8_t empty_name[] = { 1, SONDE_UST_FOP_FIELD, 0 };
-	static const uint8_t long_str[] = { 1, SONDE_UST_FOP_STR, 9, 0, 'a' };
+	/* clang-format on */
 	uint8_t overflow[1 + 2 * 33 + 32];
 	size_t i, n = 0;
 	bool refused = true;
@@ -257,19 +206,9 @@ static void test_malformed_bytecode(void)
 		refused &= (load(good, i) == 0) == (i == 4); /* 4: just `i` */
 	ok(refused,
 	   "its truncations are refused (but the first operand alone)");
-	is_int(load(version, sizeof(version)), SONDE_EFORMAT,
-	       "another version");
-	is_int(load(unknown, sizeof(unknown)), SONDE_EFORMAT,
-	       "unknown operation");
-	is_int(load(underflow, sizeof(underflow)), SONDE_EFORMAT,
-	       "stack underflow");
-	is_int(load(two, sizeof(two)), SONDE_EFORMAT, "two results");
-	is_int(load(bad_ctx, sizeof(bad_ctx)), SONDE_EFORMAT,
-	       "unknown context");
-	is_int(load(empty_name, sizeof(empty_name)), SONDE_EFORMAT,
-	       "empty field name");
-	is_int(load(long_str, sizeof(long_str)), SONDE_EFORMAT,
-	       "string past the end");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		is_int(load(bad[i].code, bad[i].len), SONDE_EFORMAT,
+		       bad[i].what);
 	overflow[n++] = 1;
 	for (i = 0; i < 33; i++) {
 		overflow[n++] = SONDE_UST_FOP_CTX;
@@ -302,10 +241,11 @@ static void test_malformed_bytecode(void)
 					  : (uint8_t)rand_r(&seed);
 		if (sonde_ust_filter_load(prog, plen, &f, NULL))
 			continue;
-		b = sonde_ust_filter_bind(f, &event);
+		b = sonde_ust_filter_bind(f, &filter_event);
 		if (b)
-			(void)sonde_ust_filter_eval(b, payload, sizeof(payload),
-						    &ctx);
+			(void)sonde_ust_filter_eval(b, filter_payload,
+						    sizeof(filter_payload),
+						    &filter_ctx);
 		sonde_ust_bound_filter_free(b);
 		sonde_ust_filter_free(f);
 	}

@@ -28,6 +28,15 @@ def payloads(view):
     return out
 
 
+def run_all(tap, sb, commands):
+    """Runs sonde commands, one check each, up to the first failure."""
+    for args in commands:
+        rc, out, err = sb.run(*args)
+        if not tap.check(rc == 0, "sonde %s" % " ".join(args), err):
+            return False
+    return True
+
+
 def record(tap, sb, name, enable_args, contexts=()):
     trace = sb.path(name)
     for args in (["create", name, "--output=" + trace],
@@ -64,12 +73,10 @@ FILTERS = [
 def filtered(tap, sb, name, enables):
     """Records the app with several `enable-event -u` calls; the view."""
     trace = sb.path(name)
-    for args in [["create", name, "--output=" + trace]] + \
-            [["enable-event", "-u"] + e for e in enables] + [["start"]]:
-        rc, out, err = sb.run(*args)
-        if not tap.check(rc == 0, "sonde %s" % " ".join(args), err):
-            sb.run("destroy", name)
-            return None
+    if not run_all(tap, sb, [["create", name, "--output=" + trace]] +
+                   [["enable-event", "-u"] + e for e in enables] + [["start"]]):
+        sb.run("destroy", name)
+        return None
     subprocess.run([APP, sb.path("unused"), "daemon-fields"], env=sb.env,
                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
     sb.run("stop")
@@ -108,10 +115,8 @@ def test_enable_disable_while_recording(tap, sb):
     """Patterns changed while a program records: fields:ints disabled,
     fields:texts enabled; fields:enums, enabled throughout, loses nothing."""
     trace = sb.path("live-patterns")
-    for args in (["create", "live-patterns", "--output=" + trace],
-                 ["enable-event", "-u", "fields:ints,fields:enums"], ["start"]):
-        rc, out, err = sb.run(*args)
-        tap.check(rc == 0, "sonde %s" % " ".join(args), err)
+    run_all(tap, sb, (["create", "live-patterns", "--output=" + trace],
+                      ["enable-event", "-u", "fields:ints,fields:enums"], ["start"]))
     loops = 60
     app = subprocess.Popen([APP, sb.path("unused"), "daemon-loop", str(loops), "20"], env=sb.env,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -156,11 +161,9 @@ def test_snapshot(tap, sb):
     snapshots while a program records and after it ended hold its newest
     events as complete traces that sonde view and babeltrace read."""
     trace = sb.path("usnap")
-    for args in (["create", "usnap", "--snapshot", "--output=" + trace],
-                 ["enable-channel", "-u", "--subbuf-size", "4k", "--num-subbuf", "4", "snapchan"],
-                 ["enable-event", "-u", "fields:*"], ["start"]):
-        rc, out, err = sb.run(*args)
-        tap.check(rc == 0, "sonde %s" % " ".join(args), err)
+    run_all(tap, sb, (["create", "usnap", "--snapshot", "--output=" + trace],
+                      ["enable-channel", "-u", "--subbuf-size", "4k", "--num-subbuf", "4", "snapchan"],
+                      ["enable-event", "-u", "fields:*"], ["start"]))
     loops = 300
     app = subprocess.Popen([APP, sb.path("unused"), "daemon-loop", str(loops), "3"], env=sb.env,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
