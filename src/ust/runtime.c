@@ -175,9 +175,8 @@ SONDE_TP_EXPORT void sonde_ust_refresh(void (*update)(void *arg), void *arg)
 
 	pthread_mutex_lock(&registry.lock);
 	update(arg);
-	for (i = 0; registry.sink && i < registry.count; i++) {
+	for (i = 0; registry.sink && i < registry.count; i++)
 		apply_sink(registry.events[i], true);
-	}
 	pthread_mutex_unlock(&registry.lock);
 }
 

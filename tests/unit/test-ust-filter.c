@@ -32,8 +32,13 @@ static const struct {
 	const char *expr;
 	int want;
 } cases[] = {
-	{ "i == -7", 1 },
+	{ "i == -7",
+	  1 }, /* field OP integer: evaluated without the interpreter */
 	{ "i != -7", 0 },
+	{ "i >= 0", 0 },
+	{ "n == 4660", 1 },
+	{ "e > 11", 1 },
+	{ "d > 2", 1 },
 	{ "i < -6 && i <= -7 && i > -8 && i >= -7", 1 },
 	{ "-i == 7 && -(-i) == i", 1 },
 	{ "n == 0x1234 && n == 4660 && n == 011064", 1 },
@@ -145,10 +150,10 @@ static void test_limits(void)
 
 static void test_truncated_payloads(void)
 {
-	static const char *const exprs[] = { "i8 == -1", "u == -1",
+	static const char *const exprs[] = { "i8 == -1",     "u == -1",
 					     "t == \"xyz\"", "s == \"*\"",
-					     "e == 12" };
-	static const size_t ends[] = { 56, 55, 34, 21, 47 };
+					     "e == 12",	     "n == 4660" };
+	static const size_t ends[] = { 56, 55, 34, 21, 47, 6 };
 	size_t i, len;
 	bool all = true;
 
