@@ -10,6 +10,7 @@
  *         what disabled costs beyond it is the tracepoint's own cost)
  *         | filter-pass | filter-reject (recorded with the filter `a >= 0`,
  *         which keeps every event, or `a < 0`, which keeps none)
+ * env: SONDE_BENCH_NUM_SUBBUF  sub-buffers per CPU (default 4 x 512 KiB)
  * Prints one line of key=value pairs.
  */
 #include <pthread.h>
@@ -114,6 +115,11 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		cfg.output = dir;
+		/* Sub-buffers per CPU (default 4), to weigh buffer room
+		 * against the consumer's scheduling delays. */
+		if (getenv("SONDE_BENCH_NUM_SUBBUF"))
+			cfg.num_subbuf =
+				(uint32_t)atoi(getenv("SONDE_BENCH_NUM_SUBBUF"));
 		if (sonde_ust_local_start(&cfg, &s, &err)) {
 			fprintf(stderr, "bench-ust: %s\n", err.msg);
 			return 1;
