@@ -142,11 +142,12 @@ void kswitch_repair_free(struct kswitch_repair *r);
 /* Learns from one sched_switch record; returns next_pid (-1: too short). */
 int32_t kswitch_repair_learn(struct kswitch_repair *r, const uint8_t *rec,
 			     uint32_t len);
-/* Writes into `rec` the sched_switch record the kernel omitted: the idle
- * task of `cpu` switching to `tid`.  Returns its size, 0 if `size` is too
- * small. */
+/* Writes into `rec` the sched_switch record the kernel omitted: `prev`
+ * (0: the idle task of `cpu`) switching to `next`.  Returns its size, 0 if
+ * `size` is too small. */
 uint32_t kswitch_repair_build(struct kswitch_repair *r, unsigned int cpu,
-			      int32_t tid, uint8_t *rec, uint32_t size);
+			      int32_t prev, int32_t next, uint8_t *rec,
+			      uint32_t size);
 
 /* ------------------------------------------------------------------------ */
 /* packet building                                                          */

@@ -894,12 +894,14 @@ static void account_kernel_losses(struct consumer *c)
 }
 
 /*
- * Follows the thread current on this CPU and inserts the switches out of
- * the idle task that the kernel left out (see switch-repair.c).  `e` is
- * NULL for records the trace does not keep (the interrupt entries enabled
- * as idle-exit markers).  The inserted switch is stamped with the last
- * record written in idle, the interrupt that woke the CPU when markers are
- * on: the switch followed it, before anything the thread did.
+ * Follows the thread current on this CPU and inserts the switches the
+ * kernel left out (see switch-repair.c).  `e` is NULL for records the trace
+ * does not keep (the interrupt entries enabled as idle-exit markers).  A
+ * switch out of idle is stamped with the last record written in idle, the
+ * interrupt that woke the CPU when markers are on: the switch followed it,
+ * before anything the thread did.  A switch out of a thread whose own
+ * records the kernel hides has no earlier bound than the record that
+ * reveals it.
  */
 static void follow_current(struct consumer *c, const struct kevent *e,
 			   const struct kpage_event *ev, int32_t pid)
@@ -911,12 +913,13 @@ static void follow_current(struct consumer *c, const struct kevent *e,
 
 	/* a sched_switch record is written by its prev thread: it too shows
 	 * a thread that was switched in unseen */
-	if (c->current_tid == 0 && pid != 0 &&
+	if (c->current_tid >= 0 && pid != c->current_tid &&
 	    (sw = atomic_load_explicit(&c->s->sched_switch,
 				       memory_order_acquire)) &&
-	    (size = kswitch_repair_build(sw->repair, c->cpu, pid, rec,
-					 sizeof(rec)))) {
-		cur = ksink_event_begin(c->sink, sw->ctf_id, c->idle_ts,
+	    (size = kswitch_repair_build(sw->repair, c->cpu, c->current_tid,
+					 pid, rec, sizeof(rec)))) {
+		cur = ksink_event_begin(c->sink, sw->ctf_id,
+					c->current_tid ? ev->ts : c->idle_ts,
 					kmap_payload_max(sw->map, size),
 					&c->err);
 		if (cur) {

@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kernel/kernel-internal.h"
@@ -27,6 +28,7 @@ struct ksink {
 	struct sonde_ctfw_packet_info info;
 	bool open;
 	bool ever_written;
+	uint64_t created_ts; /* CLOCK_MONOTONIC, the traces' clock */
 	size_t event_start;
 	uint64_t last_ts, prev_last_ts;
 	uint64_t seq;
@@ -75,6 +77,7 @@ int ksink_create(const struct ksink_opts *o, struct ksink **out,
 		 struct sonde_error *err)
 {
 	struct ksink *k = calloc(1, sizeof(*k));
+	struct timespec now;
 	size_t i;
 
 	*out = NULL;
@@ -82,6 +85,9 @@ int ksink_create(const struct ksink_opts *o, struct ksink **out,
 		return sonde_error_set(err, SONDE_ENOMEM, "out of memory");
 	k->o = *o;
 	memcpy(k->uuid, o->uuid, 16);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	k->created_ts = (uint64_t)now.tv_sec * 1000000000u +
+			(uint64_t)now.tv_nsec;
 	k->o.packet_size = sonde_ctfw_page_round(o->packet_size ?
 							 o->packet_size :
 							 256 * 1024);
@@ -311,8 +317,14 @@ int ksink_close(struct ksink *k, uint64_t ts_end, struct sonde_error *err)
 	}
 	if (!ret && !k->ever_written && k->o.stream_fd >= 0) {
 		/* An empty stream still gets one packet, as LTTng's flush
-		 * does, so readers see the CPU and its end time. */
-		packet_open(k, ts_end);
+		 * does, so readers see the CPU.  On disk it spans the whole
+		 * recording: lttng-analyses reads only where every stream has
+		 * data, and a packet reduced to the end time leaves no such
+		 * time.  Streamed, it cannot: live readers have gone past its
+		 * start already. */
+		bool span = !k->o.hook && k->created_ts < ts_end;
+
+		packet_open(k, span ? k->created_ts : ts_end);
 		ret = packet_close(k, ts_end, err);
 	}
 	return ret;

@@ -160,34 +160,50 @@ static void read_proc_comm(int32_t tid, char *comm)
 	comm[strcspn(comm, "\n")] = '\0';
 }
 
-uint32_t kswitch_repair_build(struct kswitch_repair *r, unsigned int cpu,
-			      int32_t tid, uint8_t *rec, uint32_t size)
+/* The comm and ftrace priority of `tid` on `cpu`: idle's name, the last
+ * ones seen in a switch, or /proc's comm with the default priority. */
+static void task_identity(struct kswitch_repair *r, unsigned int cpu,
+			  int32_t tid, char *comm, int32_t *prio)
 {
 	const struct task_slot *slot;
-	char comm[COMM_LEN] = "";
-	int32_t prio = 120, idle_prio = 120, idle_tid = 0;
-	uint64_t running = 0;
 
-	if (size < r->size)
-		return 0;
+	*prio = 120;
+	comm[0] = '\0';
+	if (tid == 0) {
+		snprintf(comm, COMM_LEN, "swapper/%u", cpu);
+		return;
+	}
 	pthread_mutex_lock(&r->lock);
 	slot = &r->slots[(uint32_t)tid & (TASK_CACHE_SLOTS - 1)];
 	if (slot->tid == tid) {
 		memcpy(comm, slot->comm, COMM_LEN);
-		prio = slot->prio;
+		*prio = slot->prio;
 	}
 	pthread_mutex_unlock(&r->lock);
 	if (!comm[0])
 		read_proc_comm(tid, comm);
+}
 
+uint32_t kswitch_repair_build(struct kswitch_repair *r, unsigned int cpu,
+			      int32_t prev, int32_t next, uint8_t *rec,
+			      uint32_t size)
+{
+	char prev_comm[COMM_LEN], next_comm[COMM_LEN];
+	int32_t prev_prio, next_prio;
+	uint64_t running = 0; /* unknown: shown as preempted */
+
+	if (size < r->size)
+		return 0;
+	task_identity(r, cpu, prev, prev_comm, &prev_prio);
+	task_identity(r, cpu, next, next_comm, &next_prio);
 	memset(rec, 0, r->size);
 	memcpy(rec, &r->type, 2);
-	snprintf((char *)rec + r->prev_comm, COMM_LEN, "swapper/%u", cpu);
-	memcpy(rec + r->prev_pid, &idle_tid, 4);
-	memcpy(rec + r->prev_prio, &idle_prio, 4);
+	memcpy(rec + r->prev_comm, prev_comm, COMM_LEN);
+	memcpy(rec + r->prev_pid, &prev, 4);
+	memcpy(rec + r->prev_prio, &prev_prio, 4);
 	memcpy(rec + r->prev_state, &running, r->prev_state_size);
-	memcpy(rec + r->next_comm, comm, COMM_LEN);
-	memcpy(rec + r->next_pid, &tid, 4);
-	memcpy(rec + r->next_prio, &prio, 4);
+	memcpy(rec + r->next_comm, next_comm, COMM_LEN);
+	memcpy(rec + r->next_pid, &next, 4);
+	memcpy(rec + r->next_prio, &next_prio, 4);
 	return r->size;
 }

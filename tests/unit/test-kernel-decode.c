@@ -304,9 +304,9 @@ static void test_switch_repair(void)
 	is_int(kswitch_repair_learn(r, rec, sizeof(rec)), 0,
 	       "learn returns next_pid");
 	is_int(kswitch_repair_learn(r, rec, 20), -1, "short record refused");
-	is_int(kswitch_repair_build(r, 1, 4321, built, 32), 0,
+	is_int(kswitch_repair_build(r, 1, 0, 4321, built, 32), 0,
 	       "too small a buffer refused");
-	is_int(kswitch_repair_build(r, 1, 4321, built, sizeof(built)), 64,
+	is_int(kswitch_repair_build(r, 1, 0, 4321, built, sizeof(built)), 64,
 	       "record size");
 	memcpy(&i32, built, 2);
 	is_int(i32 & 0xffff, 372, "common_type is sched_switch's id");
@@ -320,7 +320,13 @@ static void test_switch_repair(void)
 	is_int(i32, 4321, "next_pid");
 	memcpy(&i32, built + 60, 4);
 	is_int(i32, 110, "next_prio learnt");
-	kswitch_repair_build(r, 0, 1, built, sizeof(built));
+	is_int(kswitch_repair_build(r, 0, 4321, 0, built, sizeof(built)), 64,
+	       "a hidden thread switching to idle");
+	is_str((const char *)built + 8, "worker", "prev_comm learnt");
+	memcpy(&i32, built + 28, 4);
+	is_int(i32, 110, "prev_prio learnt");
+	is_str((const char *)built + 40, "swapper/0", "next is idle of cpu 0");
+	kswitch_repair_build(r, 0, 4321, 1, built, sizeof(built));
 	memcpy(&i32, built + 60, 4);
 	ok(built[40] != '\0', "unknown thread (pid 1): comm from /proc");
 	is_int(i32, 120, "unknown thread: default prio");
