@@ -62,10 +62,10 @@ static __always_inline bool comm_filtered_out(void)
 	return false;
 }
 
-/* The session's filters, on the current task. */
-static __always_inline bool filtered_out(__u64 pid_tgid)
+/* The session's filters, on the current task (of thread group `tgid`). */
+static __always_inline bool filtered_out(__u32 tgid)
 {
-	if (filter_tgid && (__u32)(pid_tgid >> 32) != filter_tgid)
+	if (filter_tgid && tgid != filter_tgid)
 		return true;
 	if (filter_cgroup && bpf_get_current_cgroup_id() != filter_cgroup)
 		return true;
@@ -244,6 +244,7 @@ static __always_inline void put_comm(__u8 *dst, const char *comm)
 }
 
 /*
+ * `t` is the current task, `tid` its id.
  * This kernel omits some sched_switch events out of the idle task (see
  * docs/internals/kernel.md, which the ftrace consumer repairs from
  * common_pid).  Here the programs follow the task current on each CPU:
@@ -251,15 +252,14 @@ static __always_inline void put_comm(__u8 *dst, const char *comm)
  * task, the switch the kernel left out is written first, stamped with
  * that event's time, with the task's own comm and priority.
  */
-static __always_inline void follow_current(struct kbpf_buf *b, __u32 tid)
+static __always_inline void
+follow_current(struct kbpf_buf *b, const struct task_struct *t, __u32 tid)
 {
-	struct task_struct *t;
 	struct kbpf_rec *r;
 	__u8 *p;
 
 	if (b->current == 1 && tid != 0 && sched_switch_on &&
 	    (r = reserve(b, sizeof(*r) + KBPF_SCHED_SWITCH_PAYLOAD))) {
-		t = bpf_get_current_task_btf();
 		p = (__u8 *)(r + 1);
 		put_comm(p, b->idle_comm);
 		*(__s32 *)(p + 16) = 0;
@@ -281,22 +281,24 @@ static __always_inline void follow_current(struct kbpf_buf *b, __u32 tid)
 SEC("tp_btf/sys_enter")
 int BPF_PROG(kbpf_sys_enter, struct pt_regs *regs, long id)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	/* inlined by the verifier (a per-CPU load), where
+	 * bpf_get_current_pid_tgid() is a helper call */
+	struct task_struct *t = bpf_get_current_task_btf();
 	const struct kbpf_syscall *sc;
-	__u32 nr = (__u32)id;
+	__u32 nr = (__u32)id, tgid = t->tgid;
 	__u64 a[KBPF_MAX_ARGS];
 	struct kbpf_buf *b;
 
-	if ((__u32)(pid_tgid >> 32) == own_tgid || nr >= KBPF_MAX_SYSCALLS ||
+	if (tgid == own_tgid || nr >= KBPF_MAX_SYSCALLS ||
 	    regs->cs != USER64_CS)
 		return 0;
 	sc = bpf_map_lookup_elem(&syscalls, &nr);
-	if (!sc || !sc->entry_on || filtered_out(pid_tgid))
+	if (!sc || !sc->entry_on || filtered_out(tgid))
 		return 0;
 	b = cpu_buf();
 	if (!b)
 		return 0;
-	follow_current(b, (__u32)pid_tgid);
+	follow_current(b, t, t->pid);
 	read_args(regs, a);
 	if (sc->strings)
 		return enter_strings(b, sc, a, bpf_ktime_get_ns());
@@ -307,22 +309,22 @@ SEC("tp_btf/sys_exit")
 int BPF_PROG(kbpf_sys_exit, struct pt_regs *regs, long ret)
 {
 	__u32 size = sizeof(struct kbpf_rec) + 8;
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct task_struct *t = bpf_get_current_task_btf();
 	const struct kbpf_syscall *sc;
-	__u32 nr = (__u32)regs->orig_ax;
+	__u32 nr = (__u32)regs->orig_ax, tgid = t->tgid;
 	struct kbpf_rec *r;
 	struct kbpf_buf *b;
 
-	if ((__u32)(pid_tgid >> 32) == own_tgid || nr >= KBPF_MAX_SYSCALLS ||
+	if (tgid == own_tgid || nr >= KBPF_MAX_SYSCALLS ||
 	    regs->cs != USER64_CS)
 		return 0;
 	sc = bpf_map_lookup_elem(&syscalls, &nr);
-	if (!sc || !sc->exit_on || filtered_out(pid_tgid))
+	if (!sc || !sc->exit_on || filtered_out(tgid))
 		return 0;
 	b = cpu_buf();
 	if (!b)
 		return 0;
-	follow_current(b, (__u32)pid_tgid);
+	follow_current(b, t, t->pid);
 	r = reserve(b, size);
 	if (!r)
 		return 0;
@@ -364,12 +366,13 @@ int BPF_PROG(kbpf_sched_switch, bool preempt, struct task_struct *prev,
 	struct kbpf_buf *b;
 	__u8 *p;
 
-	if (filtered_out(bpf_get_current_pid_tgid()))
+	/* prev is the current task: no helper call */
+	if (filtered_out(prev->tgid))
 		return 0;
 	b = cpu_buf();
 	if (!b)
 		return 0;
-	follow_current(b, prev->pid);
+	follow_current(b, prev, prev->pid);
 	b->current = (__u64)next->pid + 1;
 	if (!next->pid)
 		__builtin_memcpy(b->idle_comm, next->comm, 16);
