@@ -140,9 +140,15 @@ def test_compare(tmp):
 
 def test_filters(tmp):
     out = os.path.join(tmp, "c")
+    # A name of its own (the kernel takes comm from the path executed):
+    # other tests running kernel-workload at the same time must not pass
+    # the filter.
+    comm = "kw%d" % (os.getpid() % 10000000)
+    workload = os.path.join(tmp, comm)
+    os.symlink(kt.WORKLOAD, workload)
     r = kt.run([kt.RECORD, "-N", "fc%d" % os.getpid(), "-o", out, "-B", "ebpf",
-                "-C", "kernel-workload", "-a", "-e", "sched_switch", "--",
-                kt.WORKLOAD, "getppid", "1000"])
+                "-C", comm, "-a", "-e", "sched_switch", "--",
+                workload, "getppid", "1000"])
     if r.returncode != 0 and "eBPF" in r.stderr:
         print("eBPF unavailable: %s" % r.stderr.strip())
         sys.exit(77)
@@ -152,9 +158,9 @@ def test_filters(tmp):
     sw = [parse(l)[2] for l in lines if " sched_switch: " in l]
     # switches from the workload, and the switches out of idle into it
     # that the kernel omitted and the programs put back
-    other = [f for f in sw if f["prev_comm"] != '"kernel-workload"' and
+    other = [f for f in sw if f["prev_comm"] != '"%s"' % comm and
              not (f["prev_tid"] == "0" and
-                  f["next_comm"] == '"kernel-workload"')]
+                  f["next_comm"] == '"%s"' % comm)]
     check(sw and not other, "comm filter: only the workload's context "
           "switches (%d; others: %s)" % (len(sw), other[:2]))
     calls = [l for l in lines if " syscall_entry_getppid: " in l]
