@@ -258,8 +258,11 @@ static void swap_patterns(void *arg)
 
 	client.patterns = arg;
 	/* Bound filters of the old programs may still be in a probe: the
-	 * programs stay, like retired sinks; the rest goes. */
+	 * programs stay, like retired sinks; the patterns go. */
 	if (old) {
+		free(old->enablers);
+		old->enablers = NULL;
+		sonde_arena_release(&old->strings);
 		old->retired_next = client.retired;
 		client.retired = old;
 	}
@@ -278,16 +281,8 @@ static void apply_state(const struct sonde_ctl_msg *reply)
 
 	if (client.sink && shm && !strcmp(shm, client.shm_path)) {
 		p = parse_state(r, NULL);
-		if (p) {
+		if (p)
 			sonde_ust_refresh(swap_patterns, p);
-			if (client.retired) {
-				struct patterns *old = client.retired;
-
-				free(old->enablers);
-				old->enablers = NULL;
-				sonde_arena_release(&old->strings);
-			}
-		}
 		return;
 	}
 	stop_recording();
