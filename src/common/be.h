@@ -1,11 +1,14 @@
 /*
- * Big-endian integers in byte buffers: the byte order of LTTng's network
- * protocols and index files.  Unaligned access is fine.
+ * Fields of LTTng's network protocols and index files in byte buffers:
+ * big-endian integers (unaligned access is fine) and fixed-size,
+ * NUL-padded names.
  */
 #ifndef SONDE_COMMON_BE_H
 #define SONDE_COMMON_BE_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 static inline void be_put32(uint8_t *p, uint32_t v)
 {
@@ -30,6 +33,24 @@ static inline uint32_t be_get32(const uint8_t *p)
 static inline uint64_t be_get64(const uint8_t *p)
 {
 	return (uint64_t)be_get32(p) << 32 | be_get32(p + 4);
+}
+
+/* A fixed-size NUL-padded field: copies what fits, zeroes the rest. */
+static inline void put_padded(uint8_t *p, size_t field, const char *s)
+{
+	size_t n = strnlen(s, field - 1);
+
+	memcpy(p, s, n);
+	memset(p + n, 0, field - n);
+}
+
+/* A received fixed-size field: at most field - 1 bytes, NUL-terminated. */
+static inline void get_padded(char *dst, const uint8_t *p, size_t field)
+{
+	size_t n = strnlen((const char *)p, field - 1);
+
+	memcpy(dst, p, n);
+	dst[n] = '\0';
 }
 
 #endif /* SONDE_COMMON_BE_H */

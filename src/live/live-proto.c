@@ -8,24 +8,6 @@
 
 #include <string.h>
 
-/* A NUL-padded field: copies what fits, zeroes the rest. */
-static void put_field(uint8_t *p, size_t field, const char *s)
-{
-	size_t n = strnlen(s, field - 1);
-
-	memcpy(p, s, n);
-	memset(p + n, 0, field - n);
-}
-
-/* A received field: at most field - 1 bytes, always NUL-terminated. */
-static void get_field(char *dst, const uint8_t *p, size_t field)
-{
-	size_t n = strnlen((const char *)p, field - 1);
-
-	memcpy(dst, p, n);
-	dst[n] = '\0';
-}
-
 static int check_size(const char *what, size_t len, size_t want,
 		      struct sonde_error *err)
 {
@@ -295,8 +277,8 @@ size_t sonde_live_session_encode(uint32_t minor,
 	be_put32(buf + 12, s->clients);
 	be_put32(buf + 16, s->streams);
 	if (minor < SONDE_LIVE_MINOR_NAMES) {
-		put_field(buf + 20, SONDE_LIVE_HOSTNAME_FIELD, s->hostname);
-		put_field(buf + 84, SONDE_LIVE_SESSION_NAME_FIELD,
+		put_padded(buf + 20, SONDE_LIVE_HOSTNAME_FIELD, s->hostname);
+		put_padded(buf + 84, SONDE_LIVE_SESSION_NAME_FIELD,
 			  s->session_name);
 		return SONDE_LIVE_SESSION_2_4_SIZE;
 	}
@@ -345,8 +327,8 @@ int sonde_live_session_decode(uint32_t minor, const uint8_t *buf, size_t len,
 	out->clients = be_get32(buf + 12);
 	out->streams = be_get32(buf + 16);
 	if (minor < SONDE_LIVE_MINOR_NAMES) {
-		get_field(out->hostname, buf + 20, SONDE_LIVE_HOSTNAME_FIELD);
-		get_field(out->session_name, buf + 84,
+		get_padded(out->hostname, buf + 20, SONDE_LIVE_HOSTNAME_FIELD);
+		get_padded(out->session_name, buf + 84,
 			  SONDE_LIVE_SESSION_NAME_FIELD);
 		return 0;
 	}
@@ -420,8 +402,8 @@ void sonde_live_stream_encode(const struct sonde_live_stream *s, uint8_t *buf)
 	be_put64(buf, s->id);
 	be_put64(buf + 8, s->ctf_trace_id);
 	be_put32(buf + 16, s->metadata ? 1 : 0);
-	put_field(buf + 20, SONDE_LIVE_PATH_FIELD, s->path_name);
-	put_field(buf + 20 + SONDE_LIVE_PATH_FIELD, SONDE_LIVE_CHANNEL_FIELD,
+	put_padded(buf + 20, SONDE_LIVE_PATH_FIELD, s->path_name);
+	put_padded(buf + 20 + SONDE_LIVE_PATH_FIELD, SONDE_LIVE_CHANNEL_FIELD,
 		  s->channel_name);
 }
 
@@ -437,8 +419,8 @@ int sonde_live_stream_decode(const uint8_t *buf, size_t len,
 	out->ctf_trace_id = be_get64(buf + 8);
 	/* babeltrace2 tests non-zero: so do we. */
 	out->metadata = be_get32(buf + 16) != 0;
-	get_field(out->path_name, buf + 20, SONDE_LIVE_PATH_FIELD);
-	get_field(out->channel_name, buf + 20 + SONDE_LIVE_PATH_FIELD,
+	get_padded(out->path_name, buf + 20, SONDE_LIVE_PATH_FIELD);
+	get_padded(out->channel_name, buf + 20 + SONDE_LIVE_PATH_FIELD,
 		  SONDE_LIVE_CHANNEL_FIELD);
 	return 0;
 }

@@ -10,25 +10,6 @@
 
 #include "common/be.h"
 
-/* A fixed-size NUL-padded field of the legacy layouts: copies what fits,
- * zeroes the rest. */
-static void put_field(uint8_t *p, size_t field, const char *s)
-{
-	size_t n = strnlen(s, field - 1);
-
-	memcpy(p, s, n);
-	memset(p + n, 0, field - n);
-}
-
-/* A received fixed-size field: at most field - 1 bytes, NUL-terminated. */
-static void get_field(char *dst, const uint8_t *p, size_t field)
-{
-	size_t n = strnlen((const char *)p, field - 1);
-
-	memcpy(dst, p, n);
-	dst[n] = '\0';
-}
-
 static const char *const cmd_names[] = {
 	[SONDE_RELAY_ADD_STREAM] = "add-stream",
 	[SONDE_RELAY_CREATE_SESSION] = "create-session",
@@ -170,8 +151,8 @@ static size_t encode_create_session(uint32_t minor,
 	if (minor < SONDE_RELAY_MINOR_SESSION_2_4)
 		return 0;
 	if (minor < SONDE_RELAY_MINOR_CHUNKS) {
-		put_field(p, 255, c->session_name);
-		put_field(p + 255, 64, c->hostname);
+		put_padded(p, 255, c->session_name);
+		put_padded(p + 255, 64, c->hostname);
 		be_put32(p + 319, c->live_timer);
 		be_put32(p + 323, c->snapshot);
 		return 327;
@@ -205,8 +186,8 @@ static size_t encode_add_stream(uint32_t minor,
 	size_t off;
 
 	if (minor < SONDE_RELAY_MINOR_CHUNKS) {
-		put_field(p, 264, a->channel_name);
-		put_field(p + 264, 4096, a->pathname);
+		put_padded(p, 264, a->channel_name);
+		put_padded(p + 264, 4096, a->pathname);
 		if (minor < SONDE_RELAY_MINOR_ADD_STREAM_2_2)
 			return 4360;
 		be_put64(p + 4360, a->tracefile_size);
@@ -395,8 +376,8 @@ static int decode_create_session(uint32_t minor, const uint8_t *p, size_t len,
 	if (minor < SONDE_RELAY_MINOR_SESSION_2_4)
 		return 0;
 	if (minor < SONDE_RELAY_MINOR_CHUNKS) {
-		get_field(c->session_name, p, 255);
-		get_field(c->hostname, p + 255, 64);
+		get_padded(c->session_name, p, 255);
+		get_padded(c->hostname, p + 255, 64);
 		c->live_timer = be_get32(p + 319);
 		c->snapshot = be_get32(p + 323) != 0;
 		return 0;
@@ -459,8 +440,8 @@ static int decode_add_stream(uint32_t minor, const uint8_t *p, size_t len,
 	if (len < fixed)
 		return short_payload(SONDE_RELAY_ADD_STREAM, len, fixed, err);
 	if (minor < SONDE_RELAY_MINOR_CHUNKS) {
-		get_field(a->channel_name, p, 264);
-		get_field(a->pathname, p + 264, 4096);
+		get_padded(a->channel_name, p, 264);
+		get_padded(a->pathname, p + 264, 4096);
 		if (minor >= SONDE_RELAY_MINOR_ADD_STREAM_2_2) {
 			a->tracefile_size = be_get64(p + 4360);
 			a->tracefile_count = be_get64(p + 4368);
