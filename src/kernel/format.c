@@ -256,26 +256,3 @@ const struct kfmt_field *kfmt_find(const struct kfmt_event *ev,
 			return &ev->fields[i];
 	return NULL;
 }
-
-const uint8_t *kfmt_bytes(const struct kfmt_field *f, const uint8_t *payload,
-			  uint32_t len, uint32_t *n)
-{
-	uint32_t loc, off, size;
-
-	*n = 0;
-	if (f->offset > len || f->size > len - f->offset)
-		return NULL;
-	if (f->loc == KFMT_PLAIN) {
-		*n = f->size;
-		return payload + f->offset;
-	}
-	memcpy(&loc, payload + f->offset, 4);
-	off = loc & 0xFFFF;
-	size = loc >> 16;
-	if (f->loc == KFMT_REL_LOC)
-		off += f->offset + 4;
-	if (off > len || size > len - off)
-		return NULL;
-	*n = size;
-	return payload + off;
-}

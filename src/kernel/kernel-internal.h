@@ -60,11 +60,6 @@ void kfmt_event_release(struct kfmt_event *ev);
 const struct kfmt_field *kfmt_find(const struct kfmt_event *ev,
 				   const char *name);
 
-/* Bytes of a text or dynamic field (char[N], __data_loc, __rel_loc),
- * bounded by the payload; NULL/0 if out of bounds. */
-const uint8_t *kfmt_bytes(const struct kfmt_field *f, const uint8_t *payload,
-			  uint32_t len, uint32_t *n);
-
 /* ------------------------------------------------------------------------ */
 /* ring-buffer pages                                                        */
 
