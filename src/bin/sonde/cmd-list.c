@@ -172,7 +172,7 @@ static int list_sessions(void)
 	return 0;
 }
 
-static int list_session(const char *name)
+int list_session(const char *name)
 {
 	struct sonde_ctl_writer w;
 	struct sonde_ctl_msg *reply;

@@ -30,9 +30,6 @@ static const char status_help[] =
 
 int cmd_status(int argc, char **argv)
 {
-	struct sonde_ctl_writer w;
-	struct sonde_ctl_msg *reply;
-	const struct sonde_ctl_rec *s;
 	const char *name;
 	char current[256];
 	int ret;
@@ -46,13 +43,5 @@ int cmd_status(int argc, char **argv)
 	name = client_session_name(NULL, current, sizeof(current));
 	if (!name)
 		return 1;
-	sonde_ctl_writer_init(&w, SONDE_CTL_SESSION_INFO);
-	sonde_ctl_put_str(&w, SONDE_CTL_T_SESSION, name);
-	if (client_call(&w, false, &reply))
-		return 1;
-	s = reply_session(reply);
-	if (s)
-		print_session_details(s);
-	sonde_ctl_msg_free(reply);
-	return s ? 0 : 1;
+	return list_session(name);
 }

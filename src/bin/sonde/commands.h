@@ -29,6 +29,9 @@ struct sonde_ctl_rec;
 struct sonde_ctl_msg;
 int event_verb(int argc, char **argv, bool enable, const char *help);
 void print_session_details(const struct sonde_ctl_rec *session);
+/* Asks the daemon for one session and prints it as 'sonde list NAME';
+ * 0, or 1 when it failed or the session is gone. */
+int list_session(const char *name);
 const struct sonde_ctl_rec *reply_session(const struct sonde_ctl_msg *reply);
 
 #endif
