@@ -14,9 +14,9 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "common/log.h"
 #include "relay/server.h"
 
 static const char relayd_help[] =
@@ -65,21 +65,11 @@ static const char relayd_help[] =
 
 static void relayd_log(const char *fmt, ...)
 {
-	char stamp[32];
-	struct timespec ts;
-	struct tm tm;
 	va_list ap;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	localtime_r(&ts.tv_sec, &tm);
-	strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", &tm);
-	fprintf(stderr, "%s.%03ld sonde-relayd[%d]: ", stamp,
-		ts.tv_nsec / 1000000, (int)getpid());
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	sonde_vlog("sonde-relayd", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
-	fflush(stderr);
 }
 
 static const struct option options[] = {

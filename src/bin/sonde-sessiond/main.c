@@ -26,9 +26,9 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "common/log.h"
 #include "session/rundir.h"
 #include "sessiond.h"
 
@@ -111,21 +111,11 @@ struct daemon {
 
 void sessiond_log(const char *fmt, ...)
 {
-	char stamp[32];
-	struct timespec ts;
-	struct tm tm;
 	va_list ap;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	localtime_r(&ts.tv_sec, &tm);
-	strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", &tm);
-	fprintf(stderr, "%s.%03ld sonde-sessiond[%d]: ", stamp,
-		ts.tv_nsec / 1000000, (int)getpid());
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	sonde_vlog("sonde-sessiond", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
-	fflush(stderr);
 }
 
 static int mkdir_p(const char *path, mode_t mode, struct sonde_error *err)
