@@ -181,7 +181,8 @@ def filter_seeds():
     for expr in ('i == -7', 'i < 0 && n == 0x1234 || d >= 2.5', 's == "hel*"',
                  '!(a != "abc") && t == "x\\*z"', 'e == 12 || u > 98 || q == 1',
                  '$ctx.vpid == 1 && $ctx.procname == "f*"', '-(-i) != 7.5',
-                 '((s)) == "a" || ((i == 1', '"x" == 1'):
+                 '((s)) == "a" || ((i == 1', '"x" == 1',
+                 'q[0] == 1 && a[2] == 99 || t[0x10] > 0', 'q[0'):
         yield b"\0" + expr.encode()
     field_i = bytes([1, 1]) + b"i"
     int7 = bytes([3]) + struct.pack("<q", -7)
@@ -192,6 +193,9 @@ def filter_seeds():
     code = bytes([1]) + bytes([1, 1]) + b"s" + string + bytes([7]) + field_i + int7 + bytes([8, 15])
     yield bytes([1]) + struct.pack("<H", len(code)) + code + payload
     yield bytes([1]) + struct.pack("<H", len(code)) + code + payload[:9]
+    elem_q0 = bytes([17, 1]) + b"q" + struct.pack("<I", 0)
+    code = bytes([1]) + elem_q0 + int7 + bytes([7])
+    yield bytes([1]) + struct.pack("<H", len(code)) + code + payload
 
 
 def seeds(kind, data_dir):

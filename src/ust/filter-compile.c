@@ -6,7 +6,7 @@
  *   not     := '!' not | cmp
  *   cmp     := operand (('==' | '!=' | '<' | '<=' | '>' | '>=') operand)?
  *   operand := '(' expr ')' | '-' operand | INTEGER | FLOAT | STRING
- *            | FIELD | '$ctx.' NAME
+ *            | FIELD | FIELD '[' INDEX ']' | '$ctx.' NAME
  *
  * Integers are decimal, 0x hexadecimal or 0 octal; strings are in double
  * quotes, `\` escaping the next character; a string with an unescaped `*`
@@ -225,6 +225,34 @@ static int context(struct compiler *c, enum value_type *type)
 
 static int expr(struct compiler *c, enum value_type *type);
 
+/* `name[INDEX]`, after the '[': an element of an array or sequence. */
+static int element(struct compiler *c, const char *name, size_t n,
+		   enum value_type *type)
+{
+	const char *at;
+	unsigned long long index;
+	char *end;
+	uint8_t b[4];
+	int i, ret;
+
+	skip_space(c);
+	at = c->pos;
+	if (*at < '0' || *at > '9')
+		return fail(c, at, "expected an index");
+	errno = 0;
+	index = strtoull(at, &end, 0);
+	if (errno || index > UINT32_MAX)
+		return fail(c, at, "index too large");
+	c->pos = end;
+	if (!accept(c, "]"))
+		return fail(c, c->pos, "expected ']'");
+	*type = TYPE_NUMBER;
+	ret = emit_bytes(c, name, SONDE_UST_FOP_ELEM, name, n, 1);
+	for (i = 0; i < 4; i++)
+		b[i] = (uint8_t)(index >> (8 * i));
+	return ret ? ret : emit(c, name, b, 4);
+}
+
 static int operand(struct compiler *c, enum value_type *type)
 {
 	const char *start;
@@ -263,6 +291,8 @@ static int operand(struct compiler *c, enum value_type *type)
 		while (is_ident(c->pos[n]))
 			n++;
 		c->pos += n;
+		if (accept(c, "["))
+			return element(c, start, n, type);
 		*type = TYPE_FIELD;
 		return emit_bytes(c, start, SONDE_UST_FOP_FIELD, start, n, 1);
 	}

@@ -84,12 +84,13 @@ int sonde_ust_filter_unhex(const char *hex, uint8_t **code, size_t *len)
 	return 0;
 }
 
-static uint64_t le64(const uint8_t *p)
+/* The little-endian number in the `n` bytes at p. */
+static uint64_t le(const uint8_t *p, int n)
 {
 	uint64_t v = 0;
 	int i;
 
-	for (i = 7; i >= 0; i--)
+	for (i = n - 1; i >= 0; i--)
 		v = v << 8 | p[i];
 	return v;
 }
@@ -152,12 +153,20 @@ int sonde_ust_filter_load(const uint8_t *code, size_t len,
 		in->op = f->code[pos++];
 		switch (in->op) {
 		case SONDE_UST_FOP_FIELD:
+		case SONDE_UST_FOP_ELEM:
 			if (pos >= len || (n = f->code[pos]) == 0 ||
 			    n > len - pos - 1)
 				return load_fail(f, err, at, "bad field name");
 			in->len = (uint16_t)n;
 			in->s = (const char *)f->code + pos + 1;
 			pos += 1 + n;
+			if (in->op == SONDE_UST_FOP_ELEM) {
+				if (len - pos < 4)
+					return load_fail(f, err, at,
+							 "truncated index");
+				in->i = (int64_t)le(f->code + pos, 4);
+				pos += 4;
+			}
 			depth++;
 			break;
 		case SONDE_UST_FOP_CTX:
@@ -172,7 +181,7 @@ int sonde_ust_filter_load(const uint8_t *code, size_t len,
 			if (len - pos < 8)
 				return load_fail(f, err, at,
 						 "truncated number");
-			in->i = (int64_t)le64(f->code + pos);
+			in->i = (int64_t)le(f->code + pos, 8);
 			memcpy(&in->d, &in->i, 8);
 			pos += 8;
 			depth++;
@@ -255,6 +264,37 @@ static bool is_number_field(const struct sonde_ctfw_field *fd)
 		(fd->float_bits == 32 || fd->float_bits == 64));
 }
 
+/* Elements `name[i]` can be read from: arrays and sequences of whole
+ * bytes, text ones included (their elements are the characters' codes). */
+static bool is_integer_list(const struct sonde_ctfw_field *fd)
+{
+	return (fd->kind == SONDE_CTFW_FIELD_ARRAY ||
+		fd->kind == SONDE_CTFW_FIELD_SEQUENCE) &&
+	       (fd->integer.size == 8 || fd->integer.size == 16 ||
+		fd->integer.size == 32 || fd->integer.size == 64);
+}
+
+/* Resolves the field an instruction names; false if the event lacks it. */
+static bool bind_field(const struct sonde_tp_event *ev, const struct insn *in,
+		       struct bound_field *bf)
+{
+	int64_t off = 0;
+	uint32_t i;
+
+	for (i = 0; i < ev->field_count; i++) {
+		const struct sonde_ctfw_field *fd = &ev->fields[i];
+
+		if (strlen(fd->name) == in->len &&
+		    !memcmp(fd->name, in->s, in->len)) {
+			*bf = (struct bound_field){ fd, i, off };
+			return true;
+		}
+		if (off >= 0)
+			off = fixed_size(fd) < 0 ? -1 : off + fixed_size(fd);
+	}
+	return false;
+}
+
 struct sonde_ust_bound_filter *
 sonde_ust_filter_bind(const struct sonde_ust_filter *f,
 		      const struct sonde_tp_event *ev)
@@ -275,34 +315,22 @@ sonde_ust_filter_bind(const struct sonde_ust_filter *f,
 		enum value_kind l, r;
 
 		switch (in->op) {
-		case SONDE_UST_FOP_FIELD: {
-			int64_t off = 0;
-			uint32_t i;
-
-			for (i = 0; i < ev->field_count; i++) {
-				const struct sonde_ctfw_field *fd =
-					&ev->fields[i];
-
-				if (strlen(fd->name) == in->len &&
-				    !memcmp(fd->name, in->s, in->len))
-					break;
-				if (off >= 0)
-					off = fixed_size(fd) < 0
-						      ? -1
-						      : off + fixed_size(fd);
-			}
-			if (i == ev->field_count)
+		case SONDE_UST_FOP_FIELD:
+			if (!bind_field(ev, in, &b->fields[k]))
 				goto never;
-			b->fields[k] =
-				(struct bound_field){ &ev->fields[i], i, off };
-			if (is_text_field(&ev->fields[i]))
+			if (is_text_field(b->fields[k].field))
 				types[depth++] = VAL_STRING;
-			else if (is_number_field(&ev->fields[i]))
+			else if (is_number_field(b->fields[k].field))
 				types[depth++] = VAL_INT;
 			else
 				goto never; /* integer arrays and sequences */
 			break;
-		}
+		case SONDE_UST_FOP_ELEM:
+			if (!bind_field(ev, in, &b->fields[k]) ||
+			    !is_integer_list(b->fields[k].field))
+				goto never;
+			types[depth++] = VAL_INT;
+			break;
 		case SONDE_UST_FOP_CTX:
 			types[depth++] = in->ctx == SONDE_UST_CTX_PROCNAME
 						 ? VAL_STRING
@@ -388,28 +416,81 @@ static int64_t payload_size(const struct sonde_ctfw_field *fd, const uint8_t *p,
 	return n >= 0 && (size_t)n <= left ? n : -1;
 }
 
+/* Where a bound field lies in the payload: false if it overruns. */
+static bool locate_field(const struct bound_field *bf,
+			 const struct sonde_ust_bound_filter *b,
+			 const uint8_t *payload, size_t len, size_t *off,
+			 size_t *size)
+{
+	int64_t n;
+
+	if (bf->fixed_offset >= 0) {
+		*off = (size_t)bf->fixed_offset;
+	} else {
+		uint32_t i;
+
+		for (*off = 0, i = 0; i < bf->index; i++) {
+			n = payload_size(&b->ev->fields[i], payload + *off,
+					 len - *off);
+			if (n < 0)
+				return false;
+			*off += (size_t)n;
+		}
+	}
+	if (*off > len ||
+	    (n = payload_size(bf->field, payload + *off, len - *off)) < 0)
+		return false;
+	*size = (size_t)n;
+	return true;
+}
+
+/* The integer at p as the field (or, for a list, its elements) types it. */
+static int64_t read_int(const struct sonde_ctfw_field *fd, const uint8_t *p)
+{
+	unsigned int bytes = fd->integer.size / 8, i;
+	uint8_t be = fd->integer.order == SONDE_CTFW_ORDER_BE ? SONDE_CTF_BE
+		     : fd->integer.order == SONDE_CTFW_ORDER_LE
+			     ? SONDE_CTF_LE
+			     : SONDE_CTFW_HOST_ORDER;
+	uint64_t u = 0;
+
+	if (be == SONDE_CTFW_HOST_ORDER) {
+		/* The usual case, without the byte loop. */
+		uint16_t u16;
+		uint32_t u32;
+
+		switch (bytes) {
+		case 1:
+			u = p[0];
+			break;
+		case 2:
+			memcpy(&u16, p, 2);
+			u = u16;
+			break;
+		case 4:
+			memcpy(&u32, p, 4);
+			u = u32;
+			break;
+		default:
+			memcpy(&u, p, 8);
+		}
+	} else {
+		for (i = 0; i < bytes; i++)
+			u = u << 8 | p[be == SONDE_CTF_BE ? i : bytes - 1 - i];
+	}
+	if (fd->integer.is_signed && bytes < 8 && (u >> (8 * bytes - 1)))
+		u |= ~(uint64_t)0 << (8 * bytes);
+	return (int64_t)u;
+}
+
 static bool read_field(const struct bound_field *bf,
 		       const struct sonde_ust_bound_filter *b,
 		       const uint8_t *payload, size_t len, struct value *v)
 {
 	const struct sonde_ctfw_field *fd = bf->field;
-	size_t off;
-	int64_t n;
+	size_t off, n;
 
-	if (bf->fixed_offset >= 0) {
-		off = (size_t)bf->fixed_offset;
-	} else {
-		uint32_t i;
-
-		for (off = 0, i = 0; i < bf->index; i++) {
-			n = payload_size(&b->ev->fields[i], payload + off,
-					 len - off);
-			if (n < 0)
-				return false;
-			off += (size_t)n;
-		}
-	}
-	if (off > len || (n = payload_size(fd, payload + off, len - off)) < 0)
+	if (!locate_field(bf, b, payload, len, &off, &n))
 		return false;
 	payload += off;
 	if (fd->kind == SONDE_CTFW_FIELD_FLOAT) {
@@ -426,51 +507,14 @@ static bool read_field(const struct bound_field *bf,
 	}
 	if (fd->kind == SONDE_CTFW_FIELD_INT ||
 	    fd->kind == SONDE_CTFW_FIELD_ENUM) {
-		unsigned int bytes = fd->integer.size / 8, i;
-		uint8_t be = fd->integer.order == SONDE_CTFW_ORDER_BE
-				     ? SONDE_CTF_BE
-			     : fd->integer.order == SONDE_CTFW_ORDER_LE
-				     ? SONDE_CTF_LE
-				     : SONDE_CTFW_HOST_ORDER;
-		uint64_t u = 0;
-
-		if (be == SONDE_CTFW_HOST_ORDER) {
-			/* The usual case, without the byte loop. */
-			uint16_t u16;
-			uint32_t u32;
-
-			switch (bytes) {
-			case 1:
-				u = payload[0];
-				break;
-			case 2:
-				memcpy(&u16, payload, 2);
-				u = u16;
-				break;
-			case 4:
-				memcpy(&u32, payload, 4);
-				u = u32;
-				break;
-			default:
-				memcpy(&u, payload, 8);
-			}
-		} else {
-			for (i = 0; i < bytes; i++)
-				u = u << 8 |
-				    payload[be == SONDE_CTF_BE ? i
-							       : bytes - 1 - i];
-		}
-		if (fd->integer.is_signed && bytes < 8 &&
-		    (u >> (8 * bytes - 1)))
-			u |= ~(uint64_t)0 << (8 * bytes);
 		v->kind = VAL_INT;
-		v->i = (int64_t)u;
+		v->i = read_int(fd, payload);
 		return true;
 	}
 	/* Text: strings, char arrays and sequences, up to their first NUL. */
 	v->kind = VAL_STRING;
 	v->s = (const char *)payload;
-	v->n = (size_t)n;
+	v->n = n;
 	if (fd->kind == SONDE_CTFW_FIELD_SEQUENCE) {
 		v->s += fd->length.size / 8;
 		v->n -= fd->length.size / 8;
@@ -481,6 +525,29 @@ static bool read_field(const struct bound_field *bf,
 		if (nul)
 			v->n = (size_t)(nul - v->s);
 	}
+	return true;
+}
+
+/* Element `index` of an array or sequence: false past its end. */
+static bool read_element(const struct bound_field *bf,
+			 const struct sonde_ust_bound_filter *b,
+			 const uint8_t *payload, size_t len, int64_t index,
+			 struct value *v)
+{
+	const struct sonde_ctfw_field *fd = bf->field;
+	size_t off, n, width = fd->integer.size / 8;
+
+	if (!locate_field(bf, b, payload, len, &off, &n))
+		return false;
+	payload += off;
+	if (fd->kind == SONDE_CTFW_FIELD_SEQUENCE) {
+		payload += fd->length.size / 8;
+		n -= fd->length.size / 8;
+	}
+	if ((uint64_t)index >= n / width)
+		return false;
+	v->kind = VAL_INT;
+	v->i = read_int(fd, payload + (size_t)index * width);
 	return true;
 }
 
@@ -601,6 +668,12 @@ bool sonde_ust_filter_eval(const struct sonde_ust_bound_filter *b,
 		switch (in->op) {
 		case SONDE_UST_FOP_FIELD:
 			if (!read_field(&b->fields[k], b, payload, len, v))
+				return false;
+			depth++;
+			break;
+		case SONDE_UST_FOP_ELEM:
+			if (!read_element(&b->fields[k], b, payload, len, in->i,
+					  v))
 				return false;
 			depth++;
 			break;

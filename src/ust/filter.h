@@ -18,11 +18,15 @@
  *   NOT                           pop 1, push !x
  *   AND OR                        pop 2, push 1 or 0
  *   NEG                           pop 1, push -x
+ *   ELEM   u8 len, name[len], u32 index
+ *                                 push element `index` of the integer
+ *                                 array or sequence `name` (`name[index]`)
  *
  * A well-formed program leaves exactly one value; the program is refused
  * otherwise.  The expression compares event fields and contexts with
  * literals; a program referring to a field the event lacks, or comparing
- * a string with a number, never passes for that event.
+ * a string with a number, never passes for that event, and neither does
+ * an element past the end of its array or sequence.
  */
 #ifndef SONDE_UST_FILTER_H
 #define SONDE_UST_FILTER_H
@@ -57,6 +61,7 @@ enum sonde_ust_filter_op {
 	SONDE_UST_FOP_AND,
 	SONDE_UST_FOP_OR,
 	SONDE_UST_FOP_NEG,
+	SONDE_UST_FOP_ELEM,
 };
 
 /*

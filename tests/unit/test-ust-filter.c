@@ -63,6 +63,14 @@ static const struct {
 	{ "s == 1", -1 },
 	{ "i == \"x\"", -1 },
 	{ "q == 1", -1 },
+	{ "q[0] == 1 && q[0x0] > 0 && -q[0] == -1", 1 }, /* elements */
+	{ "q[1] == 0 || i == -7", 0 }, /* past the end: never passes */
+	{ "a[0] == 97 && a[2] == 99 && a[3] == 0 && t[2] == 122", 1 },
+	{ "a[7] == 0", 1 },
+	{ "a[8] == 0", 0 },
+	{ "t[3] == 0", 0 }, /* the sequence holds 3 */
+	{ "i[0] == 1", -1 }, /* not a list */
+	{ "nosuch[0] == 1", -1 },
 	{ "s", -1 },
 	{ "i", 1 },
 	{ " ( ( i == -7 ) ) ", 1 },
@@ -96,6 +104,12 @@ static const struct {
 	{ "i == @",
 	  "filter: column 6: expected a field, a context or a literal" },
 	{ "-\"x\" == s", "filter: column 1: '-' needs a number" },
+	{ "q[] == 1", "filter: column 3: expected an index" },
+	{ "q[-1] == 1", "filter: column 3: expected an index" },
+	{ "q[4294967296] == 1", "filter: column 3: index too large" },
+	{ "q[1 == 1", "filter: column 5: expected ']'" },
+	{ "q[0] == \"x\"",
+	  "filter: column 6: cannot compare a string with a number" },
 };
 
 static void test_language(void)
@@ -152,8 +166,9 @@ static void test_truncated_payloads(void)
 {
 	static const char *const exprs[] = { "i8 == -1",     "u == -1",
 					     "t == \"xyz\"", "s == \"*\"",
-					     "e == 12",	     "n == 4660" };
-	static const size_t ends[] = { 56, 55, 34, 21, 47, 6 };
+					     "e == 12",	     "n == 4660",
+					     "q[0] == 1" };
+	static const size_t ends[] = { 56, 55, 34, 21, 47, 6, 46 };
 	size_t i, len;
 	bool all = true;
 
@@ -197,6 +212,7 @@ static void test_malformed_bytecode(void)
 		{ { 1, SONDE_UST_FOP_CTX, 9 }, 3, "unknown context" },
 		{ { 1, SONDE_UST_FOP_FIELD, 0 }, 3, "empty field name" },
 		{ { 1, SONDE_UST_FOP_STR, 9, 0, 'a' }, 5, "string past the end" },
+		{ { 1, SONDE_UST_FOP_ELEM, 1, 'q', 0, 0, 0 }, 7, "truncated index" },
 	};
 	/* clang-format on */
 	uint8_t overflow[1 + 2 * 33 + 32];
