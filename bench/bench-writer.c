@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "sonde/ctf-writer.h"
+#include "ctf/writer/lttng-kernel.h"
 
 static uint64_t now_ns(void)
 {
@@ -92,15 +93,8 @@ static double bench_encode(uint64_t iters, enum sonde_ctf_byte_order bo,
 
 static double bench_file(uint64_t iters, const char *base)
 {
-	static const struct sonde_ctfw_field fields[] = {
-		SONDE_CTFW_ARRAY_TEXT("prev_comm", 16),
-		SONDE_CTFW_INTEGER("prev_tid", 32, true),
-		SONDE_CTFW_INTEGER("prev_prio", 32, true),
-		SONDE_CTFW_INTEGER("prev_state", 64, true),
-		SONDE_CTFW_ARRAY_TEXT("next_comm", 16),
-		SONDE_CTFW_INTEGER("next_tid", 32, true),
-		SONDE_CTFW_INTEGER("next_prio", 32, true),
-	};
+	const struct sonde_lttng_kernel_event *sched_switch =
+		sonde_lttng_kernel_event("sched_switch");
 	struct sonde_ctfw_trace_opts topts = { .byte_order = SONDE_CTF_LE };
 	struct sonde_ctfw_stream_opts sopts = { .packet_size = 1024 * 1024 };
 	struct sonde_ctfw_trace_class *tc = NULL;
@@ -120,8 +114,10 @@ static double bench_file(uint64_t iters, const char *base)
 		: sonde_ctfw_stream_class_add(tc, SONDE_CTFW_HEADER_COMPACT,
 					      NULL, 0, NULL, &err);
 	rc = rc ? rc
-		: sonde_ctfw_event_class_add(tc, 0, "sched_switch", -1, fields,
-					     7, NULL, &err);
+		: sonde_ctfw_event_class_add(tc, 0, "sched_switch", -1,
+					     sched_switch->fields,
+					     sched_switch->field_count, NULL,
+					     &err);
 	rc = rc ? rc : sonde_ctfw_writer_open(dir, tc, NULL, &w, &err);
 	rc = rc ? rc : sonde_ctfw_stream_open(w, &sopts, &s, &err);
 	if (!rc)

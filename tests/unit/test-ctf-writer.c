@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "../helpers/tap.h"
+#include "ctf/writer/lttng-kernel.h"
 
 static int bytes_eq(const uint8_t *got, const uint8_t *want, size_t n,
 		    const char *what)
@@ -682,8 +683,9 @@ static const char *slice(const char *text, const char *from, const char *to,
 /*
  * Our TSDL against real LTTng output: the whole preamble of an
  * lttng-modules 2.11 trace (babeltrace's multi-domains/kernel) given the
- * same uuids, env and clock offset, and the field lists of sched_switch and
- * sched_process_fork of lttng-modules 2.8 (many-threads).
+ * same uuids, env and clock offset, and our lttng-modules field lists of
+ * sched_switch and sched_process_fork against lttng-modules 2.8's
+ * (many-threads).
  */
 static void test_against_lttng(void)
 {
@@ -694,26 +696,9 @@ static void test_against_lttng(void)
 						0xe2, 0x48, 0xc2, 0xaf, 0xf8,
 						0x3e, 0x4b, 0x9a, 0xef, 0xb0,
 						0x5c };
-	static const struct sonde_ctfw_field sched_switch[] = {
-		SONDE_CTFW_ARRAY_TEXT("prev_comm", 16),
-		SONDE_CTFW_INTEGER("prev_tid", 32, true),
-		SONDE_CTFW_INTEGER("prev_prio", 32, true),
-		SONDE_CTFW_INTEGER("prev_state", 64, true),
-		SONDE_CTFW_ARRAY_TEXT("next_comm", 16),
-		SONDE_CTFW_INTEGER("next_tid", 32, true),
-		SONDE_CTFW_INTEGER("next_prio", 32, true),
-	};
-	static const struct sonde_ctfw_field fork[] = {
-		SONDE_CTFW_ARRAY_TEXT("parent_comm", 16),
-		SONDE_CTFW_INTEGER("parent_tid", 32, true),
-		SONDE_CTFW_INTEGER("parent_pid", 32, true),
-		SONDE_CTFW_INTEGER("parent_ns_inum", 32, false),
-		SONDE_CTFW_ARRAY_TEXT("child_comm", 16),
-		SONDE_CTFW_INTEGER("child_tid", 32, true),
-		SONDE_CTFW_SEQUENCE("vtids", 32, true, 8),
-		SONDE_CTFW_INTEGER("child_pid", 32, true),
-		SONDE_CTFW_INTEGER("child_ns_inum", 32, false),
-	};
+	const struct sonde_lttng_kernel_event
+		*sched_switch = sonde_lttng_kernel_event("sched_switch"),
+		*fork = sonde_lttng_kernel_event("sched_process_fork");
 	struct sonde_ctfw_trace_opts opts = {
 		.byte_order = SONDE_CTF_LE, .uuid = uuid,
 		.clock_uuid = clock_uuid, .has_clock_offset = true,
@@ -751,9 +736,13 @@ static void test_against_lttng(void)
 	rc = rc ? rc : sonde_ctfw_stream_class_add(tc, SONDE_CTFW_HEADER_COMPACT,
 						   NULL, 0, NULL, &err);
 	rc = rc ? rc : sonde_ctfw_event_class_add(tc, 0, "sched_switch", -1,
-						  sched_switch, 7, NULL, &err);
+						  sched_switch->fields,
+						  sched_switch->field_count,
+						  NULL, &err);
 	rc = rc ? rc : sonde_ctfw_event_class_add(tc, 0, "sched_process_fork", -1,
-						  fork, 9, NULL, &err);
+						  fork->fields,
+						  fork->field_count, NULL,
+						  &err);
 	is_int(rc, 0, "trace class like multi-domains/kernel");
 	if (rc)
 		goto out;

@@ -9,6 +9,7 @@
  * gaps longer than 2^27 ns force extended event headers.
  */
 #include "sonde/ctf-writer.h"
+#include "ctf/writer/lttng-kernel.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -64,6 +65,7 @@ static inline uint32_t rng_below(struct rng *r, uint32_t n)
 
 /* Event classes ------------------------------------------------------------ */
 
+/* Ids: sonde_lttng_kernel_events[] in its order, then the system calls. */
 enum ev {
 	EV_SCHED_SWITCH,
 	EV_SCHED_WAKING,
@@ -77,62 +79,6 @@ enum ev {
 	EV_STATEDUMP_FD,
 	EV_SYSCALLS, /* then entry/exit pairs, see syscalls[], then
 	                       EV_TEST_EVENT */
-};
-
-static const struct sonde_ctfw_field f_sched_switch[] = {
-	SONDE_CTFW_ARRAY_TEXT("prev_comm", 16),
-	SONDE_CTFW_INTEGER("prev_tid", 32, true),
-	SONDE_CTFW_INTEGER("prev_prio", 32, true),
-	SONDE_CTFW_INTEGER("prev_state", 64, true),
-	SONDE_CTFW_ARRAY_TEXT("next_comm", 16),
-	SONDE_CTFW_INTEGER("next_tid", 32, true),
-	SONDE_CTFW_INTEGER("next_prio", 32, true),
-};
-
-static const struct sonde_ctfw_field f_sched_wakeup[] = {
-	SONDE_CTFW_ARRAY_TEXT("comm", 16),
-	SONDE_CTFW_INTEGER("tid", 32, true),
-	SONDE_CTFW_INTEGER("prio", 32, true),
-	SONDE_CTFW_INTEGER("target_cpu", 32, true),
-};
-
-static const struct sonde_ctfw_field f_sched_process_fork[] = {
-	SONDE_CTFW_ARRAY_TEXT("parent_comm", 16),
-	SONDE_CTFW_INTEGER("parent_tid", 32, true),
-	SONDE_CTFW_INTEGER("parent_pid", 32, true),
-	SONDE_CTFW_INTEGER("parent_ns_inum", 32, false),
-	SONDE_CTFW_ARRAY_TEXT("child_comm", 16),
-	SONDE_CTFW_INTEGER("child_tid", 32, true),
-	SONDE_CTFW_SEQUENCE("vtids", 32, true, 8),
-	SONDE_CTFW_INTEGER("child_pid", 32, true),
-	SONDE_CTFW_INTEGER("child_ns_inum", 32, false),
-};
-
-static const struct sonde_ctfw_field f_irq_handler_entry[] = {
-	SONDE_CTFW_INTEGER("irq", 32, true),
-	SONDE_CTFW_STRING("name"),
-};
-
-static const struct sonde_ctfw_field f_irq_handler_exit[] = {
-	SONDE_CTFW_INTEGER("irq", 32, true),
-	SONDE_CTFW_INTEGER("ret", 32, true),
-};
-
-static const struct sonde_ctfw_field f_softirq[] = {
-	SONDE_CTFW_INTEGER("vec", 32, false),
-};
-
-static const struct sonde_ctfw_field f_statedump_netif[] = {
-	SONDE_CTFW_STRING("name"),
-	SONDE_CTFW_INTEGER_NETWORK_HEX("address_ipv4", 32, false),
-};
-
-static const struct sonde_ctfw_field f_statedump_fd[] = {
-	SONDE_CTFW_INTEGER_HEX("file_table_address", 64, false),
-	SONDE_CTFW_INTEGER("fd", 32, true),
-	SONDE_CTFW_INTEGER_OCT("flags", 32, false),
-	SONDE_CTFW_INTEGER_HEX("fmode", 32, false),
-	SONDE_CTFW_STRING("filename"),
 };
 
 static const struct sonde_ctfw_enum_entry test_enum_entries[] = {
@@ -569,34 +515,16 @@ static int add_class(struct sonde_ctfw_trace_class *tc, uint32_t sc, bool ust,
 static int add_event_classes(struct sonde_ctfw_trace_class *tc, uint32_t sc,
 			     bool ust, struct sonde_error *err)
 {
-	static const struct {
-		const char *name;
-		const struct sonde_ctfw_field *fields;
-		size_t count;
-	} fixed[] = {
-		{ "sched_switch", f_sched_switch, ARRAY_LEN(f_sched_switch) },
-		{ "sched_waking", f_sched_wakeup, ARRAY_LEN(f_sched_wakeup) },
-		{ "sched_wakeup", f_sched_wakeup, ARRAY_LEN(f_sched_wakeup) },
-		{ "sched_process_fork", f_sched_process_fork,
-		  ARRAY_LEN(f_sched_process_fork) },
-		{ "irq_handler_entry", f_irq_handler_entry,
-		  ARRAY_LEN(f_irq_handler_entry) },
-		{ "irq_handler_exit", f_irq_handler_exit,
-		  ARRAY_LEN(f_irq_handler_exit) },
-		{ "irq_softirq_entry", f_softirq, ARRAY_LEN(f_softirq) },
-		{ "irq_softirq_exit", f_softirq, ARRAY_LEN(f_softirq) },
-		{ "lttng_statedump_network_interface", f_statedump_netif,
-		  ARRAY_LEN(f_statedump_netif) },
-		{ "lttng_statedump_file_descriptor", f_statedump_fd,
-		  ARRAY_LEN(f_statedump_fd) },
-	};
 	char name[64];
 	size_t i;
 	int rc;
 
-	for (i = 0; i < ARRAY_LEN(fixed); i++) {
-		rc = add_class(tc, sc, ust, fixed[i].name, fixed[i].fields,
-			       fixed[i].count, err);
+	for (i = 0; i < sonde_lttng_kernel_event_count; i++) {
+		const struct sonde_lttng_kernel_event *ev =
+			&sonde_lttng_kernel_events[i];
+
+		rc = add_class(tc, sc, ust, ev->name, ev->fields,
+			       ev->field_count, err);
 		if (rc)
 			return rc;
 	}
