@@ -21,6 +21,10 @@ struct ust_stream {
 	uint64_t last_seq;
 	uint64_t last_ts_end;
 	uint64_t reported_discarded;
+	/* Packets the consumer wrote itself (discards reported at a stop):
+	 * the ring's later packets are numbered that much higher, so that
+	 * no packet_seq_num repeats after a restart. */
+	uint64_t seq_bias;
 	bool any;
 	bool sent; /* a packet went to the hook since the last tick */
 };
@@ -37,6 +41,7 @@ struct sonde_ust_trace {
 	char **names; /* event class id -> name */
 	uint32_t name_count, name_cap;
 	struct sonde_ust_stats stats;
+	uint64_t packets_unwritten; /* drained after a write error */
 	bool snapshot; /* buffers read only by sonde_ust_trace_snapshot() */
 	int write_error; /* first failure writing the streams, sticky */
 	struct sonde_error write_err;
@@ -362,6 +367,14 @@ int sonde_ust_trace_consume(struct sonde_ust_trace *t, struct sonde_error *err)
 			struct sonde_ctfw_packet_info info =
 				packet_info(t, cpu, &pkt);
 
+			if (t->streams[cpu].seq_bias) {
+				info.packet_seq_num += t->streams[cpu].seq_bias;
+				sonde_ctfw_store_u64((uint8_t *)pkt.data +
+							     SONDE_CTFW_PKT_SEQ_NUM,
+						     info.packet_seq_num,
+						     SONDE_CTFW_HOST_ORDER);
+			}
+
 			/* A write error is kept and reported at the end; the
 			 * buffers keep being drained so the program is not
 			 * stalled, and the loss is counted. */
@@ -371,7 +384,7 @@ int sonde_ust_trace_consume(struct sonde_ust_trace *t, struct sonde_error *err)
 							      &t->write_err);
 			}
 			if (t->write_error)
-				t->stats.packets_lost++;
+				t->packets_unwritten++;
 			sonde_rb_put(t->reader, cpu);
 			n++;
 		}
@@ -419,7 +432,10 @@ static int report_discards(struct sonde_ust_trace *t, uint32_t cpu,
 	if (rc)
 		return rc;
 	info.content_size = SONDE_CTFW_PKT_HEADER_SIZE;
-	return write_packet(t, cpu, buf, &info, err);
+	rc = write_packet(t, cpu, buf, &info, err);
+	if (!rc)
+		s->seq_bias++;
+	return rc;
 }
 
 int sonde_ust_trace_snapshot(struct sonde_ust_trace *t, const char *dir,
@@ -453,6 +469,14 @@ int sonde_ust_trace_snapshot(struct sonde_ust_trace *t, const char *dir,
 		while (!rc && sonde_rb_get(reader, cpu, &pkt)) {
 			struct sonde_ctfw_packet_info info =
 				packet_info(t, cpu, &pkt);
+
+			if (t->streams[cpu].seq_bias) {
+				info.packet_seq_num += t->streams[cpu].seq_bias;
+				sonde_ctfw_store_u64((uint8_t *)pkt.data +
+							     SONDE_CTFW_PKT_SEQ_NUM,
+						     info.packet_seq_num,
+						     SONDE_CTFW_HOST_ORDER);
+			}
 
 			rc = stream_write(dir, t->channel, cpu, &s, pkt.data,
 					  &info, err);
@@ -493,6 +517,10 @@ int sonde_ust_trace_finish(struct sonde_ust_trace *t, bool writers_dead,
 	if (rc < 0)
 		goto out;
 	rc = 0;
+	/* The buffers' and the reader's counts run over the whole trace,
+	 * restarts included: totals, not increments. */
+	t->stats.events_discarded = 0;
+	t->stats.packets_lost = t->packets_unwritten;
 	for (cpu = 0; cpu < t->rb->ncpu; cpu++) {
 		uint64_t d = sonde_rb_discarded(t->rb, cpu);
 		struct sonde_rb_reader_stats st;
