@@ -42,13 +42,23 @@ struct sonde_kernel_channel_config {
 	enum sonde_kernel_backend backend;
 };
 
-/* In-kernel filters of the eBPF backend, on the current task (0 or "" =
- * off); the ftrace backend ignores them. */
-struct sonde_kernel_filter {
-	int32_t pid;		/* process (thread group) id */
-	uint64_t cgroup_id;	/* cgroup v2 id (inode of its directory) */
-	const char *comm;	/* process name, as in /proc/PID/comm */
+/*
+ * Process-attribute trackers (LTTng's `track`/`untrack`): one inclusion set
+ * per attribute, holding every value at creation.  An event is recorded
+ * when the task it comes from is in every set; a sched_switch when its
+ * previous or its next task is.
+ */
+enum sonde_kernel_tracker {
+	SONDE_KERNEL_TRACK_PID,	     /* process (thread group) id, root pid
+					namespace: all its threads */
+	SONDE_KERNEL_TRACK_UID,	     /* real user id, root user namespace */
+	SONDE_KERNEL_TRACK_GID,	     /* real group id */
+	SONDE_KERNEL_TRACK_PROCNAME, /* comm, as in /proc/PID/comm */
+	SONDE_KERNEL_TRACK_CGROUP,   /* cgroup v2 id: its directory's inode */
+	SONDE_KERNEL_TRACK_COUNT,
 };
+#define SONDE_KERNEL_TRACK_MAX 1024 /* values in one set */
+#define SONDE_KERNEL_COMM_MAX 15    /* bytes of a process name */
 
 /* One finished packet, as its index entry describes it. */
 struct sonde_kernel_packet {
@@ -81,7 +91,6 @@ struct sonde_kernel_config {
 	bool snapshot_mode;        /* keep data in memory until snapshot */
 	struct sonde_kernel_channel_config channel;
 	const char *tracefs;       /* NULL = find or mount it */
-	struct sonde_kernel_filter filter;
 	const struct sonde_kernel_output_hook *hook; /* NULL: none; copied */
 };
 
@@ -115,6 +124,20 @@ int sonde_kernel_enable_syscall(struct sonde_kernel_session *s,
 
 int sonde_kernel_disable_event(struct sonde_kernel_session *s,
 			       const char *name, struct sonde_error *err);
+
+/*
+ * Replaces the inclusion set of `attr`: every value (`all`), else the `n`
+ * values of `ids` (pid, uid, gid, cgroup id) or, for PROCNAME, of `names`;
+ * n = 0 records nothing.  Takes effect at once, recording or not.  The
+ * ftrace instance filters pids (set_event_pid, new threads and children
+ * followed) and names (event filters); uid, gid and cgroup sets need the
+ * eBPF backend and apply to the events it records (SONDE_EUNSUPPORTED
+ * without it).
+ */
+int sonde_kernel_track(struct sonde_kernel_session *s,
+		       enum sonde_kernel_tracker attr, bool all,
+		       const uint64_t *ids, const char *const *names, size_t n,
+		       struct sonde_error *err);
 
 /* Start: statedump burst (lttng_statedump_*), then live capture.  Also
  * restarts a stopped session: the trace goes on in the same files. */

@@ -101,6 +101,11 @@ struct sonde_kernel_session {
 
 	struct kbpf *bpf;     /* NULL: ftrace records everything */
 	char bpf_why[SONDE_ERROR_MSG_MAX]; /* why not, for sonde status */
+
+	/* the trackers' ftrace side: sets that hold nothing, and the event
+	 * filter of the process-name set ("" for every name) */
+	bool track_none[SONDE_KERNEL_TRACK_COUNT];
+	char *comm_filter, *comm_switch_filter;
 };
 
 static uint64_t now_mono(void)
@@ -338,7 +343,6 @@ static int choose_backend(struct sonde_kernel_session *s,
 	}
 	bc.ring_bytes = s->ch.subbuf_size * s->ch.num_subbuf;
 	bc.own_tgid = (uint32_t)getpid();
-	bc.filter = cfg->filter;
 	if (kbpf_create(&bc, &s->bpf, &why) == 0)
 		return 0;
 	if (want == SONDE_KERNEL_BACKEND_EBPF)
@@ -516,6 +520,8 @@ void sonde_kernel_session_destroy(struct sonde_kernel_session *s)
 	sonde_ctfw_trace_class_free(s->tc);
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->cond);
+	free(s->comm_filter);
+	free(s->comm_switch_filter);
 	free(s->name);
 	free(s->output_dir);
 	free(s);
@@ -1572,4 +1578,206 @@ int sonde_kernel_list_events(const char *tracefs,
 		return ret;
 	ret = for_each_available(root, list_visit, &l, err);
 	return ret < 0 ? ret : 0;
+}
+
+/* Trackers ------------------------------------------------------------------ */
+
+/* ftrace takes an event filter in one write of less than a page. */
+#define FILTER_MAX 4095
+
+struct pid_list {
+	char *buf;
+	size_t len, cap;
+};
+
+static bool pid_list_add(struct pid_list *l, const char *pid)
+{
+	size_t n = strlen(pid);
+
+	if (l->len + n + 2 > l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 4096;
+		char *p;
+
+		while (l->len + n + 2 > cap)
+			cap *= 2;
+		p = realloc(l->buf, cap);
+		if (!p)
+			return false;
+		l->buf = p;
+		l->cap = cap;
+	}
+	memcpy(l->buf + l->len, pid, n);
+	l->len += n;
+	l->buf[l->len++] = ' ';
+	l->buf[l->len] = '\0';
+	return true;
+}
+
+/* The instance's pids: every thread of each process, and the threads and
+ * children they make from now on (options/event-fork). */
+static int ftrace_track_pids(struct sonde_kernel_session *s, bool all,
+			     const uint64_t *ids, size_t n,
+			     struct sonde_error *err)
+{
+	struct pid_list l = { calloc(1, 4096), 0, 4096 };
+	char path[64], pid[24];
+	bool ok = l.buf != NULL; /* an empty list clears set_event_pid */
+	size_t i;
+	int ret;
+
+	for (i = 0; ok && !all && i < n; i++) {
+		struct dirent *de;
+		DIR *d;
+
+		snprintf(pid, sizeof(pid), "%llu", (unsigned long long)ids[i]);
+		snprintf(path, sizeof(path), "/proc/%s/task", pid);
+		d = opendir(path);
+		if (!d) { /* not running (yet): tracked by number */
+			ok = pid_list_add(&l, pid);
+			continue;
+		}
+		while (ok && (de = readdir(d)))
+			if (de->d_name[0] != '.')
+				ok = pid_list_add(&l, de->d_name);
+		closedir(d);
+	}
+	if (!ok) {
+		free(l.buf);
+		return sonde_error_set(err, SONDE_ENOMEM, "out of memory");
+	}
+	ret = writef(s, "options/event-fork", all ? "0" : "1", err);
+	if (!ret)
+		ret = writef(s, "set_event_pid", l.buf, err);
+	free(l.buf);
+	return ret;
+}
+
+/* `fmt` for each name, joined by " || ", into a malloc'd string. */
+static char *join_names(const char *const *names, size_t n, const char *fmt)
+{
+	char *out = calloc(1, FILTER_MAX + 1), one[96];
+	size_t len = 0, i;
+
+	for (i = 0; out && i < n; i++) {
+		int w = snprintf(one, sizeof(one), fmt, i ? " || " : "",
+				 names[i], names[i]);
+
+		if (w < 0 || len + (size_t)w > FILTER_MAX) {
+			free(out);
+			return NULL;
+		}
+		memcpy(out + len, one, (size_t)w + 1);
+		len += (size_t)w;
+	}
+	return out;
+}
+
+static int ftrace_track_names(struct sonde_kernel_session *s, bool all,
+			      const char *const *names, size_t n,
+			      struct sonde_error *err)
+{
+	char *f = NULL, *sw = NULL;
+	size_t i;
+
+	for (i = 0; !all && i < n; i++)
+		if (strpbrk(names[i], "\"\\"))
+			return sonde_error_set(err, SONDE_EINVAL,
+					       "process name '%s': ftrace's "
+					       "event filters take no quote "
+					       "or backslash",
+					       names[i]);
+	if (!all && n) {
+		f = join_names(names, n, "%scomm == \"%s\"");
+		sw = join_names(names, n,
+				"%sprev_comm == \"%s\" || next_comm == \"%s\"");
+		if (!f || !sw) {
+			free(f);
+			free(sw);
+			return sonde_error_set(err, SONDE_EINVAL,
+					       "%zu process names: over the "
+					       "%d bytes of an ftrace event "
+					       "filter",
+					       n, FILTER_MAX);
+		}
+	}
+	free(s->comm_filter);
+	free(s->comm_switch_filter);
+	s->comm_filter = f;
+	s->comm_switch_filter = sw;
+	return 0;
+}
+
+/* Every subsystem's filter, then sched_switch's own: "nothing" when a set
+ * is empty, else the names (of either task for a switch), else none. */
+static int ftrace_write_filters(struct sonde_kernel_session *s,
+				struct sonde_error *err)
+{
+	const char *f = "0", *sw = "0";
+	char path[1024];
+	struct dirent *de;
+	bool none = false;
+	size_t i;
+	DIR *d;
+
+	for (i = 0; i < SONDE_KERNEL_TRACK_COUNT; i++)
+		none = none || s->track_none[i];
+	if (none)
+		f = sw = "common_pid < 0";
+	else if (s->comm_filter)
+		f = s->comm_filter, sw = s->comm_switch_filter;
+	snprintf(path, sizeof(path), "%s/events", s->instance);
+	d = opendir(path);
+	if (!d)
+		return io_error(err, path, "opendir", errno);
+	/* the ftrace subsystem's internal events take no filter */
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.' && strcmp(de->d_name, "ftrace") &&
+		    de->d_type == DT_DIR) {
+			snprintf(path, sizeof(path), "%s/events/%s/filter",
+				 s->instance, de->d_name);
+			write_file(path, f, NULL);
+		}
+	closedir(d);
+	return writef(s, "events/sched/sched_switch/filter", sw, err);
+}
+
+int sonde_kernel_track(struct sonde_kernel_session *s,
+		       enum sonde_kernel_tracker attr, bool all,
+		       const uint64_t *ids, const char *const *names, size_t n,
+		       struct sonde_error *err)
+{
+	int ret = 0;
+
+	if ((unsigned int)attr >= SONDE_KERNEL_TRACK_COUNT ||
+	    n > SONDE_KERNEL_TRACK_MAX)
+		return sonde_error_set(err, SONDE_EINVAL,
+				       "tracker %d: %zu values", (int)attr, n);
+	if (!all && n && !s->bpf &&
+	    (attr == SONDE_KERNEL_TRACK_UID ||
+	     attr == SONDE_KERNEL_TRACK_GID ||
+	     attr == SONDE_KERNEL_TRACK_CGROUP))
+		return sonde_error_set(err, SONDE_EUNSUPPORTED,
+				       "session %s records with ftrace, which "
+				       "cannot filter by %s (the eBPF backend "
+				       "can)",
+				       s->name,
+				       attr == SONDE_KERNEL_TRACK_CGROUP ?
+					       "cgroup" :
+				       attr == SONDE_KERNEL_TRACK_UID ? "uid" :
+									"gid");
+	/* An emptied set stops the events before set_event_pid is cleared,
+	 * a filled one starts them after it is written: no event of an
+	 * untracked task slips through in between. */
+	s->track_none[attr] = !all && !n;
+	if (s->track_none[attr])
+		ret = ftrace_write_filters(s, err);
+	if (!ret && attr == SONDE_KERNEL_TRACK_PID)
+		ret = ftrace_track_pids(s, all || !n, ids, n, err);
+	else if (!ret && attr == SONDE_KERNEL_TRACK_PROCNAME)
+		ret = ftrace_track_names(s, all || !n, names, n, err);
+	if (!ret)
+		ret = ftrace_write_filters(s, err);
+	if (!ret && s->bpf)
+		ret = kbpf_track(s->bpf, attr, all, ids, names, n, err);
+	return ret;
 }

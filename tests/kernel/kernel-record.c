@@ -11,7 +11,7 @@
  * -E: enabled after start (metadata appended); -T: switch timer;
  * -a: all syscalls; -S: snapshot mode, one snapshot per -S after the
  * command; -w: overwrite mode; -B ftrace|ebpf: force a backend; -C COMM,
- * -P PID: eBPF filters.  Prints "backend=NAME why=REASON" then
+ * -P PID: track only that process name, that process.  Prints "backend=NAME why=REASON" then
  * "recorded=N discarded=N lost=N bytes=N repaired=N".
  * Exits 77 when tracefs is unavailable (the tests skip).
  */
@@ -43,7 +43,8 @@ int main(int argc, char **argv)
 	struct sonde_kernel_session *s = NULL;
 	struct sonde_error err = { 0 };
 	struct sonde_kernel_stats st;
-	const char *events[64], *syscalls[64], *snaps[8], *late[16];
+	const char *events[64], *syscalls[64], *snaps[8], *late[16], *comm = NULL;
+	uint64_t track_pid = 0;
 	int restart = 0, nlate = 0, nev = 0, nsys = 0, nsnap = 0, all_sys = 0, ms = 0, opt, i, ret;
 
 	cfg.session_name = "test";
@@ -69,8 +70,8 @@ int main(int argc, char **argv)
 					SONDE_KERNEL_BACKEND_EBPF :
 					SONDE_KERNEL_BACKEND_FTRACE;
 			break;
-		case 'C': cfg.filter.comm = optarg; break;
-		case 'P': cfg.filter.pid = atoi(optarg); break;
+		case 'C': comm = optarg; break;
+		case 'P': track_pid = strtoull(optarg, NULL, 0); break;
 		case 'L':
 			if (sonde_kernel_list_events(NULL, print_name, NULL,
 						     &err))
@@ -88,6 +89,12 @@ int main(int argc, char **argv)
 		printf("backend=%s why=%s\n", name, why);
 		fflush(stdout); /* tells a test the session exists */
 	}
+	if (comm && sonde_kernel_track(s, SONDE_KERNEL_TRACK_PROCNAME, false,
+				       NULL, &comm, 1, &err))
+		goto out;
+	if (track_pid && sonde_kernel_track(s, SONDE_KERNEL_TRACK_PID, false, &track_pid,
+				      NULL, 1, &err))
+		goto out;
 	for (i = 0; i < nev; i++)
 		if (sonde_kernel_enable_event(s, events[i], &err))
 			goto out;

@@ -67,4 +67,16 @@ struct kbpf_syscall {
 	__u8 pad[2];
 };
 
+/* Tracker maps (bits of track_on), as enum sonde_kernel_tracker. */
+#define KBPF_TRACK_PID 0
+#define KBPF_TRACK_UID 1
+#define KBPF_TRACK_GID 2
+#define KBPF_TRACK_PROCNAME 3
+#define KBPF_TRACK_CGROUP 4
+#define KBPF_TRACK_MAX 1024 /* entries of a tracker map */
+
+struct kbpf_comm {
+	char name[16]; /* zero-padded */
+};
+
 #endif /* SONDE_KBPF_ABI_H */

@@ -34,6 +34,20 @@ void kbpf_prepare(const struct kbpf *b, const struct kfmt_event *fmt,
 	(void)m;
 }
 
+int kbpf_track(struct kbpf *b, enum sonde_kernel_tracker attr, bool all,
+	       const uint64_t *ids, const char *const *names, size_t n,
+	       struct sonde_error *err)
+{
+	(void)b;
+	(void)attr;
+	(void)all;
+	(void)ids;
+	(void)names;
+	(void)n;
+	return sonde_error_set(err, SONDE_EINVAL,
+			       "eBPF support was not built (meson -Debpf)");
+}
+
 int kbpf_enable(struct kbpf *b, const char *system, const char *event,
 		const struct kmap_event *m, const uint32_t *ctf_id, bool on,
 		struct sonde_error *err)

@@ -1,28 +1,45 @@
 /*
  * sonde's eBPF fast path: raw syscall and scheduler tracepoints (tp_btf)
  * that write finished CTF payloads (kbpf-abi.h) into a buffer per CPU that
- * the consumer maps: plain stores, no lock, no helper call to write.  Filters run before anything is reserved; the session's own
- * process is skipped by one compare.  See docs/internals/ebpf.md.
+ * the consumer maps: plain stores, no lock, no helper call to write.
+ * The trackers run before anything is reserved, behind one load of
+ * track_on; the session's own process is skipped by one compare.  See
+ * docs/internals/ebpf.md.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
 
 #include "kbpf-abi.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
-/* Fixed at load time: the verifier prunes the filters that are off. */
+/* Fixed at load time. */
 const volatile __u32 own_tgid;
-const volatile __u32 filter_tgid;
-const volatile __u64 filter_cgroup;
-const volatile char filter_comm[16];
 const volatile __u64 ring_size = 1 << 21; /* per CPU, a power of two */
 const volatile __u64 wake_mark = 1 << 19; /* bytes pending that wake */
 
 /* Set by the loader before it attaches sched_switch. */
 __u32 sched_switch_id;
 bool sched_switch_on;
+/* Bit KBPF_TRACK_X: the X set does not hold every value, and the
+ * track_X map holds it (filled before the bit is set). */
+__u32 track_on;
+
+#define TRACK_MAP(name, key_type)                        \
+	struct {                                         \
+		__uint(type, BPF_MAP_TYPE_HASH);         \
+		__uint(max_entries, KBPF_TRACK_MAX);     \
+		__type(key, key_type);                   \
+		__type(value, __u8);                     \
+	} name SEC(".maps")
+
+TRACK_MAP(track_pid, __u32);
+TRACK_MAP(track_uid, __u32);
+TRACK_MAP(track_gid, __u32);
+TRACK_MAP(track_comm, struct kbpf_comm);
+TRACK_MAP(track_cgroup, __u64);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -46,32 +63,51 @@ struct {
 	__type(value, struct kbpf_syscall);
 } syscalls SEC(".maps");
 
-static __always_inline bool comm_filtered_out(void)
+/* Whether task `t` is in every restricted set of `on` (track_on). */
+static __always_inline bool tracked(const struct task_struct *t, __u32 on)
 {
-	char comm[16];
+	struct kbpf_comm comm;
+	__u32 k;
+	__u64 cg;
 	int i;
 
-	bpf_get_current_comm(comm, sizeof(comm));
-#pragma unroll
-	for (i = 0; i < 16; i++) {
-		if (comm[i] != filter_comm[i])
-			return true;
-		if (!comm[i])
-			break;
+	if (on & (1u << KBPF_TRACK_PID)) {
+		k = t->tgid;
+		if (!bpf_map_lookup_elem(&track_pid, &k))
+			return false;
 	}
-	return false;
-}
+	if (on & (1u << KBPF_TRACK_UID)) {
+		k = BPF_CORE_READ(t, real_cred, uid.val);
+		if (!bpf_map_lookup_elem(&track_uid, &k))
+			return false;
+	}
+	if (on & (1u << KBPF_TRACK_GID)) {
+		k = BPF_CORE_READ(t, real_cred, gid.val);
+		if (!bpf_map_lookup_elem(&track_gid, &k))
+			return false;
+	}
+	if (on & (1u << KBPF_TRACK_PROCNAME)) {
+		bool end = false;
 
-/* The session's filters, on the current task (of thread group `tgid`). */
-static __always_inline bool filtered_out(__u32 tgid)
-{
-	if (filter_tgid && tgid != filter_tgid)
-		return true;
-	if (filter_cgroup && bpf_get_current_cgroup_id() != filter_cgroup)
-		return true;
-	if (filter_comm[0] && comm_filtered_out())
-		return true;
-	return false;
+		/* the key is the name and zeros, whatever follows the NUL */
+		__builtin_memcpy(comm.name, t->comm, sizeof(comm.name));
+#pragma unroll
+		for (i = 0; i < (int)sizeof(comm.name); i++) {
+			if (!comm.name[i])
+				end = true;
+			if (end)
+				comm.name[i] = 0;
+		}
+		if (!bpf_map_lookup_elem(&track_comm, &comm))
+			return false;
+	}
+	if (on & (1u << KBPF_TRACK_CGROUP)) {
+		/* what bpf_get_current_cgroup_id() returns, for any task */
+		cg = BPF_CORE_READ(t, cgroups, dfl_cgrp, kn, id);
+		if (!bpf_map_lookup_elem(&track_cgroup, &cg))
+			return false;
+	}
+	return true;
 }
 
 static __always_inline struct kbpf_buf *cpu_buf(void)
@@ -293,7 +329,7 @@ int BPF_PROG(kbpf_sys_enter, struct pt_regs *regs, long id)
 	    regs->cs != USER64_CS)
 		return 0;
 	sc = bpf_map_lookup_elem(&syscalls, &nr);
-	if (!sc || !sc->entry_on || filtered_out(tgid))
+	if (!sc || !sc->entry_on || (track_on && !tracked(t, track_on)))
 		return 0;
 	b = cpu_buf();
 	if (!b)
@@ -319,7 +355,7 @@ int BPF_PROG(kbpf_sys_exit, struct pt_regs *regs, long ret)
 	    regs->cs != USER64_CS)
 		return 0;
 	sc = bpf_map_lookup_elem(&syscalls, &nr);
-	if (!sc || !sc->exit_on || filtered_out(tgid))
+	if (!sc || !sc->exit_on || (track_on && !tracked(t, track_on)))
 		return 0;
 	b = cpu_buf();
 	if (!b)
@@ -364,14 +400,18 @@ int BPF_PROG(kbpf_sched_switch, bool preempt, struct task_struct *prev,
 	__u32 size = sizeof(struct kbpf_rec) + KBPF_SCHED_SWITCH_PAYLOAD;
 	struct kbpf_rec *r;
 	struct kbpf_buf *b;
+	__u32 on = track_on;
 	__u8 *p;
 
-	/* prev is the current task: no helper call */
-	if (filtered_out(prev->tgid))
-		return 0;
 	b = cpu_buf();
 	if (!b)
 		return 0;
+	/* LTTng's rule: a switch from or to a tracked task.  The CPU's
+	 * current task is followed either way. */
+	if (on && !tracked(prev, on) && !tracked(next, on)) {
+		b->current = (__u64)next->pid + 1;
+		return 0;
+	}
 	follow_current(b, prev, prev->pid);
 	b->current = (__u64)next->pid + 1;
 	if (!next->pid)

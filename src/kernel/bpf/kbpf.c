@@ -171,11 +171,6 @@ int kbpf_create(const struct kbpf_config *cfg, struct kbpf **out,
 		goto fail;
 	}
 	b->skel->rodata->own_tgid = cfg->own_tgid;
-	b->skel->rodata->filter_tgid = (uint32_t)cfg->filter.pid;
-	b->skel->rodata->filter_cgroup = cfg->filter.cgroup_id;
-	if (cfg->filter.comm)
-		strncpy((char *)b->skel->rodata->filter_comm, cfg->filter.comm,
-			sizeof(b->skel->rodata->filter_comm) - 1);
 	b->skel->rodata->ring_size = b->ring_bytes;
 	b->skel->rodata->wake_mark = b->ring_bytes / 4;
 	if (bpf_map__set_max_entries(b->skel->maps.bufs, b->ncpus) ||
@@ -456,6 +451,101 @@ int kbpf_enable(struct kbpf *b, const char *system, const char *event,
 		return 0;
 	ret = push_syscall(b, (unsigned int)nr, err);
 	return ret ? ret : attach_needed(b, err);
+}
+
+/* Trackers ----------------------------------------------------------------- */
+
+union track_key {
+	__u32 id32;
+	__u64 id64;
+	struct kbpf_comm comm;
+};
+
+static struct bpf_map *track_map(struct kbpf *b, enum sonde_kernel_tracker a)
+{
+	switch (a) {
+	case SONDE_KERNEL_TRACK_PID:
+		return b->skel->maps.track_pid;
+	case SONDE_KERNEL_TRACK_UID:
+		return b->skel->maps.track_uid;
+	case SONDE_KERNEL_TRACK_GID:
+		return b->skel->maps.track_gid;
+	case SONDE_KERNEL_TRACK_PROCNAME:
+		return b->skel->maps.track_comm;
+	default:
+		return b->skel->maps.track_cgroup;
+	}
+}
+
+static void track_key(enum sonde_kernel_tracker a, const uint64_t *ids,
+		      const char *const *names, size_t i, union track_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	if (a == SONDE_KERNEL_TRACK_PROCNAME)
+		strncpy(k->comm.name, names[i], sizeof(k->comm.name) - 1);
+	else if (a == SONDE_KERNEL_TRACK_CGROUP)
+		k->id64 = ids[i];
+	else
+		k->id32 = (__u32)ids[i];
+}
+
+int kbpf_track(struct kbpf *b, enum sonde_kernel_tracker attr, bool all,
+	       const uint64_t *ids, const char *const *names, size_t n,
+	       struct sonde_error *err)
+{
+	int fd = bpf_map__fd(track_map(b, attr));
+	size_t ksize = bpf_map__key_size(track_map(b, attr)), nold = 0, i, j;
+	union track_key k, next, *old;
+	__u32 bit = 1u << attr;
+	bool first = true;
+	__u8 one = 1;
+	int ret = 0;
+
+	if (n > KBPF_TRACK_MAX)
+		return sonde_error_set(err, SONDE_EINVAL,
+				       "%zu values in a set, over %d", n,
+				       KBPF_TRACK_MAX);
+	/* The new values go in before the old ones leave, and the bit is
+	 * cleared before the map empties: events of values in both sets are
+	 * recorded throughout. */
+	if (all)
+		__atomic_fetch_and(&b->skel->bss->track_on, ~bit,
+				   __ATOMIC_SEQ_CST);
+	for (i = 0; !all && i < n; i++) {
+		track_key(attr, ids, names, i, &k);
+		if (bpf_map_update_elem(fd, &k, &one, BPF_ANY))
+			return load_error(err, "eBPF tracker map", errno);
+	}
+	old = calloc(KBPF_TRACK_MAX, sizeof(*old));
+	if (!old)
+		return sonde_error_set(err, SONDE_ENOMEM, "out of memory");
+	memset(&k, 0, sizeof(k));
+	memset(&next, 0, sizeof(next));
+	while (nold < KBPF_TRACK_MAX &&
+	       bpf_map_get_next_key(fd, first ? NULL : &k, &next) == 0) {
+		bool keep = false;
+
+		first = false;
+		for (j = 0; !all && j < n && !keep; j++) {
+			union track_key want;
+
+			track_key(attr, ids, names, j, &want);
+			keep = memcmp(&want, &next, ksize) == 0;
+		}
+		if (!keep)
+			old[nold++] = next;
+		k = next;
+	}
+	for (i = 0; i < nold; i++)
+		if (bpf_map_delete_elem(fd, &old[i]) && errno != ENOENT) {
+			ret = load_error(err, "eBPF tracker map", errno);
+			break;
+		}
+	free(old);
+	if (!ret && !all)
+		__atomic_fetch_or(&b->skel->bss->track_on, bit,
+				  __ATOMIC_SEQ_CST);
+	return ret;
 }
 
 /* Consumer ------------------------------------------------------------------ */

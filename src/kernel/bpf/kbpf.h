@@ -21,7 +21,6 @@ struct kbpf;
 struct kbpf_config {
 	uint64_t ring_bytes; /* per CPU; rounded up to a power of two */
 	uint32_t own_tgid;   /* never recorded (syscalls) */
-	struct sonde_kernel_filter filter;
 };
 
 /* Loads and verifies the programs.  Fails with a one-line reason (not
@@ -43,6 +42,13 @@ void kbpf_prepare(const struct kbpf *b, const struct kfmt_event *fmt,
 int kbpf_enable(struct kbpf *b, const char *system, const char *event,
 		const struct kmap_event *m, const uint32_t *ctf_id, bool on,
 		struct sonde_error *err);
+
+/* sonde_kernel_track() for the events the programs record: the set's map
+ * and its bit of track_on, updated so that no event in both the old and
+ * the new set is lost. */
+int kbpf_track(struct kbpf *b, enum sonde_kernel_tracker attr, bool all,
+	       const uint64_t *ids, const char *const *names, size_t n,
+	       struct sonde_error *err);
 
 struct kbpf_output {
 	const char *dir; /* the trace's kernel/ directory */
