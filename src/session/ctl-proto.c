@@ -79,6 +79,9 @@ static const struct tag_info tags[SONDE_CTL_TAG_END] = {
 	[SONDE_CTL_T_BUFFERS_PID] = { SONDE_CTL_KIND_BOOL, false },
 	[SONDE_CTL_T_FILTER] = { SONDE_CTL_KIND_STR, false },
 	[SONDE_CTL_T_FILTER_CODE] = { SONDE_CTL_KIND_STR, false },
+	[SONDE_CTL_T_TRACKER_REC] = { SONDE_CTL_KIND_RECORD, true },
+	[SONDE_CTL_T_TRACKER] = { SONDE_CTL_KIND_STR, false },
+	[SONDE_CTL_T_VALUE] = { SONDE_CTL_KIND_STR, true },
 };
 
 static const char *const type_names[SONDE_CTL_TYPE_END] = {
@@ -98,6 +101,7 @@ static const char *const type_names[SONDE_CTL_TYPE_END] = {
 	[SONDE_CTL_APP_HELLO] = "app-hello",
 	[SONDE_CTL_APP_POLL] = "app-poll",
 	[SONDE_CTL_APP_EVENT] = "app-event",
+	[SONDE_CTL_TRACK] = "track",
 };
 
 enum sonde_ctl_kind sonde_ctl_tag_kind(unsigned int tag)

@@ -52,7 +52,9 @@ enum sonde_ctl_type {
 	SONDE_CTL_APP_HELLO = 14,  /* registration; reply: the recording state */
 	SONDE_CTL_APP_POLL = 15,   /* has the recording state changed? */
 	SONDE_CTL_APP_EVENT = 16,  /* an event to record: its description; reply: id */
-	SONDE_CTL_TYPE_END = 17,
+	/* sonde track (ENABLED true) / untrack (false): TRACKER_RECs */
+	SONDE_CTL_TRACK = 17,
+	SONDE_CTL_TYPE_END = 18,
 };
 
 enum sonde_ctl_kind {
@@ -123,7 +125,10 @@ enum sonde_ctl_tag {
 	SONDE_CTL_T_BUFFERS_PID = 55,   /* bool: per-process user-space buffers */
 	SONDE_CTL_T_FILTER = 56,        /* str: a filter expression (enable-event -u) */
 	SONDE_CTL_T_FILTER_CODE = 57,   /* str: its bytecode in hex (src/ust/filter.h) */
-	SONDE_CTL_TAG_END = 58,
+	SONDE_CTL_T_TRACKER_REC = 58,   /* record: TRACKER, ALL, VALUEs; repeats */
+	SONDE_CTL_T_TRACKER = 59,       /* str: pid, uid, gid, process-name, cgroup */
+	SONDE_CTL_T_VALUE = 60,         /* str: a tracked value; repeats */
+	SONDE_CTL_TAG_END = 61,
 };
 
 struct sonde_ctl_rec;

@@ -4,6 +4,7 @@
  */
 #include "session/session.h"
 #include "session/relay-output.h"
+#include "session/tracker.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -28,6 +29,7 @@ struct sonde_session {
 	uint32_t live_timer_us;
 	struct relay_output *relay_out; /* open while the kernel session is */
 	struct relay_output *relay_ust; /* the user-space domain's */
+	struct sonde_tracker trackers[SONDE_KERNEL_TRACK_COUNT];
 };
 
 struct sonde_sessions {
@@ -75,6 +77,8 @@ static void session_free(struct sonde_session *s)
 	relay_output_close(s->relay_out, NULL);
 	relay_output_close(s->relay_ust, NULL);
 	channel_free(s->channel);
+	for (int i = 0; i < SONDE_KERNEL_TRACK_COUNT; i++)
+		sonde_tracker_release(&s->trackers[i]);
 	free(s->relay);
 	free(s->name);
 	free(s->output);
@@ -224,6 +228,8 @@ int sonde_session_create(struct sonde_sessions *reg,
 	s->snapshot_seq = 0;
 	s->tracefs = reg->tracefs;
 	s->notify_fd = reg->notify_fd;
+	for (int i = 0; i < SONDE_KERNEL_TRACK_COUNT; i++)
+		sonde_tracker_init(&s->trackers[i]);
 	reg->sessions[reg->count++] = s;
 	*out = s;
 	return 0;
@@ -395,11 +401,48 @@ static int ensure_kernel(struct sonde_session *s, struct sonde_error *err)
 			cfg.channel.switch_timer_us = s->live_timer_us;
 	}
 	ret = sonde_kernel_session_create(&cfg, &s->kernel, err);
+	for (int i = 0; !ret && i < SONDE_KERNEL_TRACK_COUNT; i++)
+		if (!s->trackers[i].all)
+			ret = sonde_tracker_push(&s->trackers[i],
+						 (enum sonde_kernel_tracker)i,
+						 s->kernel, err);
+	if (ret && s->kernel) {
+		sonde_kernel_session_destroy(s->kernel);
+		s->kernel = NULL;
+	}
 	if (ret && s->relay_out) {
 		relay_output_close(s->relay_out, NULL);
 		s->relay_out = NULL;
 	}
 	return ret;
+}
+
+int sonde_session_track(struct sonde_session *s, enum sonde_kernel_tracker attr,
+			bool track, bool all, const char *const *values,
+			size_t n, struct sonde_error *err)
+{
+	struct sonde_tracker next;
+	int ret;
+
+	ret = sonde_tracker_apply(&s->trackers[attr], attr, track, all, values,
+				  n, NULL, &next, err);
+	if (ret)
+		return ret;
+	/* before the first event, ensure_kernel() pushes every set */
+	ret = s->kernel ? sonde_tracker_push(&next, attr, s->kernel, err) : 0;
+	if (ret) {
+		sonde_tracker_release(&next);
+		return ret;
+	}
+	sonde_tracker_release(&s->trackers[attr]);
+	s->trackers[attr] = next;
+	return 0;
+}
+
+const struct sonde_tracker *sonde_session_tracker(const struct sonde_session *s,
+						  enum sonde_kernel_tracker attr)
+{
+	return &s->trackers[attr];
 }
 
 static int find_channel(struct sonde_session *s, const char *channel,

@@ -94,6 +94,15 @@ int sonde_session_enable_event(struct sonde_session *s, const char *channel,
 int sonde_session_disable_event(struct sonde_session *s, const char *channel,
 				const char *name, bool syscall,
 				struct sonde_error *err);
+/* sonde track (`track`) / untrack: `values` as the user gave them, or
+ * `all` with none (see session/tracker.h).  Takes effect at once in a
+ * session with kernel events, else with the first one. */
+int sonde_session_track(struct sonde_session *s, enum sonde_kernel_tracker attr,
+			bool track, bool all, const char *const *values,
+			size_t n, struct sonde_error *err);
+struct sonde_tracker;
+const struct sonde_tracker *sonde_session_tracker(const struct sonde_session *s,
+						  enum sonde_kernel_tracker attr);
 struct relay_output;
 /* A streamed session's user-space domain: its relay output, connected on
  * the first call (or SONDE_SESSION_PENDING); *out is NULL for a session

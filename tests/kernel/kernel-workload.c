@@ -4,6 +4,8 @@
  *   kernel-workload files PATH N   open, read and close PATH N times
  *   kernel-workload spin MS        busy loop for MS milliseconds
  *   kernel-workload getppid N      N getppid() calls (the cheapest syscall)
+ *   kernel-workload gated N        N getppid() calls after each line read
+ *                                  on stdin, until end of input
  *
  * Prints "pid=P size=S" first (size of PATH) so the test knows what to
  * look for in the trace.
@@ -64,7 +66,23 @@ int main(int argc, char **argv)
 			getppid();
 		return 0;
 	}
+	if (argc == 3 && strcmp(argv[1], "gated") == 0) {
+		long n = atol(argv[2]), i;
+		char line[64];
+
+		printf("pid=%d size=0\n", (int)getpid());
+		fflush(stdout);
+		/* read(), not stdio: a test counts the getppid calls between
+		 * two of its lines */
+		while (read(0, line, sizeof(line)) > 0) {
+			for (i = 0; i < n; i++)
+				getppid();
+			printf("done\n");
+			fflush(stdout);
+		}
+		return 0;
+	}
 	fprintf(stderr, "usage: kernel-workload files PATH N | spin MS | "
-			"getppid N\n");
+			"getppid N | gated N\n");
 	return 2;
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "session/tracker.h"
 #include "sessiond.h"
 
 struct list_ctx {
@@ -276,6 +277,72 @@ static int do_add_context(struct sonde_sessions *reg,
 	return ret;
 }
 
+/* track / untrack: each tracker record in turn, the first failure stops
+ * the request (as do_events). */
+static int do_track(struct sonde_sessions *reg, const struct sonde_ctl_rec *req,
+		    struct sonde_error *err)
+{
+	bool track = sonde_ctl_get_bool(req, SONDE_CTL_T_ENABLED, true);
+	const char *values[SONDE_KERNEL_TRACK_MAX];
+	struct sonde_session *s;
+	size_t n = 0;
+	int ret = need_session(reg, req, &s, err);
+
+	for (size_t i = 0; !ret && i < req->count; i++) {
+		const struct sonde_ctl_rec *r = req->fields[i].v.rec;
+		const char *name;
+		enum sonde_kernel_tracker attr;
+		size_t nv = 0;
+
+		if (req->fields[i].tag != SONDE_CTL_T_TRACKER_REC)
+			continue;
+		name = sonde_ctl_get_str(r, SONDE_CTL_T_TRACKER);
+		if (!name)
+			return sonde_error_set(err, SONDE_EFORMAT,
+					       "tracker record names no tracker");
+		ret = sonde_tracker_parse_name(name, &attr, err);
+		for (size_t j = 0; !ret && j < r->count; j++) {
+			if (r->fields[j].tag != SONDE_CTL_T_VALUE)
+				continue;
+			if (nv == SONDE_KERNEL_TRACK_MAX)
+				return sonde_error_set(err, SONDE_EINVAL,
+						       "%s: more than %d values",
+						       name, SONDE_KERNEL_TRACK_MAX);
+			values[nv++] = r->fields[j].v.str;
+		}
+		if (!ret)
+			ret = sonde_session_track(
+				s, attr, track,
+				sonde_ctl_get_bool(r, SONDE_CTL_T_ALL, false),
+				values, nv, err);
+		n++;
+	}
+	if (!ret && !n)
+		return sonde_error_set(err, SONDE_EFORMAT,
+				       "request names no tracker");
+	if (!ret)
+		sessiond_log("session '%s': %s", sonde_session_name(s),
+			     track ? "tracked" : "untracked");
+	return ret;
+}
+
+static void put_trackers(struct sonde_ctl_writer *w,
+			 const struct sonde_session *s)
+{
+	for (int i = 0; i < SONDE_KERNEL_TRACK_COUNT; i++) {
+		const struct sonde_tracker *t =
+			sonde_session_tracker(s, (enum sonde_kernel_tracker)i);
+
+		sonde_ctl_rec_begin(w, SONDE_CTL_T_TRACKER_REC);
+		sonde_ctl_put_str(w, SONDE_CTL_T_TRACKER,
+				  sonde_tracker_name((enum sonde_kernel_tracker)i));
+		sonde_ctl_put_bool(w, SONDE_CTL_T_ALL, t->all);
+		for (size_t j = 0; j < t->count; j++)
+			sonde_ctl_put_str(w, SONDE_CTL_T_VALUE, t->values[j].text);
+		sonde_ctl_rec_end(w);
+	}
+}
+
 static void put_session_details(struct sonde_ctl_writer *w,
 				const struct sonde_session *s)
 {
@@ -292,6 +359,7 @@ static void put_session_details(struct sonde_ctl_writer *w,
 	sonde_ctl_put_u64(w, SONDE_CTL_T_BYTES_WRITTEN, st.bytes_written);
 	sonde_ctl_put_u64(w, SONDE_CTL_T_SWITCHES_REPAIRED,
 			  st.switches_repaired);
+	put_trackers(w, s);
 	if (ch) {
 		sonde_ctl_rec_begin(w, SONDE_CTL_T_CHANNEL_REC);
 		sonde_ctl_put_str(w, SONDE_CTL_T_CHANNEL, ch->name);
@@ -350,6 +418,8 @@ static int dispatch(struct sonde_sessions *reg, const struct sonde_ctl_msg *req,
 		return do_events(reg, r, req->type == SONDE_CTL_ENABLE_EVENT, w, err);
 	case SONDE_CTL_ADD_CONTEXT:
 		return do_add_context(reg, r, err);
+	case SONDE_CTL_TRACK:
+		return do_track(reg, r, err);
 	case SONDE_CTL_APP_HELLO:
 	case SONDE_CTL_APP_POLL:
 	case SONDE_CTL_APP_EVENT:

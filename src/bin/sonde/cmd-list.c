@@ -58,6 +58,41 @@ static void print_size(const char *what, uint64_t v, const char *unit)
 		printf("      %s: default\n", what);
 }
 
+/* LTTng's "Tracked process attributes": each set, "all" or its values
+ * ("none" when empty). */
+static void print_trackers(const struct sonde_ctl_rec *s)
+{
+	bool header = false;
+
+	for (size_t i = 0; i < s->count; i++) {
+		const struct sonde_ctl_rec *t;
+		const char *sep = " ";
+
+		if (s->fields[i].tag != SONDE_CTL_T_TRACKER_REC)
+			continue;
+		t = s->fields[i].v.rec;
+		if (!header)
+			printf("Tracked process attributes\n"
+			       "--------------------------\n");
+		header = true;
+		printf("  %s:", sonde_ctl_get_str(t, SONDE_CTL_T_TRACKER) ?
+				       sonde_ctl_get_str(t, SONDE_CTL_T_TRACKER) :
+				       "?");
+		if (sonde_ctl_get_bool(t, SONDE_CTL_T_ALL, false))
+			printf(" all");
+		else if (!sonde_ctl_get_str(t, SONDE_CTL_T_VALUE))
+			printf(" none");
+		for (size_t j = 0; j < t->count; j++)
+			if (t->fields[j].tag == SONDE_CTL_T_VALUE) {
+				printf("%s%s", sep, t->fields[j].v.str);
+				sep = ", ";
+			}
+		printf("\n");
+	}
+	if (header)
+		printf("\n");
+}
+
 void print_session_details(const struct sonde_ctl_rec *s)
 {
 	const char *name = sonde_ctl_get_str(s, SONDE_CTL_T_SESSION);
@@ -87,6 +122,7 @@ void print_session_details(const struct sonde_ctl_rec *s)
 		if (s->fields[i].tag == SONDE_CTL_T_CHANNEL_REC)
 			ch = s->fields[i].v.rec;
 	printf("\n=== Domain: Linux kernel ===\n\n");
+	print_trackers(s);
 	if (!ch) {
 		printf("No channel (the first 'sonde enable-event -k' creates channel0)\n");
 		return;

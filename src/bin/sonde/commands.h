@@ -23,6 +23,8 @@ int cmd_status(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);
 int cmd_summary(int argc, char **argv);
 int cmd_add_context(int argc, char **argv);
+int cmd_track(int argc, char **argv);
+int cmd_untrack(int argc, char **argv);
 
 /* Shared by the verbs above. */
 struct sonde_ctl_rec;

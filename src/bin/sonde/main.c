@@ -18,6 +18,8 @@ static const struct verb verbs[] = {
 	{ "enable-event", cmd_enable_event, "record kernel events (tracepoints, syscalls)" },
 	{ "add-context", cmd_add_context, "record context fields (vpid, vtid...) with user-space events" },
 	{ "disable-event", cmd_disable_event, "stop recording kernel events" },
+	{ "track", cmd_track, "record only the events of some processes (pid, name, cgroup...)" },
+	{ "untrack", cmd_untrack, "stop recording the events of some processes" },
 	{ "start", cmd_start, "start recording a session" },
 	{ "stop", cmd_stop, "stop recording a session, flushing its trace" },
 	{ "destroy", cmd_destroy, "destroy sessions (the trace stays on disk)" },
