@@ -71,6 +71,16 @@ def ctl_seeds():
     yield ctl_message(1, ctl_field(1, struct.pack("<q", 0)) + session)
     yield ctl_message(1, ctl_field(1, struct.pack("<q", -6))
                       + ctl_field(2, b"session 'seed' not found"))
+    # TRACK (17): tracker records (58) of a name (59) and values (60), or
+    # all (9); replies carry them inside the session record.
+    pids = ctl_field(58, ctl_field(59, b"pid") + ctl_field(60, b"1234")
+                     + ctl_field(60, b"5678"))
+    cgroup = ctl_field(58, ctl_field(59, b"cgroup") + ctl_field(60, b"/a/b"))
+    every = ctl_field(58, ctl_field(59, b"process-name") + ctl_field(9, b"\x01"))
+    yield ctl_message(17, name + ctl_field(22, b"\x01") + pids + cgroup)
+    yield ctl_message(17, name + ctl_field(22, b"\x00") + every)
+    yield ctl_message(1, ctl_field(1, struct.pack("<q", 0))
+                      + ctl_field(23, name + pids + every))
     # APP_EVENT (16): an event description from a traced program.
     def field(label, kind, int_type=0, length_type=0, count=0, float_bits=0, extra=b""):
         return ctl_field(44, ctl_field(51, label) + ctl_field(45, struct.pack("<Q", kind))

@@ -174,6 +174,25 @@ static void test_malformed(void)
 	len = build(buf, SONDE_CTL_REPLY,
 		    (const uint8_t *)"\x17\x00\x07\x00\x00\x00" "\x05\x00\x01\x00\x00\x00" "\x09", 13);
 	rejects(buf, len, "boolean", "bad field inside a record");
+	/* TRACK: a tracker record naming two trackers, a value with a NUL,
+	 * an ALL that is not a boolean */
+	len = build(buf, SONDE_CTL_TRACK,
+		    (const uint8_t *)"\x3a\x00\x12\x00\x00\x00"
+				     "\x3b\x00\x03\x00\x00\x00" "pid"
+				     "\x3b\x00\x03\x00\x00\x00" "uid", 24);
+	rejects(buf, len, "field 59 repeated", "tracker record, two trackers");
+	len = build(buf, SONDE_CTL_TRACK,
+		    (const uint8_t *)"\x3a\x00\x09\x00\x00\x00"
+				     "\x3c\x00\x03\x00\x00\x00" "1\0" "2", 15);
+	rejects(buf, len, "NUL", "tracked value with a NUL");
+	len = build(buf, SONDE_CTL_TRACK,
+		    (const uint8_t *)"\x3a\x00\x07\x00\x00\x00"
+				     "\x09\x00\x01\x00\x00\x00" "\x05", 13);
+	rejects(buf, len, "boolean", "tracker ALL of value 5");
+	len = build(buf, SONDE_CTL_TRACK,
+		    (const uint8_t *)"\x3a\x00\x07\x00\x00\x00"
+				     "\x3c\x00\x08\x00\x00\x00" "1", 13);
+	rejects(buf, len, "claims 8 bytes", "tracked value past its record");
 	/* records nested five deep */
 	memset(p, 0, sizeof(p));
 	{

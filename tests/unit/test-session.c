@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "session/session.h"
+#include "session/tracker.h"
 #include "tap.h"
 
 static void test_names(void)
@@ -104,8 +105,82 @@ static void test_lifecycle(void)
 	sonde_sessions_free(reg);
 }
 
+static bool holds(const struct sonde_tracker *t, const char *text)
+{
+	for (size_t i = 0; i < t->count; i++)
+		if (!strcmp(t->values[i].text, text))
+			return true;
+	return false;
+}
+
+/* LTTng 2.13's inclusion-set arithmetic, and the values refused. */
+static void test_trackers(void)
+{
+	struct sonde_error err = { 0 };
+	struct sonde_tracker all, a, b, c;
+	enum sonde_kernel_tracker attr;
+	const char *v1[] = { "3", "6", "7" }, *v2[] = { "7" }, *v3[] = { "1" };
+	const char *bad[] = { "3x" }, *dup[] = { "6", "6" };
+	const char *names[] = { "0123456789abcdef" }, *empty[] = { "" };
+	const char *slash[] = { "/" };
+
+	sonde_tracker_init(&all);
+	ok(all.all && !all.count, "a new set holds every value");
+	is_int(sonde_tracker_apply(&all, SONDE_KERNEL_TRACK_PID, true, false,
+				   v1, 3, NULL, &a, &err), 0, "track 3,6,7");
+	ok(!a.all && a.count == 3 && a.values[1].id == 6,
+	   "tracking in 'every value' empties the set first");
+	is_int(sonde_tracker_apply(&a, SONDE_KERNEL_TRACK_PID, false, false,
+				   v2, 1, NULL, &b, &err), 0, "untrack 7");
+	ok(b.count == 2 && holds(&b, "3") && holds(&b, "6") && !holds(&b, "7"),
+	   "7 removed, 3 and 6 kept");
+	ok(sonde_tracker_apply(&b, SONDE_KERNEL_TRACK_PID, false, false, v2, 1,
+			       NULL, &c, &err) == SONDE_ENOENT &&
+	   strstr(err.msg, "pid 7 is not tracked"), "untrack a value not tracked");
+	ok(sonde_tracker_apply(&all, SONDE_KERNEL_TRACK_PID, false, false, v3,
+			       1, NULL, &c, &err) < 0 &&
+	   strstr(err.msg, "every pid"), "untrack from 'every value': error");
+	ok(sonde_tracker_apply(&b, SONDE_KERNEL_TRACK_PID, true, false, bad, 1,
+			       NULL, &c, &err) < 0 && strstr(err.msg, "'3x'") &&
+	   !c.count, "non-numeric pid refused, nothing changed");
+	is_int(sonde_tracker_apply(&b, SONDE_KERNEL_TRACK_PID, true, false, dup,
+				   2, NULL, &c, &err), 0, "track 6 twice");
+	is_int((int)c.count, 2, "already tracked: kept once");
+	sonde_tracker_release(&c);
+	is_int(sonde_tracker_apply(&b, SONDE_KERNEL_TRACK_PID, false, true,
+				   NULL, 0, NULL, &c, &err), 0, "untrack --all");
+	ok(!c.all && !c.count, "untrack --all: nothing");
+	sonde_tracker_release(&c);
+	is_int(sonde_tracker_apply(&b, SONDE_KERNEL_TRACK_PID, true, true, NULL,
+				   0, NULL, &c, &err), 0, "track --all");
+	ok(c.all && !c.count, "track --all: every value");
+	ok(sonde_tracker_apply(&all, SONDE_KERNEL_TRACK_PROCNAME, true, false,
+			       names, 1, NULL, &c, &err) < 0 &&
+	   strstr(err.msg, "15 bytes"), "process name over 15 bytes");
+	ok(sonde_tracker_apply(&all, SONDE_KERNEL_TRACK_PROCNAME, true, false,
+			       empty, 1, NULL, &c, &err) < 0 &&
+	   strstr(err.msg, "empty"), "empty process name");
+	ok(sonde_tracker_apply(&all, SONDE_KERNEL_TRACK_CGROUP, true, false, v3,
+			       1, "/nonexistent-cgroup-root", &c, &err) < 0 &&
+	   strstr(err.msg, "no such cgroup"), "unknown cgroup");
+	ok(sonde_tracker_apply(&all, SONDE_KERNEL_TRACK_CGROUP, true, false,
+			       slash, 1, "/proc", &c, &err) < 0 &&
+	   strstr(err.msg, "not a cgroup v2 directory"),
+	   "a directory outside cgroup2");
+	ok(sonde_tracker_apply(&all, SONDE_KERNEL_TRACK_PID, true, true, v3, 1,
+			       NULL, &c, &err) < 0, "--all with values refused");
+	is_int(sonde_tracker_parse_name("process-name", &attr, &err), 0,
+	       "tracker name");
+	ok(attr == SONDE_KERNEL_TRACK_PROCNAME, "process-name");
+	ok(sonde_tracker_parse_name("vpid", &attr, &err) < 0 &&
+	   strstr(err.msg, "'vpid'"), "unknown tracker named");
+	sonde_tracker_release(&a);
+	sonde_tracker_release(&b);
+}
+
 int main(void)
 {
+	test_trackers();
 	test_names();
 	test_default_output();
 	test_lifecycle();
