@@ -30,7 +30,10 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..",
 import harness  # noqa: E402
 
 CALLS = 1000
-CGROUP_ROOT = None
+# ftrace's set_event_pid lets a few context switches between two untracked
+# tasks through (kernel threads preempted, ~1 per run here; see
+# docs/internals/ebpf.md); without the pid filter there are hundreds.
+LEAKS = 3 if kt.BACKEND == "ftrace" else 0
 
 
 class Workload:
@@ -89,9 +92,9 @@ def only(box, name, a, what):
     calls, switches, foreign = recorded(box, name, [a])
     check(calls == CALLS, "%s: the tracked workload's %d calls, not the "
           "other's (%d)" % (what, CALLS, calls))
-    check(switches > 0 and not foreign,
-          "%s: %d context switches, all from or to it (others: %s)"
-          % (what, switches, foreign[:2]))
+    check(switches > len(foreign) and len(foreign) <= LEAKS,
+          "%s: %d context switches, from or to it but %d (others: %s)"
+          % (what, switches, len(foreign), foreign[:2]))
 
 
 def two_rounds(box, name, a, b, what):
@@ -193,8 +196,8 @@ def test_live(box, tmp):
         calls, switches, foreign = recorded(box, "l", [a])
         check(calls == CALLS, "live: only the round while tracked (%d "
               "calls)" % calls)
-        check(not foreign, "live: no context switch of others (%s)"
-              % foreign[:2])
+        check(len(foreign) <= LEAKS, "live: %d context switches of others "
+              "(%s)" % (len(foreign), foreign[:2]))
         run(box, "track", "-k", "--all", "--pid")
         check("  pid: all\n" in run(box, "list", "l"), "list: pid all")
     finally:
