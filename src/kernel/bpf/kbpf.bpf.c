@@ -401,21 +401,22 @@ int BPF_PROG(kbpf_sched_switch, bool preempt, struct task_struct *prev,
 	struct kbpf_rec *r;
 	struct kbpf_buf *b;
 	__u32 on = track_on;
+	bool prev_in = !on || tracked(prev, on);
 	__u8 *p;
 
 	b = cpu_buf();
 	if (!b)
 		return 0;
-	/* LTTng's rule: a switch from or to a tracked task.  The CPU's
-	 * current task is followed either way. */
-	if (on && !tracked(prev, on) && !tracked(next, on)) {
-		b->current = (__u64)next->pid + 1;
-		return 0;
-	}
-	follow_current(b, prev, prev->pid);
+	/* The switch the kernel left out before this one is put back only
+	 * for a tracked task; the CPU's current task is followed always. */
+	if (prev_in)
+		follow_current(b, prev, prev->pid);
 	b->current = (__u64)next->pid + 1;
 	if (!next->pid)
 		__builtin_memcpy(b->idle_comm, next->comm, 16);
+	/* LTTng's rule: a switch from or to a tracked task */
+	if (!prev_in && !tracked(next, on))
+		return 0;
 	r = reserve(b, size);
 	if (!r)
 		return 0;
