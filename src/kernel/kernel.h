@@ -129,15 +129,20 @@ int sonde_kernel_disable_event(struct sonde_kernel_session *s,
  * Replaces the inclusion set of `attr`: every value (`all`), else the `n`
  * values of `ids` (pid, uid, gid, cgroup id) or, for PROCNAME, of `names`;
  * n = 0 records nothing.  Takes effect at once, recording or not.  The
- * ftrace instance filters pids (set_event_pid, new threads and children
- * followed) and names (event filters); uid, gid and cgroup sets need the
- * eBPF backend and apply to the events it records (SONDE_EUNSUPPORTED
- * without it).
+ * eBPF programs filter every set in the kernel.  The ftrace instance
+ * filters pids (set_event_pid, new threads and children followed) and
+ * names (event filters); its consumers filter uids, gids and cgroups,
+ * from /proc when they read a task's first event (a task gone by then
+ * loses its events).
  */
 int sonde_kernel_track(struct sonde_kernel_session *s,
 		       enum sonde_kernel_tracker attr, bool all,
 		       const uint64_t *ids, const char *const *names, size_t n,
 		       struct sonde_error *err);
+
+/* Where the cgroup v2 hierarchy is mounted (/sys/fs/cgroup, or
+ * /sys/fs/cgroup/unified on hybrid systems). */
+int sonde_kernel_cgroup2_root(char *out, size_t size, struct sonde_error *err);
 
 /* Start: statedump burst (lttng_statedump_*), then live capture.  Also
  * restarts a stopped session: the trace goes on in the same files. */

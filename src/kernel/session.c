@@ -49,6 +49,28 @@ struct kevent {
 	char name[KFMT_NAME_MAX];
 };
 
+/* Consumer-side trackers (uid, gid, cgroup); `lock` makes the consumers
+ * read a set the session's thread is not changing. */
+#define PROC_SETS 3 /* UID, GID, CGROUP */
+struct proc_track {
+	pthread_mutex_t lock;
+	bool on[PROC_SETS];
+	size_t n[PROC_SETS];
+	uint64_t ids[PROC_SETS][SONDE_KERNEL_TRACK_MAX];
+	char cgroup_root[512];
+};
+
+/* A consumer's cache of which tasks are in the sets: /proc is read once
+ * per task, per set change and per second (a tid may be reused). */
+#define VERDICTS 1024u /* power of two */
+#define VERDICT_NS 1000000000u
+struct proc_verdict {
+	int32_t tid;
+	uint32_t gen;
+	uint64_t ts;
+	bool in;
+};
+
 struct consumer {
 	struct sonde_kernel_session *s;
 	unsigned int cpu;
@@ -59,6 +81,7 @@ struct consumer {
 	struct ksink *sink;
 	uint8_t *page;
 	uint64_t kernel_lost; /* overrun + dropped seen so far */
+	struct proc_verdict *verdicts; /* [VERDICTS]: tasks in proc_track */
 	int32_t current_tid;  /* per sched_switch; -1 unknown */
 	uint64_t idle_ts;     /* last record while idle */
 	_Atomic uint64_t switches_repaired; /* read live by get_stats */
@@ -106,6 +129,11 @@ struct sonde_kernel_session {
 	 * filter of the process-name set ("" for every name) */
 	bool track_none[SONDE_KERNEL_TRACK_COUNT];
 	char *comm_filter, *comm_switch_filter;
+	/* the uid, gid and cgroup sets ftrace cannot filter: its consumers
+	 * do, from /proc; proc_gen changes with them, 0 when none is on */
+	struct proc_track *proc;
+	_Atomic uint32_t proc_gen;
+	uint32_t proc_gens;
 };
 
 static uint64_t now_mono(void)
@@ -522,6 +550,9 @@ void sonde_kernel_session_destroy(struct sonde_kernel_session *s)
 	pthread_cond_destroy(&s->cond);
 	free(s->comm_filter);
 	free(s->comm_switch_filter);
+	if (s->proc)
+		pthread_mutex_destroy(&s->proc->lock);
+	free(s->proc);
 	free(s->name);
 	free(s->output_dir);
 	free(s);
@@ -946,9 +977,89 @@ static void follow_current(struct consumer *c, const struct kevent *e,
 		c->idle_ts = ev->ts;
 }
 
+/* The first number after `key` in /proc/TID/`file`, or (`key` "0::") the
+ * inode of the cgroup v2 directory named there. */
+static bool proc_number(int32_t tid, const char *file, const char *key,
+			const char *cgroup_root, uint64_t *out)
+{
+	char path[600], buf[4096], *p, *end;
+	unsigned long long v;
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)tid, file);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf + 1, sizeof(buf) - 2);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[0] = '\n'; /* the key at the start of a line, the first too */
+	buf[n + 1] = '\0';
+	p = strstr(buf, key);
+	if (!p)
+		return false;
+	p += strlen(key);
+	if (strcmp(key, "\n0::") == 0) {
+		end = strchr(p, '\n');
+		if (end)
+			*end = '\0';
+		snprintf(path, sizeof(path), "%s%s", cgroup_root, p);
+		if (stat(path, &st) < 0)
+			return false;
+		*out = (uint64_t)st.st_ino;
+		return true;
+	}
+	if (sscanf(p, "%llu", &v) != 1)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* Whether task `tid` is in every consumer-side set (a task gone: no). */
+static bool proc_task_in(struct proc_track *pt, int32_t tid)
+{
+	static const char *const file[PROC_SETS] = { "status", "status",
+						     "cgroup" };
+	static const char *const key[PROC_SETS] = { "\nUid:", "\nGid:",
+						    "\n0::" };
+	bool in = tid > 0;
+	uint64_t id;
+	size_t j;
+
+	pthread_mutex_lock(&pt->lock);
+	for (int i = 0; in && i < PROC_SETS; i++) {
+		if (!pt->on[i])
+			continue;
+		in = proc_number(tid, file[i], key[i], pt->cgroup_root, &id);
+		for (j = 0; in && j < pt->n[i] && pt->ids[i][j] != id; j++)
+			;
+		in = in && j < pt->n[i];
+	}
+	pthread_mutex_unlock(&pt->lock);
+	return in;
+}
+
+static bool task_in(struct consumer *c, int32_t tid, uint64_t ts,
+		    uint32_t gen)
+{
+	struct proc_verdict *v = &c->verdicts[(uint32_t)tid & (VERDICTS - 1)];
+
+	if (v->tid != tid || v->gen != gen || ts - v->ts > VERDICT_NS) {
+		v->tid = tid;
+		v->gen = gen;
+		v->ts = ts;
+		v->in = proc_task_in(c->s->proc, tid);
+	}
+	return v->in;
+}
+
 static int consume_page(struct consumer *c, size_t len, uint32_t *commit)
 {
 	struct sonde_kernel_session *s = c->s;
+	uint32_t gen = atomic_load_explicit(&s->proc_gen, memory_order_acquire);
 	struct kpage_iter it;
 	struct kpage_event ev;
 	int r;
@@ -977,6 +1088,10 @@ static int consume_page(struct consumer *c, size_t len, uint32_t *commit)
 		if (!e)
 			continue;
 		if (kmap_is_syscall(e->map) && own_thread(s, pid))
+			continue;
+		/* a switch (to current_tid now) from or to a tracked task */
+		if (gen && !task_in(c, pid, ev.ts, gen) &&
+		    !(e->repair && task_in(c, c->current_tid, ev.ts, gen)))
 			continue;
 		cur = ksink_event_begin(c->sink, e->ctf_id, ev.ts,
 					kmap_payload_max(e->map, ev.len),
@@ -1307,6 +1422,8 @@ static void close_capture(struct consumer *c)
 	c->pipe_fd = c->stats_fd = c->wake_fd = -1;
 	free(c->page);
 	c->page = NULL;
+	free(c->verdicts);
+	c->verdicts = NULL;
 }
 
 static int start_bpf(struct sonde_kernel_session *s, struct sonde_error *err)
@@ -1357,7 +1474,8 @@ int sonde_kernel_start(struct sonde_kernel_session *s, struct sonde_error *err)
 		c->stats_fd = open(path, O_RDONLY | O_CLOEXEC);
 		c->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		c->page = malloc(s->ftrace_subbuf);
-		if (c->wake_fd < 0 || !c->page) {
+		c->verdicts = calloc(VERDICTS, sizeof(*c->verdicts));
+		if (c->wake_fd < 0 || !c->page || !c->verdicts) {
 			ret = sonde_error_set(err, SONDE_ENOMEM,
 					      "consumer %u: out of resources",
 					      i);
@@ -1741,6 +1859,68 @@ static int ftrace_write_filters(struct sonde_kernel_session *s,
 	return writef(s, "events/sched/sched_switch/filter", sw, err);
 }
 
+static int proc_track_set(struct sonde_kernel_session *s,
+			  enum sonde_kernel_tracker attr, bool off,
+			  const uint64_t *ids, size_t n,
+			  struct sonde_error *err)
+{
+	unsigned int i = attr == SONDE_KERNEL_TRACK_UID ? 0 :
+			 attr == SONDE_KERNEL_TRACK_GID ? 1 : 2;
+	struct proc_track *pt = s->proc;
+	bool any = false;
+
+	if (!pt && off)
+		return 0;
+	if (!pt) {
+		pt = calloc(1, sizeof(*pt));
+		if (!pt)
+			return sonde_error_set(err, SONDE_ENOMEM,
+					       "out of memory");
+		/* without cgroup2 no cgroup id can have been given */
+		if (sonde_kernel_cgroup2_root(pt->cgroup_root,
+					      sizeof(pt->cgroup_root), NULL))
+			pt->cgroup_root[0] = '\0';
+		pthread_mutex_init(&pt->lock, NULL);
+		s->proc = pt;
+	}
+	pthread_mutex_lock(&pt->lock);
+	pt->on[i] = !off;
+	pt->n[i] = off ? 0 : n;
+	if (!off)
+		memcpy(pt->ids[i], ids, n * sizeof(*ids));
+	for (unsigned int j = 0; j < PROC_SETS; j++)
+		any = any || pt->on[j];
+	pthread_mutex_unlock(&pt->lock);
+	/* never 0 while a set is on: the consumers' caches start over */
+	if (++s->proc_gens == 0)
+		s->proc_gens = 1;
+	atomic_store_explicit(&s->proc_gen, any ? s->proc_gens : 0,
+			      memory_order_release);
+	return 0;
+}
+
+int sonde_kernel_cgroup2_root(char *out, size_t size, struct sonde_error *err)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[4096], mnt[4096];
+	bool found = false;
+
+	if (!f)
+		return io_error(err, "/proc/self/mountinfo", "open", errno);
+	while (!found && fgets(line, sizeof(line), f))
+		if (strstr(line, " - cgroup2 ") &&
+		    sscanf(line, "%*s %*s %*s %*s %4095s", mnt) == 1 &&
+		    strlen(mnt) < size) {
+			snprintf(out, size, "%s", mnt);
+			found = true;
+		}
+	fclose(f);
+	if (!found)
+		return sonde_error_set(err, SONDE_ENOENT,
+				       "no cgroup v2 hierarchy is mounted");
+	return 0;
+}
+
 int sonde_kernel_track(struct sonde_kernel_session *s,
 		       enum sonde_kernel_tracker attr, bool all,
 		       const uint64_t *ids, const char *const *names, size_t n,
@@ -1752,19 +1932,6 @@ int sonde_kernel_track(struct sonde_kernel_session *s,
 	    n > SONDE_KERNEL_TRACK_MAX)
 		return sonde_error_set(err, SONDE_EINVAL,
 				       "tracker %d: %zu values", (int)attr, n);
-	if (!all && n && !s->bpf &&
-	    (attr == SONDE_KERNEL_TRACK_UID ||
-	     attr == SONDE_KERNEL_TRACK_GID ||
-	     attr == SONDE_KERNEL_TRACK_CGROUP))
-		return sonde_error_set(err, SONDE_EUNSUPPORTED,
-				       "session %s records with ftrace, which "
-				       "cannot filter by %s (the eBPF backend "
-				       "can)",
-				       s->name,
-				       attr == SONDE_KERNEL_TRACK_CGROUP ?
-					       "cgroup" :
-				       attr == SONDE_KERNEL_TRACK_UID ? "uid" :
-									"gid");
 	/* An emptied set stops the events before set_event_pid is cleared,
 	 * a filled one starts them after it is written: no event of an
 	 * untracked task slips through in between. */
@@ -1775,6 +1942,8 @@ int sonde_kernel_track(struct sonde_kernel_session *s,
 		ret = ftrace_track_pids(s, all || !n, ids, n, err);
 	else if (!ret && attr == SONDE_KERNEL_TRACK_PROCNAME)
 		ret = ftrace_track_names(s, all || !n, names, n, err);
+	else if (!ret)
+		ret = proc_track_set(s, attr, all || !n, ids, n, err);
 	if (!ret)
 		ret = ftrace_write_filters(s, err);
 	if (!ret && s->bpf)

@@ -74,32 +74,6 @@ static bool parse_number(const char *s, uint64_t max, uint64_t *out)
 	return true;
 }
 
-/* Where cgroup2 is mounted: /sys/fs/cgroup, or .../unified (hybrid). */
-static int cgroup2_root(char *out, size_t size, struct sonde_error *err)
-{
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	char line[4096], mnt[4096];
-	int found = 0;
-
-	if (!f)
-		return sonde_error_set(err, SONDE_EIO, "/proc/self/mountinfo: %s",
-				       strerror(errno));
-	while (!found && fgets(line, sizeof(line), f)) {
-		const char *sep = strstr(line, " - cgroup2 ");
-
-		if (sep && sscanf(line, "%*s %*s %*s %*s %4095s", mnt) == 1 &&
-		    strlen(mnt) < size) {
-			snprintf(out, size, "%s", mnt);
-			found = 1;
-		}
-	}
-	fclose(f);
-	if (!found)
-		return sonde_error_set(err, SONDE_ENOENT,
-				       "no cgroup v2 hierarchy is mounted");
-	return 0;
-}
-
 static int resolve_cgroup(const char *root, const char *text, uint64_t *id,
 			  struct sonde_error *err)
 {
@@ -112,7 +86,8 @@ static int resolve_cgroup(const char *root, const char *text, uint64_t *id,
 	if (!*text)
 		return sonde_error_set(err, SONDE_EINVAL, "cgroup '': empty path");
 	if (!root) {
-		ret = cgroup2_root(found_root, sizeof(found_root), err);
+		ret = sonde_kernel_cgroup2_root(found_root, sizeof(found_root),
+						err);
 		if (ret)
 			return ret;
 		root = found_root;

@@ -59,6 +59,14 @@ static void print_size(const char *what, uint64_t v, const char *unit)
 		printf("      %s: default\n", what);
 }
 
+/* Sets ftrace cannot filter: the eBPF programs do, in the kernel, and
+ * the ftrace consumer after the fact (see 'sonde track --help'). */
+static bool consumer_side(const char *tracker)
+{
+	return tracker && (!strcmp(tracker, "uid") || !strcmp(tracker, "gid") ||
+			   !strcmp(tracker, "cgroup"));
+}
+
 /* LTTng's "Tracked process attributes": each set, "all" or its values
  * ("none" when empty). */
 static void print_trackers(const struct sonde_ctl_rec *s)
@@ -88,6 +96,10 @@ static void print_trackers(const struct sonde_ctl_rec *s)
 				printf("%s%s", sep, t->fields[j].v.str);
 				sep = ", ";
 			}
+		if (!sonde_ctl_get_bool(t, SONDE_CTL_T_ALL, false) &&
+		    sonde_ctl_get_str(t, SONDE_CTL_T_VALUE) &&
+		    consumer_side(sonde_ctl_get_str(t, SONDE_CTL_T_TRACKER)))
+			printf(" (ftrace events: filtered by the consumer)");
 		printf("\n");
 	}
 	if (header)
