@@ -31,6 +31,10 @@ struct sonde_producer {
 	struct relay_conn control, data;
 	uint32_t minor;                  /* negotiated */
 	uint64_t session_id;             /* the relay's */
+	bool snapshot;
+	bool has_chunk;
+	uint64_t chunk_id;               /* the streams' */
+	char relay_path[SONDE_RELAY_PATH_MAX];
 	struct producer_stream *streams;
 	size_t stream_count;
 	uint8_t msg[SONDE_RELAY_MESSAGE_MAX];
@@ -140,6 +144,7 @@ static int handshake(struct sonde_producer *p,
 	else if (gethostname(cs->hostname, sizeof(cs->hostname) - 1))
 		strcpy(cs->hostname, "localhost");
 	cs->live_timer = o->live_timer_us;
+	cs->snapshot = o->snapshot;
 	/* The relay groups the domains of one session by this pair. */
 	if (getrandom(cs->sessiond_uuid, sizeof(cs->sessiond_uuid), 0) !=
 	    (ssize_t)sizeof(cs->sessiond_uuid))
@@ -152,12 +157,17 @@ static int handshake(struct sonde_producer *p,
 	if (ret)
 		goto out;
 	p->session_id = reply->id;
+	memcpy(p->relay_path, reply->path, sizeof(p->relay_path));
+	/* A snapshot's chunk comes with its name, once it is known. */
+	if (o->snapshot)
+		goto out;
 
 	memset(&req, 0, sizeof(req));
 	req.cmd = SONDE_RELAY_CREATE_TRACE_CHUNK;
 	req.u.create_chunk.chunk_id = 0;
 	req.u.create_chunk.creation_time = cs->creation_time;
 	ret = command_ok(p, &req, reply, err);
+	p->has_chunk = !ret;
 out:
 	free(reply);
 	return ret;
@@ -175,6 +185,7 @@ int sonde_producer_open(const struct sonde_producer_opts *opts,
 		return sonde_error_set(err, SONDE_ENOMEM, "out of memory");
 	p->control.fd = -1;
 	p->data.fd = -1;
+	p->snapshot = opts->snapshot;
 	ret = relay_conn_open(&p->control, opts->relay, opts->control_port ?
 			      opts->control_port : SONDE_RELAY_CONTROL_PORT,
 			      timeout, err);
@@ -217,6 +228,12 @@ int sonde_producer_add_stream(struct sonde_producer *p, const char *pathname,
 		ret = sonde_error_set(err, SONDE_ENOMEM, "out of memory");
 		goto out;
 	}
+	if (!p->has_chunk) {
+		ret = sonde_error_set(err, SONDE_EINVAL,
+				      "relay %s: stream %s/%s before the snapshot chunk",
+				      p->control.name, pathname, channel);
+		goto out;
+	}
 	streams = realloc(p->streams, (p->stream_count + 1) * sizeof(*streams));
 	if (!streams) {
 		ret = sonde_error_set(err, SONDE_ENOMEM, "out of memory");
@@ -224,6 +241,7 @@ int sonde_producer_add_stream(struct sonde_producer *p, const char *pathname,
 	}
 	p->streams = streams;
 	req->cmd = SONDE_RELAY_ADD_STREAM;
+	req->u.add_stream.trace_chunk_id = p->chunk_id;
 	snprintf(req->u.add_stream.channel_name,
 		 sizeof(req->u.add_stream.channel_name), "%s", channel);
 	snprintf(req->u.add_stream.pathname, sizeof(req->u.add_stream.pathname),
@@ -255,6 +273,43 @@ static int simple_command(struct sonde_producer *p,
 	ret = command_ok(p, req, reply, err);
 	free(reply);
 	return ret;
+}
+
+int sonde_producer_snapshot_chunk(struct sonde_producer *p, uint64_t chunk_id,
+				  const char *name, struct sonde_error *err)
+{
+	struct sonde_relay_request *req;
+	int ret;
+
+	if (!p->snapshot || p->has_chunk)
+		return sonde_error_set(err, SONDE_EINVAL,
+				       "relay %s: a snapshot chunk goes first in a snapshot session",
+				       p->control.name);
+	req = calloc(1, sizeof(*req));
+	if (!req)
+		return sonde_error_set(err, SONDE_ENOMEM, "out of memory");
+	req->cmd = SONDE_RELAY_CREATE_TRACE_CHUNK;
+	req->u.create_chunk.chunk_id = chunk_id;
+	req->u.create_chunk.creation_time = (uint64_t)time(NULL);
+	if ((size_t)snprintf(req->u.create_chunk.override_name,
+			     sizeof(req->u.create_chunk.override_name), "%s",
+			     name) >= sizeof(req->u.create_chunk.override_name))
+		ret = sonde_error_set(err, SONDE_EINVAL,
+				      "relay %s: snapshot name '%.64s...' too long",
+				      p->control.name, name);
+	else
+		ret = simple_command(p, req, err);
+	free(req);
+	if (ret)
+		return ret;
+	p->has_chunk = true;
+	p->chunk_id = chunk_id;
+	return 0;
+}
+
+const char *sonde_producer_relay_path(const struct sonde_producer *p)
+{
+	return p->relay_path;
 }
 
 int sonde_producer_streams_sent(struct sonde_producer *p,
@@ -338,6 +393,8 @@ int sonde_producer_send_packet(struct sonde_producer *p, uint64_t handle,
 		return ret;
 	s->next_net_seq++;
 	s->next_packet_seq = pkt->packet_seq_num + 1;
+	if (p->snapshot)
+		return 0;
 	/* The index after its data: the relay pairs them by sequence. */
 	return send_index(p, s, pkt, false, err);
 }
@@ -456,6 +513,44 @@ static int close_chunk(struct sonde_producer *p, struct sonde_error *err)
 	return ret;
 }
 
+static int close_streams(struct sonde_producer *p, struct sonde_error *err)
+{
+	int ret = 0;
+
+	for (size_t i = 0; !ret && i < p->stream_count; i++) {
+		struct sonde_relay_request req = { .cmd = SONDE_RELAY_CLOSE_STREAM };
+
+		req.u.stream_seq.stream_id = p->streams[i].handle;
+		req.u.stream_seq.last_net_seq_num = p->streams[i].next_net_seq - 1;
+		ret = simple_command(p, &req, err);
+	}
+	return ret;
+}
+
+/* A snapshot's end: its streams are complete, then its chunk, whose
+ * directory the relay names in its reply. */
+static int close_snapshot(struct sonde_producer *p, struct sonde_error *err)
+{
+	struct sonde_relay_request req = { .cmd = SONDE_RELAY_CLOSE_TRACE_CHUNK };
+	struct sonde_relay_reply *reply;
+	int ret = close_streams(p, err);
+
+	if (ret || !p->has_chunk)
+		return ret;
+	reply = calloc(1, sizeof(*reply));
+	if (!reply)
+		return sonde_error_set(err, SONDE_ENOMEM, "out of memory");
+	req.u.close_chunk.chunk_id = p->chunk_id;
+	req.u.close_chunk.close_time = (uint64_t)time(NULL);
+	req.u.close_chunk.has_command = true;
+	req.u.close_chunk.command = SONDE_RELAY_CHUNK_NO_OPERATION;
+	ret = command_ok(p, &req, reply, err);
+	if (!ret && reply->path[0])
+		memcpy(p->relay_path, reply->path, sizeof(p->relay_path));
+	free(reply);
+	return ret;
+}
+
 int sonde_producer_close(struct sonde_producer *p, struct sonde_error *err)
 {
 	int ret, round;
@@ -472,15 +567,12 @@ int sonde_producer_close(struct sonde_producer *p, struct sonde_error *err)
 				      p->control.name,
 				      DATA_PENDING_ROUNDS * DATA_PENDING_PAUSE_US /
 				      1000000);
-	if (!ret)
+	if (!ret && p->snapshot)
+		ret = close_snapshot(p, err);
+	else if (!ret)
 		ret = close_chunk(p, err);
-	for (size_t i = 0; !ret && i < p->stream_count; i++) {
-		struct sonde_relay_request req = { .cmd = SONDE_RELAY_CLOSE_STREAM };
-
-		req.u.stream_seq.stream_id = p->streams[i].handle;
-		req.u.stream_seq.last_net_seq_num = p->streams[i].next_net_seq - 1;
-		ret = simple_command(p, &req, err);
-	}
+	if (!ret && !p->snapshot)
+		ret = close_streams(p, err);
 	relay_conn_close(&p->data);
 	relay_conn_close(&p->control);
 	return ret;

@@ -12,6 +12,13 @@
  * packet (data pending) and closes the streams, so a live viewer gets HUP
  * once it has read everything.
  *
+ * A snapshot producer (opts.snapshot) writes one snapshot, as
+ * lttng-consumerd does to a network snapshot output: the relay session is
+ * a snapshot one, the snapshot is a trace chunk with a name of its own
+ * (sonde_producer_snapshot_chunk(), before the streams), which the relay
+ * makes a directory of the session's; packets go without index entries
+ * (snapshots have none) and close closes the streams, then the chunk.
+ *
  * Not thread-safe: one thread talks to one producer (callers lock).
  */
 #ifndef SONDE_PRODUCER_PRODUCER_H
@@ -32,6 +39,7 @@ struct sonde_producer_opts {
 	uint32_t live_timer_us;         /* 0: not a live session */
 	uint64_t creation_time;         /* s since the Epoch; 0: now */
 	int io_timeout_ms;              /* 0: 10 s */
+	bool snapshot;                  /* one snapshot, see above */
 };
 
 /* One packet as its index entry describes it. */
@@ -49,6 +57,11 @@ struct sonde_producer;
 
 int sonde_producer_open(const struct sonde_producer_opts *opts,
 			struct sonde_producer **out, struct sonde_error *err);
+
+/* A snapshot producer's trace chunk, `name` its directory on the relay
+ * (NAME-YYYYMMDD-HHMMSS-N); once, before the first stream. */
+int sonde_producer_snapshot_chunk(struct sonde_producer *p, uint64_t chunk_id,
+				  const char *name, struct sonde_error *err);
 
 /* The directory (relative to the session's, e.g. "kernel") and file name
  * ("channel0_0", or "metadata" for the metadata stream) of a stream. */
@@ -80,6 +93,11 @@ int sonde_producer_send_beacon(struct sonde_producer *p, uint64_t handle,
 /* Waits until the relay has every packet, closes the streams and the
  * connections; the producer is then only good for sonde_producer_free(). */
 int sonde_producer_close(struct sonde_producer *p, struct sonde_error *err);
+
+/* Where the relay wrote the trace, relative to its output directory:
+ * the session's directory, or after a snapshot producer's close, the
+ * snapshot's. */
+const char *sonde_producer_relay_path(const struct sonde_producer *p);
 
 /* Closes the connections if still open (the relay sees a producer that
  * went away) and frees; NULL is accepted. */
