@@ -5,6 +5,7 @@
  */
 #include "session/relay-output.h"
 #include "producer/producer.h"
+#include "session/snapshot-send.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -244,6 +245,7 @@ static struct relay_output *output_new(const struct relay_output_config *cfg,
 	r->opts.session_name = r->session_name;
 	r->opts.live_timer_us = cfg->live_timer_us;
 	r->opts.creation_time = (uint64_t)cfg->created;
+	r->opts.snapshot = cfg->snapshot;
 	return r;
 nomem:
 	sonde_error_set(err, SONDE_ENOMEM, "out of memory");
@@ -384,6 +386,28 @@ int relay_output_ust_trace(struct relay_output *r, const char *path,
 	tr->ust_hook.arg = tr;
 	*hook = &tr->ust_hook;
 	return 0;
+}
+
+int relay_output_send_snapshot(struct relay_output *r, uint64_t chunk_id,
+			       const char *name, const char *dir,
+			       char *relay_path, size_t size,
+			       struct sonde_error *err)
+{
+	int ret;
+
+	if (!r->p || r->failed)
+		return sonde_error_set(err, SONDE_EINVAL,
+				       "relay %s: not connected", r->relay);
+	ret = sonde_producer_snapshot_chunk(r->p, chunk_id, name, err);
+	if (!ret)
+		ret = snapshot_send_dir(r->p, dir, err);
+	if (!ret)
+		ret = sonde_producer_close(r->p, err);
+	if (!ret)
+		snprintf(relay_path, size, "%s", sonde_producer_relay_path(r->p));
+	sonde_producer_free(r->p);
+	r->p = NULL;
+	return ret;
 }
 
 int relay_output_close(struct relay_output *r, struct sonde_error *err)

@@ -9,6 +9,10 @@
  * first packet or idle beacon).  A relay that fails stops the streaming,
  * not the recording: the traces are still written locally, and the first
  * error is reported on close.
+ *
+ * A snapshot session's relay output (config.snapshot) carries one
+ * snapshot: connected when `snapshot record` asks for it, it sends the
+ * snapshot written locally and is closed.
  */
 #ifndef SONDE_SESSION_RELAY_OUTPUT_H
 #define SONDE_SESSION_RELAY_OUTPUT_H
@@ -27,6 +31,7 @@ struct relay_output_config {
 	const char *session_name;
 	uint32_t live_timer_us; /* 0: streaming without live viewing */
 	time_t created;
+	bool snapshot;
 };
 
 struct relay_output;
@@ -57,6 +62,14 @@ int relay_output_ust_trace(struct relay_output *r, const char *path,
 			   const char *channel,
 			   const struct sonde_ust_output_hook **hook,
 			   struct sonde_error *err);
+/* A snapshot output, connected: sends the traces under `dir` as the
+ * relay snapshot (trace chunk) `name` and finishes it; `relay_path` gets
+ * where the relay put it (relative to its output directory).  Then only
+ * good for relay_output_close(). */
+int relay_output_send_snapshot(struct relay_output *r, uint64_t chunk_id,
+			       const char *name, const char *dir,
+			       char *relay_path, size_t size,
+			       struct sonde_error *err);
 /* Once nothing calls the hooks any more: lets the relay finish the
  * traces, closes and frees; returns the first streaming error.  A
  * connection still in progress is abandoned (its thread frees it). */

@@ -10,6 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "session/snapshot-send.h"
 
 struct sonde_session {
 	bool userspace;      /* user-space events enabled (sonde-sessiond's ust.c) */
@@ -30,6 +34,13 @@ struct sonde_session {
 	struct relay_output *relay_out; /* open while the kernel session is */
 	struct relay_output *relay_ust; /* the user-space domain's */
 	struct sonde_tracker trackers[SONDE_KERNEL_TRACK_COUNT];
+	/* The snapshot being recorded to a relay: its connection, for the
+	 * relay it was made to, and where it is staged. */
+	struct relay_output *relay_snap;
+	char *snap_relay;
+	uint16_t snap_control_port, snap_data_port;
+	bool snap_staged, snap_made_output;
+	char snap_dir[1024];
 };
 
 struct sonde_sessions {
@@ -76,10 +87,12 @@ static void session_free(struct sonde_session *s)
 	sonde_kernel_session_destroy(s->kernel);
 	relay_output_close(s->relay_out, NULL);
 	relay_output_close(s->relay_ust, NULL);
+	relay_output_close(s->relay_snap, NULL);
 	channel_free(s->channel);
 	for (int i = 0; i < SONDE_KERNEL_TRACK_COUNT; i++)
 		sonde_tracker_release(&s->trackers[i]);
 	free(s->relay);
+	free(s->snap_relay);
 	free(s->name);
 	free(s->output);
 	free(s);
@@ -205,12 +218,12 @@ int sonde_session_create(struct sonde_sessions *reg,
 		free(s);
 		return sonde_error_set(err, SONDE_ENOMEM, "sessions: out of memory");
 	}
-	if (params->relay && params->snapshot) {
+	if (params->relay && params->snapshot && params->live_timer_us) {
 		free(s->name);
 		free(s->output);
 		free(s);
 		return sonde_error_set(err, SONDE_EINVAL,
-				       "session '%s': a snapshot session cannot stream to a relay",
+				       "session '%s': a snapshot session cannot be live",
 				       name);
 	}
 	if (params->relay && !(s->relay = strdup(params->relay))) {
@@ -324,10 +337,30 @@ int sonde_session_enable_channel(struct sonde_session *s, const char *name,
  * readable and the caller asks again).  A failure answers the requests
  * that waited for it; a request a second later connects anew.
  */
+static int open_relay_to(struct sonde_session *s,
+			 const struct relay_output_config *relay,
+			 struct relay_output **out, struct sonde_error *err)
+{
+	int ret;
+
+	if (s->notify_fd < 0)
+		return *out ? 0 : relay_output_open(relay, out, err);
+	if (*out && relay_output_failed_long_ago(*out)) {
+		relay_output_close(*out, NULL);
+		*out = NULL;
+	}
+	if (!*out) {
+		ret = relay_output_start(relay, s->notify_fd, out, err);
+		if (ret)
+			return ret;
+	}
+	ret = relay_output_ready(*out, err);
+	return ret == RELAY_OUTPUT_PENDING ? SONDE_SESSION_PENDING : ret;
+}
+
 static int open_relay(struct sonde_session *s, struct relay_output **out,
 		      struct sonde_error *err)
 {
-	int ret;
 	struct relay_output_config relay = {
 		.relay = s->relay,
 		.control_port = s->control_port,
@@ -337,19 +370,13 @@ static int open_relay(struct sonde_session *s, struct relay_output **out,
 		.created = s->created,
 	};
 
-	if (s->notify_fd < 0)
-		return *out ? 0 : relay_output_open(&relay, out, err);
-	if (*out && relay_output_failed_long_ago(*out)) {
-		relay_output_close(*out, NULL);
-		*out = NULL;
-	}
-	if (!*out) {
-		ret = relay_output_start(&relay, s->notify_fd, out, err);
-		if (ret)
-			return ret;
-	}
-	ret = relay_output_ready(*out, err);
-	return ret == RELAY_OUTPUT_PENDING ? SONDE_SESSION_PENDING : ret;
+	return open_relay_to(s, &relay, out, err);
+}
+
+/* Streamed as it records: a snapshot session's relay gets snapshots. */
+static bool streamed(const struct sonde_session *s)
+{
+	return s->relay && !s->snapshot;
 }
 
 int sonde_session_ust_relay(struct sonde_session *s, struct relay_output **out,
@@ -358,7 +385,7 @@ int sonde_session_ust_relay(struct sonde_session *s, struct relay_output **out,
 	int ret = 0;
 
 	*out = NULL;
-	if (s->relay)
+	if (streamed(s))
 		ret = open_relay(s, &s->relay_ust, err);
 	if (!ret)
 		*out = s->relay_ust;
@@ -385,7 +412,7 @@ static int ensure_kernel(struct sonde_session *s, struct sonde_error *err)
 
 	if (s->kernel)
 		return 0;
-	if (s->relay) {
+	if (streamed(s)) {
 		ret = open_relay(s, &s->relay_out, err);
 		if (ret)
 			return ret;
@@ -616,13 +643,58 @@ int sonde_session_stop(struct sonde_session *s, struct sonde_error *err)
 	return ret;
 }
 
+/*
+ * A snapshot to a relay is connected first (the connection is made in
+ * the background: SONDE_SESSION_PENDING until then, nothing written
+ * yet), staged under the session's output as a local one would be,
+ * sent, and removed.  A connection made for another relay than the one
+ * asked for now is dropped.
+ */
+static int snapshot_relay(struct sonde_session *s,
+			  const struct sonde_snapshot_target *t,
+			  struct sonde_error *err)
+{
+	struct relay_output_config relay = {
+		.relay = t->relay,
+		.control_port = t->control_port,
+		.data_port = t->data_port,
+		.session_name = s->name,
+		.created = s->created,
+		.snapshot = true,
+	};
+
+	if (s->relay_snap && (strcmp(s->snap_relay, t->relay) ||
+			      s->snap_control_port != t->control_port ||
+			      s->snap_data_port != t->data_port)) {
+		relay_output_close(s->relay_snap, NULL);
+		s->relay_snap = NULL;
+	}
+	if (!s->relay_snap) {
+		char *host = strdup(t->relay);
+
+		if (!host)
+			return sonde_error_set(err, SONDE_ENOMEM,
+					       "sessions: out of memory");
+		free(s->snap_relay);
+		s->snap_relay = host;
+		s->snap_control_port = t->control_port;
+		s->snap_data_port = t->data_port;
+	}
+	return open_relay_to(s, &relay, &s->relay_snap, err);
+}
+
 int sonde_session_snapshot_record(struct sonde_session *s, const char *snap_name,
-				  const char *dir, char *path, size_t path_size,
+				  const struct sonde_snapshot_target *target,
+				  char *path, size_t path_size,
 				  struct sonde_error *err)
 {
+	struct sonde_snapshot_target t = { 0 };
 	char date[32], seq_name[32];
+	struct stat st;
 	int ret;
 
+	if (target)
+		t = *target;
 	if (!s->snapshot)
 		return sonde_error_set(err, SONDE_EINVAL,
 				       "session '%s' is not a snapshot session (create it with --snapshot)",
@@ -639,19 +711,67 @@ int sonde_session_snapshot_record(struct sonde_session *s, const char *snap_name
 		snprintf(seq_name, sizeof(seq_name), "snapshot-%u", s->snapshot_seq + 1);
 		snap_name = seq_name;
 	}
-	if (dir && dir[0] != '/')
+	if (t.dir && t.dir[0] != '/')
 		return sonde_error_set(err, SONDE_EINVAL,
-				       "snapshot output '%s' is not an absolute path", dir);
+				       "snapshot output '%s' is not an absolute path", t.dir);
+	/* The session's relay unless told where. */
+	if (!t.relay && !t.dir && s->relay) {
+		t.relay = s->relay;
+		t.control_port = s->control_port;
+		t.data_port = s->data_port;
+	}
+	if (t.relay) {
+		ret = snapshot_relay(s, &t, err);
+		if (ret)
+			return ret;
+		t.dir = NULL;
+	}
 	if (sonde_session_format_date(time(NULL), date, sizeof(date)) ||
-	    (size_t)snprintf(path, path_size, "%s/%s-%s-%u", dir ? dir : s->output,
-			     snap_name, date, s->snapshot_seq) >= path_size)
+	    (size_t)snprintf(path, path_size, "%s/%s-%s-%u", t.dir ? t.dir : s->output,
+			     snap_name, date, s->snapshot_seq) >= path_size ||
+	    (t.relay && (size_t)snprintf(s->snap_dir, sizeof(s->snap_dir), "%s",
+					 path) >= sizeof(s->snap_dir)))
 		return sonde_error_set(err, SONDE_EINVAL,
 				       "session '%s': snapshot path too long", s->name);
+	if (t.relay) {
+		s->snap_staged = true;
+		s->snap_made_output = stat(s->output, &st) != 0;
+	}
 	/* The user-space part is sonde-sessiond's (after this). */
-	ret = s->kernel ? sonde_kernel_snapshot_record(s->kernel, path, err) : 0;
+	return s->kernel ? sonde_kernel_snapshot_record(s->kernel, path, err) : 0;
+}
+
+int sonde_session_snapshot_finish(struct sonde_session *s, int status,
+				  char *path, size_t path_size,
+				  struct sonde_error *err)
+{
+	char relay_path[1024] = "";
+	const char *name;
+	int ret = status;
+
+	if (!s->snap_staged) {
+		if (!ret)
+			s->snapshot_seq++;
+		return ret;
+	}
+	name = strrchr(s->snap_dir, '/') + 1;
+	if (!ret)
+		ret = relay_output_send_snapshot(s->relay_snap, s->snapshot_seq,
+						 name, s->snap_dir, relay_path,
+						 sizeof(relay_path), err);
+	relay_output_close(s->relay_snap, NULL);
+	s->relay_snap = NULL;
+	s->snap_staged = false;
+	if (snapshot_remove_dir(s->snap_dir, ret ? NULL : err) && !ret)
+		ret = err ? err->status : SONDE_EIO;
+	if (s->snap_made_output)
+		rmdir(s->output);
 	if (ret)
 		return ret;
 	s->snapshot_seq++;
+	snprintf(path, path_size, "%s on relay net://%s:%u:%u", relay_path,
+		 s->snap_relay, s->snap_control_port ? s->snap_control_port : 5342,
+		 s->snap_data_port ? s->snap_data_port : 5343);
 	return 0;
 }
 

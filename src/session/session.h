@@ -116,10 +116,29 @@ uint32_t sonde_session_live_timer(const struct sonde_session *s);
 void sonde_session_set_userspace(struct sonde_session *s);
 int sonde_session_start(struct sonde_session *s, struct sonde_error *err);
 int sonde_session_stop(struct sonde_session *s, struct sonde_error *err);
-/* Writes <dir or output>/<snap_name or snapshot-N>-<date>-<N>/; the path
- * chosen is written to `path`. */
+/* Where a snapshot goes: to a relay (`relay` set), else to a directory
+ * (absolute); all unset (or no target): the session's relay if it has
+ * one, else its output directory. */
+struct sonde_snapshot_target {
+	const char *dir;
+	const char *relay;
+	uint16_t control_port, data_port;  /* 0: 5342, 5343 */
+};
+/*
+ * A snapshot in two steps around the user-space part (sonde-sessiond's):
+ * record writes the kernel part to <dir or output>/<snap_name or
+ * snapshot-N>-<date>-<N>/, the path chosen written to `path` (a relay's
+ * snapshot is staged there, under the output); for a relay it may first
+ * return SONDE_SESSION_PENDING, having written nothing.  finish (with
+ * `status` the outcome so far) sends a staged snapshot to the relay,
+ * removes the local copy and writes to `path` where the relay has it.
+ */
 int sonde_session_snapshot_record(struct sonde_session *s, const char *snap_name,
-				  const char *dir, char *path, size_t path_size,
+				  const struct sonde_snapshot_target *target,
+				  char *path, size_t path_size,
+				  struct sonde_error *err);
+int sonde_session_snapshot_finish(struct sonde_session *s, int status,
+				  char *path, size_t path_size,
 				  struct sonde_error *err);
 
 const char *sonde_session_name(const struct sonde_session *s);

@@ -7,13 +7,15 @@ queue is full, so the kernel drops connection attempts: the connect times
 out after 10 s, as towards an address that drops packets).
 
 Checks: enable-event -u and -k against the closed port fail at once with
-one line; against the blackhole, `sonde list` and `sonde create` answer
+one line; a snapshot sent to the blackhole fails with one line after the
+timeout, while `sonde list` answers; against the blackhole, `sonde list` and `sonde create` answer
 while two enable-event wait, both then fail with one line naming the
 relay (the one failure answers both); a request a second later connects
 anew, and a session destroyed meanwhile goes at once while the request
 that waited for it fails with one line.
 Usage: relay_connect.py SONDE SONDE-SESSIOND
 """
+import os
 import socket
 import subprocess
 import time
@@ -111,6 +113,32 @@ def main():
         rc, out, err = box.run("list")
         t.check(rc == 0 and "bh" not in out and "other" in out,
                 "the daemon goes on", err)
+
+        # A snapshot to the blackhole: the daemon serves others while it
+        # connects, then the snapshot fails with one line.
+        for args in (["create", "snapbh", "--snapshot", "-U", url,
+                      "-o", box.path("snapbh")],
+                     ["enable-event", "-u", "x_*"], ["start"]):
+            rc, _, err = box.run(*args)
+            t.check(rc == 0, "sonde " + " ".join(args[:2]), err)
+        t0 = time.time()
+        p = subprocess.Popen([box.sonde, "snapshot", "record"], env=box.env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             start_new_session=True)
+        time.sleep(0.5)
+        rc, err, took = timed(box, "list")
+        t.check(rc == 0 and took < 2,
+                "list answers while a snapshot's relay is being connected "
+                "(%.2f s)" % took, err)
+        _, _, err = finish(p, 40)
+        took = time.time() - t0
+        t.check(p.returncode == 1 and one_error_line(err) and
+                "relay 127.0.0.1:%d" % port in err and 5 < took < 30,
+                "snapshot record: one line after the connect timeout "
+                "(%.1f s)" % took, err)
+        left = os.listdir(box.path("snapbh")) if os.path.isdir(
+            box.path("snapbh")) else []
+        t.check(not left, "nothing staged for it", left)
     finally:
         for s in socks:
             s.close()

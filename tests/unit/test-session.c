@@ -70,6 +70,20 @@ static void test_lifecycle(void)
 	pa.output = "relative/dir";
 	ok(sonde_session_create(reg, &pa, &c, &err) < 0 && strstr(err.msg, "absolute"),
 	   "relative output refused");
+	pa.name = "snaplive";
+	pa.output = "/tmp/snaplive";
+	pa.snapshot = true;
+	pa.relay = "127.0.0.1";
+	pa.live_timer_us = 100000;
+	ok(sonde_session_create(reg, &pa, &c, &err) < 0 &&
+	   strstr(err.msg, "cannot be live"), "live snapshot session refused");
+	pa.live_timer_us = 0;
+	is_int(sonde_session_create(reg, &pa, &c, &err), 0,
+	       "snapshot session with a relay");
+	ok(c && sonde_session_destroy(reg, c, &err) == 0,
+	   "destroyed before it ever connected");
+	pa.snapshot = false;
+	pa.relay = NULL;
 	is_int((int)sonde_sessions_count(reg), 2, "two sessions");
 	ok(sonde_sessions_find(reg, "a") == a, "find");
 	ok(!sonde_sessions_find(reg, "zz"), "find unknown");

@@ -394,13 +394,52 @@ static int add_kernel_event(const char *name, void *arg)
 	return ctx->w->status;
 }
 
+/* A snapshot to the relay the request names, to its directory, or
+ * where the session sends them. */
+static int do_snapshot_record(struct sonde_sessions *reg,
+			      const struct sonde_ctl_rec *r,
+			      struct sonde_ctl_writer *w,
+			      struct sonde_error *err)
+{
+	struct sonde_snapshot_target target = {
+		.dir = sonde_ctl_get_str(r, SONDE_CTL_T_OUTPUT),
+		.relay = sonde_ctl_get_str(r, SONDE_CTL_T_RELAY),
+	};
+	uint64_t control = 0, data = 0;
+	struct sonde_session *s;
+	char path[4096];
+	int ret = need_session(reg, r, &s, err);
+
+	if (ret)
+		return ret;
+	sonde_ctl_get_u64(r, SONDE_CTL_T_CONTROL_PORT, &control);
+	sonde_ctl_get_u64(r, SONDE_CTL_T_DATA_PORT, &data);
+	if (control > 65535 || data > 65535)
+		return sonde_error_set(err, SONDE_EINVAL, "relay ports out of range");
+	target.control_port = (uint16_t)control;
+	target.data_port = (uint16_t)data;
+	ret = sonde_session_snapshot_record(s,
+					    sonde_ctl_get_str(r, SONDE_CTL_T_SNAPSHOT_NAME),
+					    &target, path, sizeof(path), err);
+	if (ret == SONDE_SESSION_PENDING)
+		return ret;
+	if (!ret)
+		ret = sessiond_ust_snapshot(sonde_session_name(s), path, err);
+	ret = sonde_session_snapshot_finish(s, ret, path, sizeof(path), err);
+	if (!ret) {
+		sessiond_log("session '%s': snapshot written to %s",
+			     sonde_session_name(s), path);
+		sonde_ctl_put_str(w, SONDE_CTL_T_PATH, path);
+	}
+	return ret;
+}
+
 static int dispatch(struct sonde_sessions *reg, const struct sonde_ctl_msg *req,
 		    struct sonde_ctl_writer *w, struct sonde_error *err)
 {
 	const struct sonde_ctl_rec *r = &req->root;
 	struct sonde_session *s;
 	struct list_ctx ctx = { w, 0 };
-	char path[4096];
 	int ret;
 
 	switch (req->type) {
@@ -466,18 +505,7 @@ static int dispatch(struct sonde_sessions *reg, const struct sonde_ctl_msg *req,
 		return sonde_kernel_list_events(sonde_sessions_tracefs(reg),
 						add_kernel_event, &ctx, err);
 	case SONDE_CTL_SNAPSHOT_RECORD:
-		ret = need_session(reg, r, &s, err);
-		if (ret)
-			return ret;
-		ret = sonde_session_snapshot_record(s,
-						    sonde_ctl_get_str(r, SONDE_CTL_T_SNAPSHOT_NAME),
-						    sonde_ctl_get_str(r, SONDE_CTL_T_OUTPUT),
-						    path, sizeof(path), err);
-		if (!ret)
-			ret = sessiond_ust_snapshot(sonde_session_name(s), path, err);
-		if (!ret)
-			sonde_ctl_put_str(w, SONDE_CTL_T_PATH, path);
-		return ret;
+		return do_snapshot_record(reg, r, w, err);
 	default:
 		return sonde_error_set(err, SONDE_EFORMAT,
 				       "request type %u (%s) is not a request",

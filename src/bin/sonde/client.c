@@ -371,3 +371,87 @@ int client_session_verb(int argc, char **argv, const char *verb,
 	sonde_ctl_msg_free(reply);
 	return 0;
 }
+
+/* "HOST[:PORT[:PORT]]" after the scheme, HOST possibly in brackets. */
+static int parse_host_ports(const char *verb, const char *url, const char *p,
+			    int max_ports, char *host, size_t host_size,
+			    unsigned long *ports)
+{
+	const char *end;
+	size_t len;
+
+	if (*p == '[') {
+		end = strchr(p, ']');
+		if (!end)
+			return client_usage_error(verb, "unclosed '[' in '%s'", url);
+		len = (size_t)(end - p - 1);
+		p++;
+		end++;
+	} else {
+		end = p + strcspn(p, ":/");
+		len = (size_t)(end - p);
+	}
+	if (!len || len >= host_size)
+		return client_usage_error(verb, "no relay host in '%s'", url);
+	memcpy(host, p, len);
+	host[len] = '\0';
+	for (int i = 0; *end == ':'; i++) {
+		char *stop;
+
+		if (i == max_ports)
+			return client_usage_error(verb, "too many ports in '%s'", url);
+		ports[i] = strtoul(end + 1, &stop, 10);
+		if (stop == end + 1 || !ports[i] || ports[i] > 65535)
+			return client_usage_error(verb, "invalid port in '%s'", url);
+		end = stop;
+	}
+	if (*end && strcmp(end, "/"))
+		return client_usage_error(verb, "unexpected '%s' in '%s'", end, url);
+	return 0;
+}
+
+int client_parse_relay_url(const char *verb, int which, const char *url,
+			   struct client_relay *t)
+{
+	static const char *const net[] = { "net://", "net4://", "net6://" };
+	static const char *const tcp[] = { "tcp://", "tcp4://", "tcp6://" };
+	const char *const *schemes = which == 'U' ? net : tcp;
+	unsigned long ports[2] = { 0, 0 };
+	char host[sizeof(t->host)];
+	const char *p = NULL;
+
+	for (size_t i = 0; i < 3 && !p; i++)
+		if (!strncmp(url, schemes[i], strlen(schemes[i])))
+			p = url + strlen(schemes[i]);
+	if (!p)
+		return client_usage_error(verb, which == 'U' ?
+					  "'%s': expected net://RELAY[:C[:D]]" :
+					  "'%s': -C and -D take tcp://RELAY:PORT",
+					  url);
+	if (parse_host_ports(verb, url, p, which == 'U' ? 2 : 1, host,
+			     sizeof(host), ports))
+		return 2;
+	if (t->set && strcmp(t->host, host))
+		return client_usage_error(verb, "the control and data URLs name two relays ('%s')",
+					  url);
+	snprintf(t->host, sizeof(t->host), "%s", host);
+	t->set = true;
+	if (which == 'U') {
+		t->control = ports[0];
+		t->data = ports[1];
+	} else if (!ports[0]) {
+		return client_usage_error(verb, "'%s': no port", url);
+	} else if (which == 'C') {
+		t->control = ports[0];
+	} else {
+		t->data = ports[0];
+	}
+	return 0;
+}
+
+void client_put_relay(struct sonde_ctl_writer *w, const struct client_relay *t)
+{
+	sonde_ctl_put_str(w, SONDE_CTL_T_RELAY, t->host);
+	sonde_ctl_put_u64(w, SONDE_CTL_T_CONTROL_PORT, t->control);
+	sonde_ctl_put_u64(w, SONDE_CTL_T_DATA_PORT, t->data);
+}

@@ -55,6 +55,21 @@ int client_parse_help_only(int argc, char **argv, const char *verb,
 int client_session_verb(int argc, char **argv, const char *verb,
 			const char *help, int msg_type, const char *done);
 
+/* A relay daemon named on the command line. */
+struct client_relay {
+	char host[256];
+	unsigned long control, data;     /* 0: not given */
+	bool set;
+};
+
+/* `which` 'U': net://HOST[:C[:D]]; 'C' or 'D': tcp://HOST:PORT, the
+ * control or data port (both must name the same host).  Returns 0, or 2
+ * after a usage error of `verb`. */
+int client_parse_relay_url(const char *verb, int which, const char *url,
+			   struct client_relay *t);
+/* The relay's host and ports into a request. */
+void client_put_relay(struct sonde_ctl_writer *w, const struct client_relay *t);
+
 /* Parses a size with an optional k/M/G suffix (powers of 1024). */
 int client_parse_size(const char *s, unsigned long long *out);
 

@@ -19,6 +19,7 @@ static const char create_help[] =
 "\n"
 "SYNOPSIS\n"
 "    sonde create [NAME] [-o DIR] [--snapshot]\n"
+"    sonde create [NAME] [-o DIR] --snapshot -U net://RELAY[:C[:D]]\n"
 "    sonde create [NAME] [-o DIR] [--live[=US]] -U net://RELAY[:C[:D]]\n"
 "    sonde create [NAME] [-o DIR] [--live[=US]] -C tcp://RELAY:C -D tcp://RELAY:D\n"
 "\n"
@@ -41,7 +42,9 @@ static const char create_help[] =
 "    --snapshot\n"
 "        Snapshot session: the kernel keeps the newest events in memory\n"
 "        (flight recorder) and writes nothing until 'sonde snapshot\n"
-"        record', which writes DIR/<snapshot>-YYYYMMDD-HHMMSS-N/.\n"
+"        record', which writes DIR/<snapshot>-YYYYMMDD-HHMMSS-N/, or\n"
+"        with -U/-C/-D sends it to that relay, which stores it as\n"
+"        HOSTNAME/NAME-DATE/<snapshot>-YYYYMMDD-HHMMSS-N/.\n"
 "    -U, --set-url net://RELAY[:C[:D]]\n"
 "        Also stream the trace to a relay daemon (sonde-relayd or\n"
 "        lttng-relayd), control port C (default 5342), data port D\n"
@@ -66,6 +69,7 @@ static const char create_help[] =
 "    sonde create\n"
 "    sonde create boot-trace -o /var/tmp/boot\n"
 "    sonde create flight --snapshot\n"
+"    sonde create flight --snapshot -U net://relay.example.org\n"
 "    sonde create watch --live=100000 -U net://relay.example.org\n";
 
 enum { OPT_SNAPSHOT = 256, OPT_LIVE };
@@ -114,88 +118,6 @@ static int absolute_output(const char *dir, const char *name, char *buf,
 
 #define DEFAULT_LIVE_TIMER_US 1000000
 
-struct relay_target {
-	char host[256];
-	unsigned long control, data;     /* 0: not given */
-	bool set;
-};
-
-/* "HOST[:PORT[:PORT]]" after the scheme, HOST possibly in brackets. */
-static int parse_host_ports(const char *url, const char *p, int max_ports,
-			    char *host, size_t host_size, unsigned long *ports)
-{
-	const char *end;
-	size_t len;
-
-	if (*p == '[') {
-		end = strchr(p, ']');
-		if (!end)
-			return client_usage_error("create", "unclosed '[' in '%s'", url);
-		len = (size_t)(end - p - 1);
-		p++;
-		end++;
-	} else {
-		end = p + strcspn(p, ":/");
-		len = (size_t)(end - p);
-	}
-	if (!len || len >= host_size)
-		return client_usage_error("create", "no relay host in '%s'", url);
-	memcpy(host, p, len);
-	host[len] = '\0';
-	for (int i = 0; *end == ':'; i++) {
-		char *stop;
-
-		if (i == max_ports)
-			return client_usage_error("create", "too many ports in '%s'", url);
-		ports[i] = strtoul(end + 1, &stop, 10);
-		if (stop == end + 1 || !ports[i] || ports[i] > 65535)
-			return client_usage_error("create", "invalid port in '%s'", url);
-		end = stop;
-	}
-	if (*end && strcmp(end, "/"))
-		return client_usage_error("create", "unexpected '%s' in '%s'", end, url);
-	return 0;
-}
-
-/* -U net://HOST[:C[:D]], or -C / -D tcp://HOST:PORT (`which` 'C' or 'D'). */
-static int parse_relay_url(int which, const char *url, struct relay_target *t)
-{
-	static const char *const net[] = { "net://", "net4://", "net6://" };
-	static const char *const tcp[] = { "tcp://", "tcp4://", "tcp6://" };
-	const char *const *schemes = which == 'U' ? net : tcp;
-	unsigned long ports[2] = { 0, 0 };
-	char host[sizeof(t->host)];
-	const char *p = NULL;
-
-	for (size_t i = 0; i < 3 && !p; i++)
-		if (!strncmp(url, schemes[i], strlen(schemes[i])))
-			p = url + strlen(schemes[i]);
-	if (!p)
-		return client_usage_error("create", which == 'U' ?
-					  "'%s': -U takes net://RELAY[:C[:D]]" :
-					  "'%s': -C and -D take tcp://RELAY:PORT",
-					  url);
-	if (parse_host_ports(url, p, which == 'U' ? 2 : 1, host, sizeof(host),
-			     ports))
-		return 2;
-	if (t->set && strcmp(t->host, host))
-		return client_usage_error("create", "the control and data URLs name two relays ('%s')",
-					  url);
-	snprintf(t->host, sizeof(t->host), "%s", host);
-	t->set = true;
-	if (which == 'U') {
-		t->control = ports[0];
-		t->data = ports[1];
-	} else if (!ports[0]) {
-		return client_usage_error("create", "'%s': no port", url);
-	} else if (which == 'C') {
-		t->control = ports[0];
-	} else {
-		t->data = ports[0];
-	}
-	return 0;
-}
-
 int cmd_create(int argc, char **argv)
 {
 	struct sonde_ctl_writer w;
@@ -204,7 +126,7 @@ int cmd_create(int argc, char **argv)
 	char path[PATH_MAX] = "", date[32], auto_name[48];
 	bool snapshot = false, live = false;
 	unsigned long live_timer = 0;
-	struct relay_target relay = { .set = false };
+	struct client_relay relay = { .set = false };
 	int c;
 
 	optind = 1;
@@ -237,7 +159,7 @@ int cmd_create(int argc, char **argv)
 		case 'U':
 		case 'C':
 		case 'D':
-			if (parse_relay_url(c, optarg, &relay))
+			if (client_parse_relay_url("create", c, optarg, &relay))
 				return 2;
 			break;
 		case ':':
@@ -259,8 +181,8 @@ int cmd_create(int argc, char **argv)
 		strcpy(relay.host, "127.0.0.1");
 		relay.set = true;
 	}
-	if (relay.set && snapshot)
-		return client_usage_error("create", "%s", "--snapshot cannot stream to a relay");
+	if (live && snapshot)
+		return client_usage_error("create", "%s", "--snapshot sessions cannot be live");
 	/* Named here, not by the daemon, so that the default output is in
 	 * this user's home with the same date as the name. */
 	if (!name) {
@@ -278,9 +200,7 @@ int cmd_create(int argc, char **argv)
 	sonde_ctl_put_str(&w, SONDE_CTL_T_OUTPUT, path);
 	sonde_ctl_put_bool(&w, SONDE_CTL_T_SNAPSHOT, snapshot);
 	if (relay.set) {
-		sonde_ctl_put_str(&w, SONDE_CTL_T_RELAY, relay.host);
-		sonde_ctl_put_u64(&w, SONDE_CTL_T_CONTROL_PORT, relay.control);
-		sonde_ctl_put_u64(&w, SONDE_CTL_T_DATA_PORT, relay.data);
+		client_put_relay(&w, &relay);
 		sonde_ctl_put_u64(&w, SONDE_CTL_T_LIVE_TIMER, live_timer);
 	}
 	if (client_call(&w, true, &reply))
@@ -294,13 +214,17 @@ int cmd_create(int argc, char **argv)
 	}
 	current_session_set(got_name);
 	printf("%s %s created.\n", live ? "Live session" : "Session", got_name);
-	if (relay.set)
+	if (relay.set && !snapshot)
 		printf("Traces will be streamed to net://%s:%lu:%lu\n", relay.host,
 		       relay.control ? relay.control : 5342,
 		       relay.data ? relay.data : 5343);
 	if (live)
 		printf("Live timer interval set to %lu us\n", live_timer);
-	if (snapshot)
+	if (snapshot && relay.set)
+		printf("Snapshot mode set: snapshots will be sent to net://%s:%lu:%lu\n",
+		       relay.host, relay.control ? relay.control : 5342,
+		       relay.data ? relay.data : 5343);
+	else if (snapshot)
 		printf("Snapshot mode set: snapshots will be written under %s\n",
 		       got_output);
 	else
