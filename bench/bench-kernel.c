@@ -120,6 +120,13 @@ static int bench_kbpf(unsigned int iters, struct ksink_opts *o)
 			struct kbpf_rec *r = (struct kbpf_rec *)(b->data + off);
 			uint32_t len = per_pass & 1 ? 8 : 0;
 
+			if (off + sizeof(*r) + len > KBPF_RING) {
+				/* as the programs do: no record wraps */
+				if (KBPF_RING - off >= sizeof(*r))
+					r->id = KBPF_PAD;
+				b->head += KBPF_RING - off;
+				continue;
+			}
 			r->ts = ts++;
 			r->id = 1 + (uint32_t)(per_pass & 1);
 			r->len = len;
