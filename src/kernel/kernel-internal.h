@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "kernel/kernel.h"
 #include "sonde/ctf-writer.h"
@@ -184,6 +185,89 @@ struct sonde_ctfw_cursor *ksink_event_begin(struct ksink *k, uint32_t id,
 					    uint64_t ts, size_t payload_max,
 					    struct sonde_error *err);
 int ksink_event_commit(struct ksink *k, struct sonde_error *err);
+/* begin + copy + commit of an event whose payload is already in the
+ * trace's layout (the eBPF records); one that cannot be written (larger
+ * than a packet, a packet that cannot be delivered) is counted discarded. */
+int ksink_put_encoded(struct ksink *k, uint32_t id, uint64_t ts,
+		      const void *payload, size_t len);
+
+/*
+ * A run of such events written by the caller straight into the open
+ * packet, with no call and no cursor per event: the eBPF consumer's copy
+ * loop, where ksink_event_begin() and _commit() were most of the cost.
+ * The run is a value (kept in registers): ksink_run_begin() returns an
+ * empty one when no packet is open or the trace is not little-endian, and
+ * ksink_run_put() fails when the event does not fit or its time goes
+ * back.  Either way ksink_put_encoded() takes the event (it opens and
+ * switches packets and keeps time monotonic) after ksink_run_end(), and a
+ * new run begins.  ksink_run_end() accounts for the run's events.
+ */
+struct ksink_run {
+	uint8_t *pos, *end; /* NULL: no run */
+	uint64_t last_ts, events;
+	uint32_t max_compact_id;
+	bool large; /* SONDE_CTFW_HEADER_LARGE */
+};
+
+struct ksink_run ksink_run_begin(struct ksink *k);
+void ksink_run_end(struct ksink *k, struct ksink_run run);
+
+/* `payload` must be readable up to `len` rounded up to 8 bytes: it is
+ * copied in 8-byte words where the packet has room for them (the bytes
+ * past `len` are overwritten by the next event or cleared when the packet
+ * closes). */
+static inline bool ksink_run_put(struct ksink_run *run, uint32_t id,
+				 uint64_t ts, const void *payload, size_t len)
+{
+	uint8_t *p = run->pos;
+	const uint8_t *src = (const uint8_t *)payload;
+	uint64_t w;
+	uint32_t v32;
+	uint16_t v16;
+	size_t i;
+
+	/* the room ksink_event_begin() asks for: packets end where they
+	 * would have */
+	if (ts < run->last_ts ||
+	    (size_t)(run->end - p) < SONDE_CTFW_EVENT_HEADER_MAX + len)
+		return false;
+	/* sonde_ctfw_put_event_header(), little-endian */
+	if (id > run->max_compact_id || ((ts - run->last_ts) >> 27) != 0) {
+		if (run->large) {
+			v16 = 65535u;
+			memcpy(p, &v16, 2);
+			p += 2;
+		} else {
+			*p++ = 31u;
+		}
+		memcpy(p, &id, 4);
+		memcpy(p + 4, &ts, 8);
+		p += 12;
+	} else if (run->large) {
+		v16 = (uint16_t)id;
+		v32 = (uint32_t)ts;
+		memcpy(p, &v16, 2);
+		memcpy(p + 2, &v32, 4);
+		p += 6;
+	} else {
+		v32 = ((uint32_t)ts & 0x7FFFFFFu) << 5 | id;
+		memcpy(p, &v32, 4);
+		p += 4;
+	}
+	if ((size_t)(run->end - p) >= len + 7) {
+		for (i = 0; i < len; i += 8) {
+			memcpy(&w, src + i, 8);
+			memcpy(p + i, &w, 8);
+		}
+	} else {
+		memcpy(p, src, len);
+	}
+	run->pos = p + len;
+	run->last_ts = ts;
+	run->events++;
+	return true;
+}
+
 /* Closes the current packet now (switch timer, snapshot). */
 int ksink_flush(struct ksink *k, uint64_t ts, struct sonde_error *err);
 void ksink_discard(struct ksink *k, uint64_t n);

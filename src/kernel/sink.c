@@ -267,6 +267,42 @@ int ksink_event_commit(struct ksink *k, struct sonde_error *err)
 	return 0;
 }
 
+int ksink_put_encoded(struct ksink *k, uint32_t id, uint64_t ts,
+		      const void *payload, size_t len)
+{
+	struct sonde_ctfw_cursor *c = ksink_event_begin(k, id, ts, len, NULL);
+
+	if (!c) {
+		bump(&k->discarded, 1);
+		return SONDE_EINVAL;
+	}
+	sonde_ctfw_put_bytes(c, payload, len);
+	return ksink_event_commit(k, NULL);
+}
+
+struct ksink_run ksink_run_begin(struct ksink *k)
+{
+	struct ksink_run run = { 0 };
+
+	if (!k->open || k->cur.byte_order != SONDE_CTF_LE)
+		return run;
+	run.pos = k->cur.packet + k->cur.pos;
+	run.end = k->cur.packet + k->o.packet_size;
+	run.last_ts = k->last_ts;
+	run.large = k->o.header == SONDE_CTFW_HEADER_LARGE;
+	run.max_compact_id = run.large ? 65534u : 30u;
+	return run;
+}
+
+void ksink_run_end(struct ksink *k, struct ksink_run run)
+{
+	if (!run.pos)
+		return;
+	k->cur.pos = (size_t)(run.pos - k->cur.packet);
+	k->last_ts = run.last_ts;
+	bump(&k->events, run.events);
+}
+
 int ksink_flush(struct ksink *k, uint64_t ts, struct sonde_error *err)
 {
 	if (!k->open || k->cur.pos == SONDE_CTFW_PKT_HEADER_SIZE)

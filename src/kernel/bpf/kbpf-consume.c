@@ -9,19 +9,6 @@
 #include "kernel/bpf/kbpf-abi.h"
 #include "kernel/bpf/kbpf.h"
 
-static void put_record(struct ksink *sink, const struct kbpf_rec *r)
-{
-	struct sonde_ctfw_cursor *cur;
-
-	cur = ksink_event_begin(sink, r->id, r->ts, r->len, NULL);
-	if (!cur) {
-		ksink_discard(sink, 1);
-		return;
-	}
-	sonde_ctfw_put_bytes(cur, r + 1, r->len);
-	ksink_event_commit(sink, NULL);
-}
-
 /*
  * A record header the programs cannot have written (a length past the
  * head or the ring's end) ends the pass: the rest up to the head is
@@ -33,6 +20,7 @@ uint64_t kbpf_consume(struct kbpf_buf *buf, uint64_t ring_bytes,
 	uint64_t head = atomic_load_explicit((_Atomic uint64_t *)&buf->head,
 					     memory_order_acquire);
 	uint64_t tail = buf->tail, start = tail, lost;
+	struct ksink_run run = ksink_run_begin(sink);
 
 	if (head - tail > ring_bytes) { /* cannot be: start again at head */
 		ksink_discard(sink, 1);
@@ -56,9 +44,16 @@ uint64_t kbpf_consume(struct kbpf_buf *buf, uint64_t ring_bytes,
 			tail = head;
 			break;
 		}
-		put_record(sink, r);
+		/* record sizes are multiples of 8: what ksink_run_put()
+		 * reads past the payload is this record's */
+		if (!ksink_run_put(&run, r->id, r->ts, r + 1, r->len)) {
+			ksink_run_end(sink, run);
+			ksink_put_encoded(sink, r->id, r->ts, r + 1, r->len);
+			run = ksink_run_begin(sink);
+		}
 		tail += size;
 	}
+	ksink_run_end(sink, run);
 	atomic_store_explicit((_Atomic uint64_t *)&buf->tail, tail,
 			      memory_order_release);
 	lost = buf->lost;
