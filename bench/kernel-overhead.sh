@@ -25,8 +25,11 @@
 # added per traced event of the workload (getppid and read: 2 events per
 # call; pipe: 10 per round trip, 4 syscalls entry and exit and 2 switches),
 # events recorded (system-wide: the other tenants too) and lost, and the consumer's
-# CPU (user + system) per recorded event: sonde-sessiond's CPU from
-# /proc/PID/stat over the session, trace-cmd's and perf's own CPU with
+# CPU (user + system) per recorded event: sonde-sessiond's CPU over the
+# session (perf stat's task-clock of all its threads, to the microsecond:
+# /proc/PID/stat counts 10 ms ticks, 5 ns per event of a 2 M-event run),
+# which includes the session's start (statedump, metadata, stream files,
+# ~10 ms), trace-cmd's and perf's own CPU with
 # their children (GNU time), which includes their start-up and the
 # writing of their output at exit (~0.2 s for trace-cmd, whatever the run).
 #
@@ -77,8 +80,10 @@ tc_instance=sonde-kbench-tc-$$
 session=kbench-$$
 tracer_pid=
 sessiond_pid=
+counter_pid=
 
 cleanup() {
+	[ -z "$counter_pid" ] || kill -INT "$counter_pid" 2>/dev/null || true
 	if [ -n "$tracer_pid" ]; then
 		kill -INT -- "-$tracer_pid" 2>/dev/null || true
 		sleep 1
@@ -130,10 +135,20 @@ run_workload() {
 	esac
 }
 
-# CPU seconds (user + system, all threads) of a live process
-proc_cpu() {
-	awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); print ($12 + $13) / hz }' "/proc/$1/stat"
+# start_cpu_count PID: counts the CPU time of PID's threads, those it
+# starts later included, until stop_cpu_count; counted_cpu then prints it
+# in seconds
+start_cpu_count() {
+	perf stat -e task-clock -x, -o "$workdir/cpu.stat" -p "$1" 2>/dev/null &
+	counter_pid=$!
+	sleep 0.3 # perf gives no sign that it counts
 }
+stop_cpu_count() {
+	kill -INT "$counter_pid"
+	wait "$counter_pid" 2>/dev/null || true
+	counter_pid=
+}
+counted_cpu() { awk -F, '$3 == "task-clock" { print $1 / 1000 }' "$workdir/cpu.stat"; }
 
 # GNU time's "%U %S" file -> CPU seconds
 # (the last line: GNU time first notes a non-zero exit status)
@@ -174,7 +189,7 @@ stop_tracer() {
 
 # measure TOOL WORKLOAD -> prints "ops_per_s events lost consumer_cpu_s"
 measure() {
-	local tool=$1 name=$2 ops events=0 lost=0 ccpu=0 cpu0 stats live
+	local tool=$1 name=$2 ops events=0 lost=0 ccpu=0 stats live
 	case $tool in
 	untraced)
 		ops=$(run_workload "$name") ;;
@@ -184,11 +199,12 @@ measure() {
 			channel0 >/dev/null
 		"$sonde" enable-event -k -s "$session" sched_switch >/dev/null
 		"$sonde" enable-event -k -s "$session" --syscall -a >/dev/null
-		cpu0=$(proc_cpu "$sessiond_pid")
+		start_cpu_count "$sessiond_pid"
 		"$sonde" start "$session" >/dev/null
 		ops=$(run_workload "$name")
 		"$sonde" stop "$session" >/dev/null
-		ccpu=$(awk -v a="$cpu0" -v b="$(proc_cpu "$sessiond_pid")" 'BEGIN { print b - a }')
+		stop_cpu_count
+		ccpu=$(counted_cpu)
 		stats=$("$sonde" list "$session")
 		events=$(awk '/Events recorded:/ { print $3 }' <<<"$stats")
 		lost=$(awk '/Events discarded:/ { print $3 }' <<<"$stats")
