@@ -513,17 +513,37 @@ static int close_chunk(struct sonde_producer *p, struct sonde_error *err)
 	return ret;
 }
 
+static int send_close(struct sonde_producer *p, const struct producer_stream *s,
+		      struct sonde_error *err)
+{
+	struct sonde_relay_request req = { .cmd = SONDE_RELAY_CLOSE_STREAM };
+
+	req.u.stream_seq.stream_id = s->handle;
+	req.u.stream_seq.last_net_seq_num = s->next_net_seq - 1;
+	return simple_command(p, &req, err);
+}
+
+int sonde_producer_close_stream(struct sonde_producer *p, uint64_t handle,
+				struct sonde_error *err)
+{
+	struct producer_stream *s = find_stream(p, handle, err);
+	struct producer_stream gone;
+
+	if (!s)
+		return SONDE_EINVAL;
+	gone = *s;
+	/* Forgotten at once: the session's final data pending and rotation
+	 * are about the open streams only. */
+	*s = p->streams[--p->stream_count];
+	return send_close(p, &gone, err);
+}
+
 static int close_streams(struct sonde_producer *p, struct sonde_error *err)
 {
 	int ret = 0;
 
-	for (size_t i = 0; !ret && i < p->stream_count; i++) {
-		struct sonde_relay_request req = { .cmd = SONDE_RELAY_CLOSE_STREAM };
-
-		req.u.stream_seq.stream_id = p->streams[i].handle;
-		req.u.stream_seq.last_net_seq_num = p->streams[i].next_net_seq - 1;
-		ret = simple_command(p, &req, err);
-	}
+	for (size_t i = 0; !ret && i < p->stream_count; i++)
+		ret = send_close(p, &p->streams[i], err);
 	return ret;
 }
 

@@ -90,6 +90,12 @@ int sonde_producer_send_beacon(struct sonde_producer *p, uint64_t handle,
 			       uint64_t timestamp, uint64_t stream_class_id,
 			       struct sonde_error *err);
 
+/* Closes one stream (its program exited): the relay ends it once it has
+ * every packet sent, and live viewers then get HUP for it.  The handle
+ * is no longer valid. */
+int sonde_producer_close_stream(struct sonde_producer *p, uint64_t handle,
+				struct sonde_error *err);
+
 /* Waits until the relay has every packet, closes the streams and the
  * connections; the producer is then only good for sonde_producer_free(). */
 int sonde_producer_close(struct sonde_producer *p, struct sonde_error *err);

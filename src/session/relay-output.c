@@ -410,6 +410,35 @@ int relay_output_send_snapshot(struct relay_output *r, uint64_t chunk_id,
 	return ret;
 }
 
+int relay_output_ust_trace_end(struct relay_output *r,
+			       const struct sonde_ust_output_hook *hook,
+			       struct sonde_error *err)
+{
+	struct relay_trace *tr = hook->arg, **pp;
+	int ret = 0;
+
+	pthread_mutex_lock(&r->lock);
+	for (pp = &r->traces; *pp; pp = &(*pp)->next)
+		if (*pp == tr) {
+			*pp = tr->next;
+			break;
+		}
+	/* The data streams first: the metadata they need is all sent. */
+	for (uint32_t cpu = 0; !r->failed && r->p && !ret &&
+			       cpu < RELAY_OUTPUT_CPUS_MAX; cpu++)
+		if (tr->cpus[cpu])
+			ret = sonde_producer_close_stream(r->p, tr->cpus[cpu] - 1,
+							  err);
+	if (!r->failed && r->p && !ret && tr->has_metadata)
+		ret = sonde_producer_close_stream(r->p, tr->metadata, err);
+	if (ret)
+		fail(r, err);
+	pthread_mutex_unlock(&r->lock);
+	free(tr->cpus);
+	free(tr);
+	return ret;
+}
+
 int relay_output_close(struct relay_output *r, struct sonde_error *err)
 {
 	int ret = 0;

@@ -70,6 +70,12 @@ int relay_output_send_snapshot(struct relay_output *r, uint64_t chunk_id,
 			       const char *name, const char *dir,
 			       char *relay_path, size_t size,
 			       struct sonde_error *err);
+/* The trace of `hook` is complete (its program exited) and no longer
+ * calls the hook: its streams are closed on the relay (live viewers get
+ * HUP once they read them to the end) and the hook is freed. */
+int relay_output_ust_trace_end(struct relay_output *r,
+			       const struct sonde_ust_output_hook *hook,
+			       struct sonde_error *err);
 /* Once nothing calls the hooks any more: lets the relay finish the
  * traces, closes and frees; returns the first streaming error.  A
  * connection still in progress is abandoned (its thread frees it). */

@@ -45,7 +45,8 @@ struct patterns {
 static struct ust_client {
 	pthread_mutex_t lock; /* the socket: one request at a time */
 	pthread_cond_t registered_cond;
-	bool started, registered, atfork_registered;
+	bool started, registered;
+	bool forked; /* a fork child whose parent had a client */
 	int fd;
 	uint64_t generation;
 	struct sonde_ust_sink *sink; /* attached by this client */
@@ -122,7 +123,6 @@ static int client_enable(void *arg, const struct sonde_tp_event *ev,
 	int ret = 0;
 
 	(void)arg;
-	/* None in a fork child's inherited sink until it registers anew. */
 	for (i = 0; client.patterns && i < client.patterns->count && !want; i++)
 		want = sonde_ust_enabler_match(&client.patterns->enablers[i],
 					       ev->name, ev->loglevel);
@@ -379,18 +379,60 @@ static void *client_main(void *arg)
 	return NULL;
 }
 
-static void after_fork_child(void)
+void sonde_ust_client_fork_prepare(void)
 {
-	/* The child has no client thread: it starts its own, with a new
-	 * connection (the parent's socket is shared, not ours to use). */
+	pthread_mutex_lock(&client.lock);
+}
+
+void sonde_ust_client_fork_parent(void)
+{
+	pthread_mutex_unlock(&client.lock);
+}
+
+void sonde_ust_client_fork_child(void)
+{
+	/* The parent's socket stays the parent's: closing our copy does
+	 * not end its connection. */
 	if (client.fd >= 0)
 		close(client.fd);
 	client.fd = -1;
-	client.started = false;
 	client.registered = false;
-	client.sink = NULL;
-	pthread_mutex_init(&client.lock, NULL);
+	client.forked = client.started;
+	client.started = false;
+	client.generation = 0;
+	/* Its waiters were threads of the parent. */
 	pthread_cond_init(&client.registered_cond, NULL);
+	pthread_mutex_unlock(&client.lock);
+}
+
+/*
+ * The child has the parent's sink but no client thread.  The sink writes
+ * the parent's buffers, under the parent's identity with per-PID buffers:
+ * the child drops it and registers as a program of its own, as lttng-ust's
+ * fork wrapper does, waiting (SONDE_UST_REGISTER_TIMEOUT) for its own
+ * buffers so that it loses nothing in between; per-UID, the daemon gives
+ * it the same buffers again.  Starting a thread in an atfork child handler
+ * is fine with glibc, which resets malloc's and the thread stacks' locks
+ * before calling it.  An in-process session's sink (not ours) stays: the
+ * child records into it with its own vpid and vtid.
+ */
+void sonde_ust_client_after_fork_child(void)
+{
+	if (client.sink) {
+		struct sonde_rb *rb = client.sink->rb;
+
+		stop_recording();
+		/* No probe of ours can be in it (one thread here), and the
+		 * parent's buffers must not stay mapped for our lifetime. */
+		sonde_rb_retire(rb);
+		patterns_free(client.patterns, false);
+		client.patterns = NULL;
+		client.shm_path[0] = '\0';
+	}
+	if (client.forked) {
+		client.forked = false;
+		sonde_ust_client_start();
+	}
 }
 
 void sonde_ust_client_start(void)
@@ -409,10 +451,6 @@ void sonde_ust_client_start(void)
 		return;
 	}
 	client.started = true;
-	if (!client.atfork_registered) {
-		pthread_atfork(NULL, NULL, after_fork_child);
-		client.atfork_registered = true;
-	}
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	if (pthread_create(&th, &attr, client_main, NULL)) {

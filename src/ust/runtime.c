@@ -29,13 +29,32 @@ static struct sonde_ust_registry {
 static __thread int32_t thread_tid;
 static __thread char thread_name[17];
 
-static void after_fork_child(void)
+/*
+ * fork(): the registry and the client are locked across it, so that the
+ * child never inherits them half-updated by another thread (lock order:
+ * registry, then client, as the sink's callbacks take them).
+ */
+static void fork_prepare(void)
+{
+	pthread_mutex_lock(&registry.lock);
+	sonde_ust_client_fork_prepare();
+}
+
+static void fork_parent(void)
+{
+	sonde_ust_client_fork_parent();
+	pthread_mutex_unlock(&registry.lock);
+}
+
+static void fork_child(void)
 {
 	registry.pid = 0;
 	thread_tid = 0;
-	/* The child keeps writing into the sink it inherited (per-UID
-	 * buffers are shared by the user's processes anyway) with its own
-	 * vpid and vtid; it does not register on its own. */
+	sonde_ust_client_fork_child();
+	pthread_mutex_unlock(&registry.lock);
+	/* Outside our locks: it detaches (which takes the registry lock)
+	 * and registers the child as a program of its own. */
+	sonde_ust_client_after_fork_child();
 }
 
 SONDE_TP_EXPORT enum sonde_ust_context sonde_ust_context_from_name(const char *name)
@@ -114,7 +133,7 @@ SONDE_TP_EXPORT void sonde_tp_register(struct sonde_tp_event *ev)
 	sonde_ust_client_start();
 	pthread_mutex_lock(&registry.lock);
 	if (!registry.atfork_done) {
-		pthread_atfork(NULL, NULL, after_fork_child);
+		pthread_atfork(fork_prepare, fork_parent, fork_child);
 		registry.atfork_done = true;
 	}
 	if (registry.count == registry.cap) {

@@ -43,6 +43,7 @@ struct sonde_ust_trace {
 	struct sonde_ust_stats stats;
 	uint64_t packets_unwritten; /* drained after a write error */
 	bool snapshot; /* buffers read only by sonde_ust_trace_snapshot() */
+	bool remote_writers;
 	int write_error; /* first failure writing the streams, sticky */
 	struct sonde_error write_err;
 	struct sonde_ust_output_hook hook;
@@ -163,6 +164,7 @@ int sonde_ust_trace_create(const struct sonde_ust_trace_config *cfg,
 	if (rc)
 		goto fail;
 	t->snapshot = cfg->snapshot;
+	t->remote_writers = cfg->remote_writers;
 	if (cfg->snapshot) {
 		/* Nothing goes to `dir` until a snapshot is taken, and the
 		 * writers overwrite the oldest packets meanwhile. */
@@ -667,7 +669,10 @@ void sonde_ust_trace_free(struct sonde_ust_trace *t)
 				close(t->streams[i].index_fd);
 		}
 	sonde_rb_reader_free(t->reader);
-	sonde_rb_retire(t->rb);
+	if (t->remote_writers)
+		sonde_rb_unmap(t->rb);
+	else
+		sonde_rb_retire(t->rb);
 	if (t->w)
 		sonde_ctfw_writer_close(t->w, NULL);
 	sonde_ctfw_trace_class_free(t->tc);

@@ -48,6 +48,9 @@ struct sonde_ust_trace_config {
 	/* Snapshot session: overwrite buffers, nothing consumed nor written
 	 * to `dir`; sonde_ust_trace_snapshot() writes copies elsewhere. */
 	bool snapshot;
+	/* The writers are other processes (the daemon's traces): free
+	 * unmaps the buffers instead of retiring them. */
+	bool remote_writers;
 };
 
 int sonde_ust_trace_create(const struct sonde_ust_trace_config *cfg,
@@ -103,7 +106,8 @@ int sonde_ust_consumer_start(struct sonde_ust_trace *t, uint64_t read_timer_ns,
 int sonde_ust_consumer_stop(struct sonde_ust_consumer *c,
 			    struct sonde_error *err);
 
-/* Frees; the ring buffer is retired (see sonde_rb_retire), not unmapped. */
+/* Frees; the ring buffer is retired (see sonde_rb_retire), not unmapped,
+ * unless its writers are remote. */
 void sonde_ust_trace_free(struct sonde_ust_trace *t);
 
 #endif

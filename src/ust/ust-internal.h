@@ -92,4 +92,11 @@ SONDE_TP_EXPORT void sonde_ust_detach(void);
  * once and waits for the daemon's first answer; no-op afterwards. */
 void sonde_ust_client_start(void);
 
+/* fork(): prepare and parent run with the registry locked; child with it
+ * locked, then after_fork_child once it is released. */
+void sonde_ust_client_fork_prepare(void);
+void sonde_ust_client_fork_parent(void);
+void sonde_ust_client_fork_child(void);
+void sonde_ust_client_after_fork_child(void);
+
 #endif

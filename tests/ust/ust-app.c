@@ -14,6 +14,16 @@
  *                        recorded if sonde-sessiond records user space
  *        daemon-loop N MS  the same N times, MS milliseconds apart, each
  *                        followed by fields:seq (0, iteration)
+ *   The daemon modes below write fields:seq events and print one line
+ *   "pid=P events=N" per process, N the events it wrote:
+ *        daemon-seq E ID     E events (id ID)
+ *        daemon-fork D E     E events, fork a child that does the same
+ *                            (D levels of children), wait, E more
+ *        daemon-fork-exec E  E events, fork a child that execs
+ *                            `ust-app OUTPUT daemon-seq E 1`, wait, E more
+ *        daemon-fork-threads T E F  T threads write E events each while
+ *                            the main thread forks F children (E events
+ *                            each, id 1000 + child) one after the other
  */
 #include <signal.h>
 #include <stdio.h>
@@ -67,6 +77,98 @@ static void *worker_main(void *p)
 	return NULL;
 }
 
+static void print_written(uint32_t n)
+{
+	printf("pid=%d events=%u\n", (int)getpid(), n);
+	fflush(stdout);
+}
+
+static void write_seq(uint32_t id, uint32_t n)
+{
+	struct worker w = { id, n };
+
+	worker_main(&w);
+}
+
+static int wait_child(pid_t pid)
+{
+	int status;
+
+	return pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	       WEXITSTATUS(status) == 0 ? 0 : 1;
+}
+
+/* Level `level` of daemon-fork: its events around its child's. */
+static int fork_chain(uint32_t level, uint32_t depth, uint32_t n)
+{
+	pid_t pid = 0;
+	int ret = 0;
+
+	write_seq(level, n);
+	if (level < depth) {
+		fflush(stdout);
+		pid = fork();
+		if (pid == 0)
+			_exit(fork_chain(level + 1, depth, n));
+		ret = wait_child(pid);
+	}
+	write_seq(level, n);
+	print_written(2 * n);
+	return ret;
+}
+
+static int fork_exec(const char *self, const char *output, uint32_t n)
+{
+	char count[16];
+	pid_t pid;
+	int ret;
+
+	snprintf(count, sizeof(count), "%u", n);
+	write_seq(0, n);
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		execl(self, self, output, "daemon-seq", count, "1", (char *)NULL);
+		_exit(127);
+	}
+	ret = wait_child(pid);
+	write_seq(0, n);
+	print_written(2 * n);
+	return ret;
+}
+
+/* Forks while other threads are inside tracepoints. */
+static int fork_threads(uint32_t threads, uint32_t n, uint32_t forks)
+{
+	pthread_t th[64];
+	struct worker w[64];
+	uint32_t i;
+	int ret = 0;
+
+	if (threads > 64)
+		threads = 64;
+	for (i = 0; i < threads; i++) {
+		w[i] = (struct worker){ i, n };
+		pthread_create(&th[i], NULL, worker_main, &w[i]);
+	}
+	for (i = 0; i < forks; i++) {
+		pid_t pid;
+
+		fflush(stdout);
+		pid = fork();
+		if (pid == 0) {
+			write_seq(1000 + i, n);
+			print_written(n);
+			_exit(0);
+		}
+		ret |= wait_child(pid);
+	}
+	for (i = 0; i < threads; i++)
+		pthread_join(th[i], NULL);
+	print_written(threads * n);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	struct sonde_ust_enabler all = { .pattern = "fields:*" };
@@ -103,6 +205,20 @@ int main(int argc, char **argv)
 		fields();
 		return 0;
 	}
+	if (!strcmp(mode, "daemon-seq") && argc > 4) {
+		write_seq((uint32_t)atoi(argv[4]), (uint32_t)atoi(argv[3]));
+		print_written((uint32_t)atoi(argv[3]));
+		return 0;
+	}
+	if (!strcmp(mode, "daemon-fork") && argc > 4)
+		return fork_chain(0, (uint32_t)atoi(argv[3]),
+				  (uint32_t)atoi(argv[4]));
+	if (!strcmp(mode, "daemon-fork-exec") && argc > 3)
+		return fork_exec(argv[0], argv[1], (uint32_t)atoi(argv[3]));
+	if (!strcmp(mode, "daemon-fork-threads") && argc > 5)
+		return fork_threads((uint32_t)atoi(argv[3]),
+				    (uint32_t)atoi(argv[4]),
+				    (uint32_t)atoi(argv[5]));
 	if (!strcmp(mode, "daemon-loop") && argc > 4) {
 		struct timespec pause = { 0, atol(argv[4]) * 1000000L };
 		int i;

@@ -435,7 +435,8 @@ static int do_snapshot_record(struct sonde_sessions *reg,
 }
 
 static int dispatch(struct sonde_sessions *reg, const struct sonde_ctl_msg *req,
-		    struct sonde_ctl_writer *w, struct sonde_error *err)
+		    uint64_t conn, struct sonde_ctl_writer *w,
+		    struct sonde_error *err)
 {
 	const struct sonde_ctl_rec *r = &req->root;
 	struct sonde_session *s;
@@ -462,7 +463,7 @@ static int dispatch(struct sonde_sessions *reg, const struct sonde_ctl_msg *req,
 	case SONDE_CTL_APP_HELLO:
 	case SONDE_CTL_APP_POLL:
 	case SONDE_CTL_APP_EVENT:
-		return sessiond_ust_app(req, w, err);
+		return sessiond_ust_app(req, conn, w, err);
 	case SONDE_CTL_START:
 	case SONDE_CTL_STOP:
 		ret = need_session(reg, r, &s, err);
@@ -514,10 +515,10 @@ static int dispatch(struct sonde_sessions *reg, const struct sonde_ctl_msg *req,
 }
 
 bool sessiond_handle(struct sonde_sessions *reg, const struct sonde_ctl_msg *req,
-		     struct sonde_ctl_writer *w)
+		     uint64_t conn, struct sonde_ctl_writer *w)
 {
 	struct sonde_error err = { 0 };
-	int ret = dispatch(reg, req, w, &err);
+	int ret = dispatch(reg, req, conn, w, &err);
 
 	/* Waiting for a relay connection: nothing changed yet. */
 	if (ret == SONDE_SESSION_PENDING)

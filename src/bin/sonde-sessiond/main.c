@@ -85,6 +85,7 @@ static const char sessiond_help[] =
 
 struct client {
 	int fd;
+	uint64_t id;         /* a traced program's buffers name their connection */
 	uid_t uid;
 	bool allowed;
 	bool closing;        /* close once the reply is sent */
@@ -102,6 +103,7 @@ struct daemon {
 	struct sonde_sessions *reg;
 	struct client *clients;
 	unsigned int client_count;
+	uint64_t next_client_id;
 	char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	char pid_path[4096];
 	bool have_tracing_gid;
@@ -307,6 +309,9 @@ static void client_free(struct daemon *d, struct client *c)
 	}
 	d->client_count--;
 	close(c->fd);   /* also removes it from the epoll set */
+	/* A traced program that exited, crashed or exec'd: its per-PID
+	 * buffers end with it. */
+	sessiond_ust_app_gone(c->id);
 	free(c->in);
 	free(c->out);
 	free(c);
@@ -339,6 +344,7 @@ static void accept_clients(struct daemon *d)
 			continue;
 		}
 		c->fd = fd;
+		c->id = ++d->next_client_id;
 		c->uid = cred.uid;
 		c->allowed = cred.uid == 0 || cred.uid == geteuid() ||
 			     in_tracing_group(d, &cred);
@@ -404,7 +410,7 @@ static void handle_request(struct daemon *d, struct client *c)
 		error_reply(&w, err.status, err.msg);
 		c->closing = true;
 	} else {
-		c->parked = sessiond_handle(d->reg, req, &w);
+		c->parked = sessiond_handle(d->reg, req, c->id, &w);
 		sonde_ctl_msg_free(req);
 		if (c->parked) {
 			/* Handled again when a relay connection finishes;

@@ -8,13 +8,14 @@
 #include "session/ctl-proto.h"
 #include "session/session.h"
 
-/* Appends the reply to `req` to `w` (already initialised as a reply):
+/* Appends the reply to `req`, received on connection `conn`, to `w`
+ * (already initialised as a reply):
  * status 0 and the requested data, or a negative status and a message.
  * Returns true, with nothing appended, when the request waits for a relay
  * connection: the caller handles it again once the registry's notify fd
  * (sonde_sessions_set_notify) was readable. */
 bool sessiond_handle(struct sonde_sessions *reg, const struct sonde_ctl_msg *req,
-		     struct sonde_ctl_writer *w);
+		     uint64_t conn, struct sonde_ctl_writer *w);
 
 /* One line to the daemon's log (stderr, or rundir/sessiond.log once
  * daemonized), prefixed with the time. */
@@ -52,8 +53,13 @@ int sessiond_ust_snapshot(const char *session, const char *path,
 int sessiond_ust_stop(const char *session, struct sonde_error *err);
 void sessiond_ust_destroy(const char *session);
 void sessiond_ust_shutdown(void);
-/* APP_HELLO, APP_POLL and APP_EVENT from traced programs. */
-int sessiond_ust_app(const struct sonde_ctl_msg *req, struct sonde_ctl_writer *w,
-		     struct sonde_error *err);
+/* APP_HELLO, APP_POLL and APP_EVENT from traced programs; `conn` names
+ * the program's connection (per-PID buffers belong to it). */
+int sessiond_ust_app(const struct sonde_ctl_msg *req, uint64_t conn,
+		     struct sonde_ctl_writer *w, struct sonde_error *err);
+/* Connection `conn` closed: if it was a program with per-PID buffers,
+ * they are finished (flushed, indexed, their relay streams closed) and
+ * freed. */
+void sessiond_ust_app_gone(uint64_t conn);
 
 #endif

@@ -5,7 +5,10 @@
  * or per process (<output>/ust/pid/<procname>-<pid>-<datetime>/), each
  * with a consumer thread.  Traced programs (src/ust/client.c) say
  * hello, poll for the recording state (the generation changes on every
- * start and stop) and describe the events they record.
+ * start and stop) and describe the events they record.  A per-PID buffer
+ * set belongs to its program's connection and ends when it closes (the
+ * program exited, crashed or exec'd), as LTTng's do; per-UID ones live
+ * as long as the session.
  *
  * One user-space session records at a time: a program writes into one
  * buffer set, the first started session's.
@@ -32,6 +35,8 @@
 /* One buffer set: of a user (per-UID) or of a process (per-PID). */
 struct ust_uid {
 	uint32_t uid; /* the uid, or the pid with per-PID buffers */
+	uint64_t owner; /* per-PID: the program's connection */
+	const struct sonde_ust_output_hook *relay_hook; /* streamed, or NULL */
 	char subdir[128]; /* of the trace under the output (ust/...) */
 	char shm_path[128];
 	struct sonde_ust_trace *trace;
@@ -332,16 +337,27 @@ int sessiond_ust_snapshot(const char *session, const char *path,
 	return 0;
 }
 
+/* Frees a buffer set whose trace is finished (or never will be). */
+static void buffers_free(struct ust_session *s, struct ust_uid *u)
+{
+	struct sonde_error err;
+
+	if (u->consumer)
+		sonde_ust_consumer_stop(u->consumer, NULL);
+	u->consumer = NULL;
+	if (u->relay_hook &&
+	    relay_output_ust_trace_end(s->relay, u->relay_hook, &err))
+		sessiond_log("session '%s': %s", s->name, err.msg);
+	sonde_ust_trace_free(u->trace);
+	unlink(u->shm_path);
+}
+
 static void free_session(struct ust_session *s)
 {
 	size_t i;
 
-	for (i = 0; i < s->uid_count; i++) {
-		if (s->uids[i].consumer)
-			sonde_ust_consumer_stop(s->uids[i].consumer, NULL);
-		sonde_ust_trace_free(s->uids[i].trace);
-		unlink(s->uids[i].shm_path);
-	}
+	for (i = 0; i < s->uid_count; i++)
+		buffers_free(s, &s->uids[i]);
 	for (i = 0; i < s->enabler_count; i++) {
 		free((char *)s->enablers[i].pattern);
 		free(s->filter_codes[i]);
@@ -376,23 +392,85 @@ void sessiond_ust_shutdown(void)
 	ust.sessions = NULL;
 }
 
-/* The buffers of a started session for a program: its user's (made on
- * the user's first program) or, per-PID, its own. */
-static int buffers_for(struct ust_session *s, uint32_t uid, uint32_t pid,
-		       const char *procname, struct ust_uid **out,
-		       struct sonde_error *err)
+void sessiond_ust_app_gone(uint64_t conn)
 {
-	struct sonde_ust_trace_config cfg = { .trace_name = s->name };
-	uint32_t key = s->buffers_pid ? pid : uid;
-	struct ust_uid *u, *grown;
-	char dir[PATH_MAX], date[32];
+	struct timespec grace = { 0, GRACE_NS };
+
+	for (size_t i = 0; i < ust.count; i++) {
+		struct ust_session *s = ust.sessions[i];
+
+		for (size_t j = 0; j < s->uid_count; j++) {
+			struct ust_uid *u = &s->uids[j];
+			struct sonde_error err;
+
+			if (!s->buffers_pid || u->owner != conn)
+				continue;
+			if (s->started) {
+				/* A program that only lost its connection may
+				 * still be in a probe: stop it first. */
+				__atomic_store_n(&sonde_ust_trace_rb(u->trace)->hdr->writers_stop,
+						 1, __ATOMIC_RELEASE);
+				nanosleep(&grace, NULL);
+				sonde_ust_consumer_stop(u->consumer, NULL);
+				u->consumer = NULL;
+				if (sonde_ust_trace_finish(u->trace, true, NULL,
+							   &err))
+					sessiond_log("session '%s': %s", s->name,
+						     err.msg);
+			}
+			sessiond_log("session '%s': program %u exited, %s closed",
+				     s->name, u->uid, u->subdir);
+			buffers_free(s, u);
+			s->uids[j--] = s->uids[--s->uid_count];
+		}
+	}
+}
+
+/* A per-PID trace directory no other program of the session has (the
+ * same pid, name and second: a fork child that exec'd itself). */
+static int pid_subdir(const struct ust_session *s, const char *procname,
+		      uint32_t pid, char *subdir, size_t size,
+		      struct sonde_error *err)
+{
+	char date[32], dir[PATH_MAX];
 	time_t now = time(NULL);
 	struct tm tm;
+	int n;
+
+	localtime_r(&now, &tm);
+	strftime(date, sizeof(date), "%Y%m%d-%H%M%S", &tm);
+	for (unsigned int k = 0; k < 100; k++) {
+		n = k ? snprintf(subdir, size, "ust/pid/%s-%u-%s-%u", procname,
+				 pid, date, k) :
+			snprintf(subdir, size, "ust/pid/%s-%u-%s", procname, pid,
+				 date);
+		if (n < 0 || (size_t)n >= size ||
+		    (size_t)snprintf(dir, sizeof(dir), "%s/%s", s->output,
+				     subdir) >= sizeof(dir))
+			break;
+		if (access(dir, F_OK) && errno == ENOENT)
+			return 0;
+	}
+	return sonde_error_set(err, SONDE_EINVAL, "%s: no free per-PID directory for %s-%u",
+			       s->output, procname, pid);
+}
+
+/* The buffers of a started session for a program: its user's (made on
+ * the user's first program) or, per-PID, its own (its connection's). */
+static int buffers_for(struct ust_session *s, uint32_t uid, uint32_t pid,
+		       const char *procname, uint64_t conn,
+		       struct ust_uid **out, struct sonde_error *err)
+{
+	struct sonde_ust_trace_config cfg = { .trace_name = s->name,
+					      .remote_writers = true };
+	struct ust_uid *u, *grown;
+	char dir[PATH_MAX];
 	size_t i;
 	int ret, n;
 
 	for (i = 0; i < s->uid_count; i++)
-		if (s->uids[i].uid == key) {
+		if (s->buffers_pid ? s->uids[i].owner == conn :
+				     s->uids[i].uid == uid) {
 			*out = &s->uids[i];
 			return 0;
 		}
@@ -402,17 +480,19 @@ static int buffers_for(struct ust_session *s, uint32_t uid, uint32_t pid,
 	s->uids = grown;
 	u = &s->uids[s->uid_count];
 	memset(u, 0, sizeof(*u));
-	u->uid = key;
+	u->uid = s->buffers_pid ? pid : uid;
+	u->owner = conn;
 	snprintf(u->shm_path, sizeof(u->shm_path), "/dev/shm/sonde-ust-%d-%u",
 		 (int)getpid(), ust.shm_seq++);
-	localtime_r(&now, &tm);
-	strftime(date, sizeof(date), "%Y%m%d-%H%M%S", &tm);
-	if (s->buffers_pid)
-		snprintf(u->subdir, sizeof(u->subdir), "ust/pid/%s-%u-%s",
-			 procname, pid, date);
-	else
+	if (s->buffers_pid) {
+		ret = pid_subdir(s, procname, pid, u->subdir, sizeof(u->subdir),
+				 err);
+		if (ret)
+			return ret;
+	} else {
 		snprintf(u->subdir, sizeof(u->subdir), "ust/uid/%u/%zu-bit", uid,
 			 8 * sizeof(void *));
+	}
 	n = snprintf(dir, sizeof(dir), "%s/%s", s->output, u->subdir);
 	if (n < 0 || (size_t)n >= sizeof(dir))
 		return sonde_error_set(err, SONDE_EINVAL, "%s: path too long",
@@ -434,10 +514,11 @@ static int buffers_for(struct ust_session *s, uint32_t uid, uint32_t pid,
 					     &cfg.hook, err);
 		if (ret)
 			return ret;
+		u->relay_hook = cfg.hook;
 	}
 	ret = sonde_ust_trace_create(&cfg, &u->trace, err);
 	if (ret)
-		return ret;
+		goto fail;
 	/* The user's programs map the buffers; nobody else may. */
 	if (chown(u->shm_path, uid, (gid_t)-1) < 0 && geteuid() == 0) {
 		ret = sonde_error_set(err, SONDE_EIO, "%s: %s", u->shm_path,
@@ -453,8 +534,7 @@ static int buffers_for(struct ust_session *s, uint32_t uid, uint32_t pid,
 	sessiond_log("session '%s': user-space buffers in %s", s->name, dir);
 	return 0;
 fail:
-	sonde_ust_trace_free(u->trace);
-	unlink(u->shm_path);
+	buffers_free(s, u);
 	return ret;
 }
 
@@ -495,8 +575,8 @@ static struct ust_session *recording_session(void)
 }
 
 /* HELLO and POLL: the generation, and when recording, what to write. */
-static int app_state(const struct sonde_ctl_rec *req, struct sonde_ctl_writer *w,
-		     struct sonde_error *err)
+static int app_state(const struct sonde_ctl_rec *req, uint64_t conn,
+		     struct sonde_ctl_writer *w, struct sonde_error *err)
 {
 	struct ust_session *s = recording_session();
 	uint32_t uid, pid;
@@ -512,7 +592,7 @@ static int app_state(const struct sonde_ctl_rec *req, struct sonde_ctl_writer *w
 		return 0;
 	ret = app_identity(req, &uid, &pid, procname, err);
 	if (!ret)
-		ret = buffers_for(s, uid, pid, procname, &u, err);
+		ret = buffers_for(s, uid, pid, procname, conn, &u, err);
 	if (ret)
 		return ret;
 	sonde_ctl_put_str(w, SONDE_CTL_T_SHM_PATH, u->shm_path);
@@ -535,8 +615,8 @@ static int app_state(const struct sonde_ctl_rec *req, struct sonde_ctl_writer *w
 	return 0;
 }
 
-static int app_event(const struct sonde_ctl_msg *req, struct sonde_ctl_writer *w,
-		     struct sonde_error *err)
+static int app_event(const struct sonde_ctl_msg *req, uint64_t conn,
+		     struct sonde_ctl_writer *w, struct sonde_error *err)
 {
 	struct ust_session *s = recording_session();
 	struct sonde_ust_event_desc desc;
@@ -555,7 +635,7 @@ static int app_event(const struct sonde_ctl_msg *req, struct sonde_ctl_writer *w
 	sonde_arena_init(&arena, 1u << 20);
 	ret = sonde_ust_event_desc_get(&req->root, &arena, &desc, err);
 	if (!ret)
-		ret = buffers_for(s, uid, pid, procname, &u, err);
+		ret = buffers_for(s, uid, pid, procname, conn, &u, err);
 	if (!ret) {
 		ev.name = desc.name;
 		ev.loglevel = desc.loglevel;
@@ -569,11 +649,11 @@ static int app_event(const struct sonde_ctl_msg *req, struct sonde_ctl_writer *w
 	return ret;
 }
 
-int sessiond_ust_app(const struct sonde_ctl_msg *req, struct sonde_ctl_writer *w,
-		     struct sonde_error *err)
+int sessiond_ust_app(const struct sonde_ctl_msg *req, uint64_t conn,
+		     struct sonde_ctl_writer *w, struct sonde_error *err)
 {
 	if (req->type == SONDE_CTL_APP_EVENT)
-		return app_event(req, w, err);
+		return app_event(req, conn, w, err);
 	if (req->type == SONDE_CTL_APP_HELLO) {
 		uint64_t pid = 0;
 
@@ -584,5 +664,5 @@ int sessiond_ust_app(const struct sonde_ctl_msg *req, struct sonde_ctl_writer *w
 				     sonde_ctl_get_str(&req->root, SONDE_CTL_T_PROCNAME) :
 				     "?");
 	}
-	return app_state(&req->root, w, err);
+	return app_state(&req->root, conn, w, err);
 }
