@@ -96,12 +96,14 @@ static struct relay_trace *trace_new(struct relay_output *r, const char *path,
 	return tr;
 }
 
-static int cpu_stream(struct relay_trace *tr, uint32_t cpu, uint64_t *handle,
-		      struct sonde_error *err)
+/* Adds the stream of a CPU if new; the caller sends STREAMS_SENT. */
+static int add_cpu_stream(struct relay_trace *tr, uint32_t cpu,
+			  uint64_t *handle, bool *added, struct sonde_error *err)
 {
 	char name[96];
 	int ret;
 
+	*added = false;
 	if (cpu >= RELAY_OUTPUT_CPUS_MAX)
 		return sonde_error_set(err, SONDE_EINVAL, "CPU %u", cpu);
 	if (tr->cpus[cpu]) {
@@ -113,10 +115,53 @@ static int cpu_stream(struct relay_trace *tr, uint32_t cpu, uint64_t *handle,
 	snprintf(name, sizeof(name), "%s_%u", tr->channel, cpu);
 	ret = sonde_producer_add_stream(tr->r->p, tr->path, name, handle, err);
 	if (!ret)
-		ret = sonde_producer_streams_sent(tr->r->p, err);
-	if (!ret)
 		tr->cpus[cpu] = *handle + 1;
+	*added = !ret;
 	return ret;
+}
+
+static int cpu_stream(struct relay_trace *tr, uint32_t cpu, uint64_t *handle,
+		      struct sonde_error *err)
+{
+	bool added;
+	int ret = add_cpu_stream(tr, cpu, handle, &added, err);
+
+	if (!ret && added)
+		ret = sonde_producer_streams_sent(tr->r->p, err);
+	return ret;
+}
+
+/*
+ * A live user-space trace's streams, announced together before its
+ * metadata as LTTng's consumer does when a program registers:
+ * babeltrace2 2.0 drops a trace it sees with no data stream, and then
+ * spins on the data streams that come later.  (Not without live: a
+ * stream that never gets a packet would keep the final data pending
+ * waiting; live streams get an empty first packet at the first tick.)
+ */
+static void trace_streams(void *arg, uint32_t ncpu)
+{
+	struct relay_trace *tr = arg;
+	struct relay_output *r = tr->r;
+	struct sonde_error err = { 0 };
+	uint64_t handle;
+	bool added;
+	int ret = 0;
+
+	pthread_mutex_lock(&r->lock);
+	if (!r->failed && !tr->has_metadata) {
+		ret = sonde_producer_add_stream(r->p, tr->path, "metadata",
+						&tr->metadata, &err);
+		tr->has_metadata = !ret;
+	}
+	for (uint32_t cpu = 0; r->opts.live_timer_us && !r->failed && !ret &&
+			       cpu < ncpu; cpu++)
+		ret = add_cpu_stream(tr, cpu, &handle, &added, &err);
+	if (!r->failed && !ret)
+		ret = sonde_producer_streams_sent(r->p, &err);
+	if (ret)
+		fail(r, &err);
+	pthread_mutex_unlock(&r->lock);
 }
 
 static void trace_metadata(void *arg, const uint8_t *bytes, size_t len)
@@ -380,6 +425,7 @@ int relay_output_ust_trace(struct relay_output *r, const char *path,
 
 	if (!tr)
 		return err ? err->status : SONDE_ENOMEM;
+	tr->ust_hook.streams = trace_streams;
 	tr->ust_hook.metadata = trace_metadata;
 	tr->ust_hook.packet = ust_packet;
 	tr->ust_hook.idle = trace_idle;

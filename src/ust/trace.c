@@ -170,6 +170,8 @@ int sonde_ust_trace_create(const struct sonde_ust_trace_config *cfg,
 		 * writers overwrite the oldest packets meanwhile. */
 		rbc.mode = SONDE_RB_OVERWRITE;
 	} else {
+		if (t->hook.streams)
+			t->hook.streams(t->hook.arg, ncpu);
 		rc = sonde_ctfw_writer_open(cfg->dir, t->tc, &wopts, &t->w,
 					    err);
 		if (!rc)

@@ -27,6 +27,9 @@ struct sonde_ust_trace;
  * must not call back into the trace.
  */
 struct sonde_ust_output_hook {
+	/* Once, first: the trace's CPU count (its streams can be announced
+	 * together); may be NULL. */
+	void (*streams)(void *arg, uint32_t ncpu);
 	void (*metadata)(void *arg, const uint8_t *bytes, size_t len);
 	void (*packet)(void *arg, uint32_t cpu, const uint8_t *data,
 		       const struct sonde_ctfw_packet_info *info);

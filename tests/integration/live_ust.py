@@ -3,14 +3,18 @@
 private daemon: `sonde create --live=100000 -U net://...` against
 lttng-relayd, then sonde-relayd (free loopback ports, own output dirs),
 the instrumented test program (tests/ust/ust-app) run three times, with
-per-UID buffers, then per-PID buffers (one trace per run); and as root
-with tracefs, a mixed session (kernel sched_switch and user space).
+per-UID buffers, then per-PID buffers (one trace per run, closed when its
+program exits; the programs run 0.6 s each, long enough for a viewer to
+poll: lttng-relayd never shows a viewer streams that closed before it
+asked); and as root with tracefs, a mixed session (kernel sched_switch
+and user space).
 
 Checks, per relay and buffer kind: `sonde view net://...` attached before
 the start prints every event the local trace holds (compared without the
 delta column, sorted: equal timestamps come in babeltrace2's tie order)
 and exits when the session is destroyed; on sonde-relayd, babeltrace2
-attached after the first run reads live to the end; the traces the relay
+reads live to the end, attached after the first run (per-UID), or during
+it (per-PID), and then gets every event of the later programs; the traces the relay
 stored read, with babeltrace 1.5, exactly as the local ones (each
 ust/... directory); a session streamed without --live stores the same.
 
@@ -110,6 +114,8 @@ def one_session(t, box, app, relayd, session, pid_buffers=False,
             rc, _, err = box.run("enable-channel", "-u", "--buffers-pid",
                                  "channel0")
             t.check(rc == 0, tag + "enable-channel -u --buffers-pid", err)
+            rc, _, err = box.run("add-context", "-u", "-t", "vpid")
+            t.check(rc == 0, tag + "add-context -u -t vpid", err)
         rc, _, err = box.run("enable-event", "-u", "fields:*")
         t.check(rc == 0, tag + "enable-event -u connects to the relay", err)
         if kernel:
@@ -128,26 +134,31 @@ def one_session(t, box, app, relayd, session, pid_buffers=False,
         rc, _, err = box.run("start")
         t.check(rc == 0, tag + "start", err)
         bt2 = None
+        per_run = 4 * 16 if pid_buffers else 15
+        pids = []
         for i in range(RUNS):
-            p = subprocess.run([app, box.path("unused"), "daemon-fields"],
-                               env=box.env, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, timeout=60)
-            if p.returncode:
-                t.check(False, tag + "the test program runs", p.stderr)
-            # babeltrace2 polls for new streams only once it has one.
-            # Not per-PID: babeltrace2 2.0.4 ignores NEW_STREAM on
-            # INACTIVE replies, so it sees the later programs' traces
-            # only at the end, late, and fails ("cannot convert cycles",
-            # its unset inactivity time).  LTTng closes a per-PID trace
-            # when its program exits, which makes it look; sonde keeps
-            # per-PID buffers until the session is destroyed.
-            if i == 0 and live and ours and not pid_buffers:
+            p = subprocess.Popen(
+                [app, box.path("unused")] +
+                (["daemon-loop", "4", "150"] if pid_buffers
+                 else ["daemon-fields"]),
+                env=box.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            pids.append(p.pid)
+            # babeltrace2 polls for new streams only once it has one: it
+            # attaches once the first program's trace exists.  Per-PID,
+            # that trace ends with its program, and babeltrace2 then
+            # asks for the next programs' traces.
+            if i == 0 and live and ours:
+                if not pid_buffers:
+                    p.wait(timeout=60)
                 time.sleep(0.3)
                 bt2 = subprocess.Popen(["babeltrace2", "-i", "lttng-live",
                                         url], stdout=subprocess.PIPE,
                                        stderr=subprocess.PIPE,
                                        start_new_session=True)
                 procs.append(bt2)
+            _, err = p.communicate(timeout=60)
+            if p.returncode:
+                t.check(False, tag + "the test program runs", err)
             time.sleep(0.3)
         rc, _, err = box.run("stop")
         t.check(rc == 0, tag + "stop", err)
@@ -164,17 +175,26 @@ def one_session(t, box, app, relayd, session, pid_buffers=False,
             live_text = open(live_out).read() if os.path.exists(live_out) \
                 else ""
             one = len(traces(local)) == 1
-            t.check(n >= RUNS * 15 and normalized(live_text, one) ==
+            t.check(n >= RUNS * per_run and normalized(live_text, one) ==
                     normalized(local_text, one),
                     tag + "sonde view printed the %d events of the local "
                     "traces" % n, "live %d lines" % live_text.count("\n"))
         if bt2:
             rc, bt2_out, bt2_err = finish(bt2, 30)
-            # It attached after the first run: the later runs' events.
+            # It attached after (or during) the first run: the later
+            # runs' events.
             got = bt2_out.count("fields:")
-            t.check(rc == 0 and (RUNS - 1) * 15 <= got,
+            t.check(rc == 0 and (RUNS - 1) * per_run <= got,
                     tag + "babeltrace2 read live to the end (%d user-space "
                     "events)" % got, "exit %s: %s" % (rc, bt2_err[-1000:]))
+            if pid_buffers:
+                want = [len(re.findall(r"vpid = %d\b" % pid, local_text))
+                        for pid in pids[1:]]
+                have = [len(re.findall(r"vpid = %d\b" % pid, bt2_out))
+                        for pid in pids[1:]]
+                t.check(have == want == [per_run] * (RUNS - 1),
+                        tag + "babeltrace2 got every event of the programs "
+                        "run after it attached", "%s of %s" % (have, want))
         compare_stored(t, tag, box, local, stored_dir(out, session))
     finally:
         kill_groups(procs)
