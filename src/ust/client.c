@@ -12,6 +12,8 @@
  * untraced; the thread retries every second.  The program's constructors
  * wait up to SONDE_UST_REGISTER_TIMEOUT ms (default 500) for the first
  * answer, so that events of a short program are recorded from the start.
+ * A fork child registers as a program of its own (see
+ * sonde_ust_client_after_fork_child).
  */
 #include <errno.h>
 #include <pthread.h>

@@ -337,17 +337,13 @@ int sessiond_ust_snapshot(const char *session, const char *path,
 	return 0;
 }
 
-/* Frees a buffer set whose trace is finished (or never will be). */
-static void buffers_free(struct ust_session *s, struct ust_uid *u)
+/* Frees a buffer set whose trace is finished (or never will be); its
+ * relay trace, if any, is the relay output's to finish. */
+static void buffers_free(struct ust_uid *u)
 {
-	struct sonde_error err;
-
 	if (u->consumer)
 		sonde_ust_consumer_stop(u->consumer, NULL);
 	u->consumer = NULL;
-	if (u->relay_hook &&
-	    relay_output_ust_trace_end(s->relay, u->relay_hook, &err))
-		sessiond_log("session '%s': %s", s->name, err.msg);
 	sonde_ust_trace_free(u->trace);
 	unlink(u->shm_path);
 }
@@ -356,8 +352,11 @@ static void free_session(struct ust_session *s)
 {
 	size_t i;
 
+	/* Their relay streams are closed with the relay output, after its
+	 * final data pending and chunk close: closed earlier, lttng-relayd
+	 * cuts the viewers still reading them short. */
 	for (i = 0; i < s->uid_count; i++)
-		buffers_free(s, &s->uids[i]);
+		buffers_free(&s->uids[i]);
 	for (i = 0; i < s->enabler_count; i++) {
 		free((char *)s->enablers[i].pattern);
 		free(s->filter_codes[i]);
@@ -420,7 +419,12 @@ void sessiond_ust_app_gone(uint64_t conn)
 			}
 			sessiond_log("session '%s': program %u exited, %s closed",
 				     s->name, u->uid, u->subdir);
-			buffers_free(s, u);
+			buffers_free(u);
+			if (u->relay_hook &&
+			    relay_output_ust_trace_end(s->relay, u->relay_hook,
+						       &err))
+				sessiond_log("session '%s': %s", s->name,
+					     err.msg);
 			s->uids[j--] = s->uids[--s->uid_count];
 		}
 	}
@@ -534,7 +538,7 @@ static int buffers_for(struct ust_session *s, uint32_t uid, uint32_t pid,
 	sessiond_log("session '%s': user-space buffers in %s", s->name, dir);
 	return 0;
 fail:
-	buffers_free(s, u);
+	buffers_free(u);
 	return ret;
 }
 
