@@ -49,6 +49,7 @@ static struct ust_client {
 	pthread_cond_t registered_cond;
 	bool started, registered;
 	bool forked; /* a fork child whose parent had a client */
+	bool per_pid; /* the attached sink's buffers are the process's own */
 	int fd;
 	uint64_t generation;
 	struct sonde_ust_sink *sink; /* attached by this client */
@@ -316,6 +317,7 @@ static void apply_state(const struct sonde_ctl_msg *reply)
 		return;
 	}
 	snprintf(client.shm_path, sizeof(client.shm_path), "%s", shm);
+	client.per_pid = sonde_ctl_get_bool(r, SONDE_CTL_T_BUFFERS_PID, false);
 	client.sink = sink;
 }
 
@@ -357,14 +359,21 @@ static void mark_registered(void)
 
 static void *client_main(void *arg)
 {
+	bool connected = false;
+
 	(void)arg;
 	for (;;) {
 		struct timespec pause = { 0, POLL_NS };
 		int fd;
 
 		if (client.fd < 0) {
-			stop_recording();
+			/* A lost daemon's buffers are no longer consumed.  A
+			 * fork child's inherited per-UID sink is kept until
+			 * its first answer names the same buffers. */
+			if (connected)
+				stop_recording();
 			fd = connect_daemon();
+			connected |= fd >= 0;
 			pthread_mutex_lock(&client.lock);
 			client.fd = fd;
 			pthread_mutex_unlock(&client.lock);
@@ -379,6 +388,58 @@ static void *client_main(void *arg)
 		nanosleep(&pause, NULL);
 	}
 	return NULL;
+}
+
+static void client_start(bool wait)
+{
+	pthread_attr_t attr;
+	pthread_t th;
+
+	if (getenv("SONDE_UST_NO_DAEMON"))
+		return;
+	pthread_mutex_lock(&client.lock);
+	if (client.started) {
+		pthread_mutex_unlock(&client.lock);
+		return;
+	}
+	client.started = true;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&th, &attr, client_main, NULL)) {
+		pthread_attr_destroy(&attr);
+		pthread_mutex_unlock(&client.lock);
+		return;
+	}
+	pthread_attr_destroy(&attr);
+	pthread_mutex_unlock(&client.lock);
+	if (wait)
+		sonde_ust_client_wait_registered();
+}
+
+void sonde_ust_client_wait_registered(void)
+{
+	struct timespec deadline;
+	const char *env = getenv("SONDE_UST_REGISTER_TIMEOUT");
+	long ms = env ? atol(env) : 500;
+
+	pthread_mutex_lock(&client.lock);
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += ms / 1000;
+	deadline.tv_nsec += (ms % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	while (!client.registered &&
+	       pthread_cond_timedwait(&client.registered_cond, &client.lock,
+				      &deadline) == 0)
+		;
+	pthread_mutex_unlock(&client.lock);
+}
+
+void sonde_ust_client_start(void)
+{
+	client_start(true);
 }
 
 void sonde_ust_client_fork_prepare(void)
@@ -408,22 +469,25 @@ void sonde_ust_client_fork_child(void)
 }
 
 /*
- * The child has the parent's sink but no client thread.  The sink writes
- * the parent's buffers, under the parent's identity with per-PID buffers:
- * the child drops it and registers as a program of its own, as lttng-ust's
- * fork wrapper does, waiting (SONDE_UST_REGISTER_TIMEOUT) for its own
- * buffers so that it loses nothing in between; per-UID, the daemon gives
- * it the same buffers again.  Starting a thread in an atfork child handler
- * is fine with glibc, which resets malloc's and the thread stacks' locks
- * before calling it.  An in-process session's sink (not ours) stays: the
- * child records into it with its own vpid and vtid.
+ * The child has the parent's sink but no client thread: it registers as a
+ * program of its own, with a thread started here (glibc resets malloc's
+ * and the thread stacks' locks before calling atfork child handlers; the
+ * thread may still wait for an interposer's locks, ASan's allocator, until
+ * fork() returns, so nothing here waits for it).  Per-UID, the sink is its
+ * user's buffers, which the daemon gives it again: it records on
+ * meanwhile, with its own vpid.  Per-PID, the sink writes the parent's
+ * buffers under the parent's identity: the child drops it, and its first
+ * probe waits (SONDE_UST_REGISTER_TIMEOUT) for its own buffers, as
+ * lttng-ust's fork wrapper does, so that it loses nothing in between.  An
+ * in-process session's sink (not ours) stays.
  */
 void sonde_ust_client_after_fork_child(void)
 {
-	if (client.sink) {
+	if (client.sink && client.per_pid) {
 		struct sonde_rb *rb = client.sink->rb;
 
-		stop_recording();
+		sonde_ust_fork_detach();
+		client.sink = NULL;
 		/* No probe of ours can be in it (one thread here), and the
 		 * parent's buffers must not stay mapped for our lifetime. */
 		sonde_rb_retire(rb);
@@ -433,44 +497,6 @@ void sonde_ust_client_after_fork_child(void)
 	}
 	if (client.forked) {
 		client.forked = false;
-		sonde_ust_client_start();
+		client_start(false);
 	}
-}
-
-void sonde_ust_client_start(void)
-{
-	struct timespec deadline;
-	const char *env = getenv("SONDE_UST_REGISTER_TIMEOUT");
-	long ms = env ? atol(env) : 500;
-	pthread_attr_t attr;
-	pthread_t th;
-
-	if (getenv("SONDE_UST_NO_DAEMON"))
-		return;
-	pthread_mutex_lock(&client.lock);
-	if (client.started) {
-		pthread_mutex_unlock(&client.lock);
-		return;
-	}
-	client.started = true;
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	if (pthread_create(&th, &attr, client_main, NULL)) {
-		pthread_attr_destroy(&attr);
-		pthread_mutex_unlock(&client.lock);
-		return;
-	}
-	pthread_attr_destroy(&attr);
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += ms / 1000;
-	deadline.tv_nsec += (ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
-	while (!client.registered &&
-	       pthread_cond_timedwait(&client.registered_cond, &client.lock,
-				      &deadline) == 0)
-		;
-	pthread_mutex_unlock(&client.lock);
 }

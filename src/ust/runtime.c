@@ -23,6 +23,10 @@ static struct sonde_ust_registry {
 	struct sonde_ust_sink *retired; /* detached sinks, kept for late probes */
 	int32_t pid; /* cached vpid, reset in fork children */
 	bool atfork_done;
+	/* A fork child that dropped its parent's sink: probes wait for its
+	 * own (fork_wait), and the next sink's ids replace the parent's. */
+	int fork_pending; /* atomic */
+	bool ids_stale;
 } registry = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 /* Per thread: cached ids for the contexts. */
@@ -106,18 +110,20 @@ uint32_t sonde_ust_context_size(const enum sonde_ust_context *ctx,
 	return size;
 }
 
-/* Enables the event if the sink records it; with `refresh`, also
- * disables it if the sink does not any more. */
-static void apply_sink(struct sonde_tp_event *ev, bool refresh)
+/* Enables the event if `sink` records it; with `refresh`, also disables
+ * it if the sink does not any more. */
+static void apply_sink(struct sonde_ust_sink *sink, struct sonde_tp_event *ev,
+		       bool refresh)
 {
-	struct sonde_ust_sink *sink = registry.sink;
 	struct sonde_ust_event_filter *filter = NULL;
 	uint32_t id;
 
 	if (sink && sink->enable(sink->arg, ev, &id) == 1 &&
 	    (!sink->filter || sink->filter(sink->arg, ev, &filter) == 0)) {
-		/* Ids go by name: an event enabled already keeps its id. */
-		if (!__atomic_load_n(&ev->enabled, __ATOMIC_RELAXED))
+		/* Ids go by name: an event enabled already keeps its id
+		 * (but not one enabled for a fork parent's trace). */
+		if (!__atomic_load_n(&ev->enabled, __ATOMIC_RELAXED) ||
+		    registry.ids_stale)
 			ev->id = id;
 		__atomic_store_n(&ev->filter, filter, __ATOMIC_RELEASE);
 		__atomic_store_n(&ev->enabled, 1, __ATOMIC_RELEASE);
@@ -150,7 +156,7 @@ SONDE_TP_EXPORT void sonde_tp_register(struct sonde_tp_event *ev)
 		registry.cap = cap;
 	}
 	registry.events[registry.count++] = ev;
-	apply_sink(ev, false);
+	apply_sink(registry.sink, ev, false);
 	pthread_mutex_unlock(&registry.lock);
 }
 
@@ -181,9 +187,12 @@ SONDE_TP_EXPORT int sonde_ust_attach(struct sonde_ust_sink *sink,
 	}
 	sink->context_size =
 		sonde_ust_context_size(sink->contexts, sink->context_count);
-	__atomic_store_n(&registry.sink, sink, __ATOMIC_RELEASE);
+	/* Ids first: in a fork child, events may be enabled already (with
+	 * the parent's ids), and probes write as soon as the sink shows. */
 	for (i = 0; i < registry.count; i++)
-		apply_sink(registry.events[i], false);
+		apply_sink(sink, registry.events[i], registry.ids_stale);
+	registry.ids_stale = false;
+	__atomic_store_n(&registry.sink, sink, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&registry.lock);
 	return 0;
 }
@@ -195,8 +204,38 @@ SONDE_TP_EXPORT void sonde_ust_refresh(void (*update)(void *arg), void *arg)
 	pthread_mutex_lock(&registry.lock);
 	update(arg);
 	for (i = 0; registry.sink && i < registry.count; i++)
-		apply_sink(registry.events[i], true);
+		apply_sink(registry.sink, registry.events[i], true);
 	pthread_mutex_unlock(&registry.lock);
+}
+
+void sonde_ust_fork_detach(void)
+{
+	pthread_mutex_lock(&registry.lock);
+	if (registry.sink) {
+		registry.sink->retired_next = registry.retired;
+		registry.retired = registry.sink;
+	}
+	registry.ids_stale = true;
+	__atomic_store_n(&registry.fork_pending, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&registry.sink, NULL, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&registry.lock);
+}
+
+/* A probe of a fork child whose sink is pending: waits for the child's
+ * registration (out of fork(), where waiting could block on locks that
+ * interposers such as ASan release only after the atfork handlers). */
+static struct sonde_ust_sink *fork_wait(void)
+{
+	struct sonde_ust_sink *sink;
+
+	if (!__atomic_load_n(&registry.fork_pending, __ATOMIC_RELAXED))
+		return NULL;
+	sonde_ust_client_wait_registered();
+	__atomic_store_n(&registry.fork_pending, 0, __ATOMIC_RELAXED);
+	sink = __atomic_load_n(&registry.sink, __ATOMIC_ACQUIRE);
+	if (!sink)
+		sonde_ust_detach(); /* no session for us: the events go off */
+	return sink;
 }
 
 SONDE_TP_EXPORT void sonde_ust_detach(void)
@@ -308,6 +347,8 @@ SONDE_TP_EXPORT uint8_t *sonde_tp_reserve(const struct sonde_tp_event *ev,
 	unsigned int cpu;
 	uint8_t *p;
 
+	if (__builtin_expect(!sink, 0))
+		sink = fork_wait();
 	if (__builtin_expect(!sink || !__atomic_load_n(&ev->enabled,
 						       __ATOMIC_ACQUIRE) ||
 				     __atomic_load_n(&sink->rb->hdr->writers_stop,

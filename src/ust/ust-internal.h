@@ -94,6 +94,12 @@ void sonde_ust_client_start(void);
 
 /* fork(): prepare and parent run with the registry locked; child with it
  * locked, then after_fork_child once it is released. */
+/* In a fork child: drops the parent's sink but leaves the events as they
+ * are; the first probe waits for the child's registration (below), and
+ * the next sink attached sets the events' ids anew. */
+void sonde_ust_fork_detach(void);
+/* Waits up to SONDE_UST_REGISTER_TIMEOUT for the client's first answer. */
+void sonde_ust_client_wait_registered(void);
 void sonde_ust_client_fork_prepare(void);
 void sonde_ust_client_fork_parent(void);
 void sonde_ust_client_fork_child(void);

@@ -299,6 +299,11 @@ def test_many_programs(tap, sb, count):
 def main():
     tap = Tap()
     sb = Sandbox(SONDE, SESSIOND)
+    # A per-PID fork child waits this long for its buffers (as a program
+    # does at start); events of a child that gave up are not recorded.
+    # This loaded machine (and ASan) can take more than the default
+    # 500 ms.
+    sb.env["SONDE_UST_REGISTER_TIMEOUT"] = "20000"
     asan = "asan" in os.environ.get("LD_PRELOAD", "") or \
         b"__asan_init" in open(APP, "rb").read()
     try:

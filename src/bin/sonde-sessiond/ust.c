@@ -600,6 +600,8 @@ static int app_state(const struct sonde_ctl_rec *req, uint64_t conn,
 	if (ret)
 		return ret;
 	sonde_ctl_put_str(w, SONDE_CTL_T_SHM_PATH, u->shm_path);
+	/* A fork child keeps writing shared buffers while it registers. */
+	sonde_ctl_put_bool(w, SONDE_CTL_T_BUFFERS_PID, s->buffers_pid);
 	for (i = 0; i < s->enabler_count; i++) {
 		sonde_ctl_rec_begin(w, SONDE_CTL_T_ENABLER_REC);
 		sonde_ctl_put_str(w, SONDE_CTL_T_EVENT, s->enablers[i].pattern);
