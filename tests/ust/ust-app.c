@@ -21,10 +21,11 @@
  *                            (D levels of children), wait, E more
  *        daemon-fork-exec E  E events, fork a child that execs
  *                            `ust-app OUTPUT daemon-seq E 1`, wait, E more
- *        daemon-fork-threads T E F  T threads write E events each while
- *                            the main thread forks F children (E events
- *                            each, id 1000 + child) one after the other
+ *        daemon-fork-threads T E F  T threads write while the main
+ *                            thread forks F children (E events each, id
+ *                            1000 + child) one after the other
  */
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -137,20 +138,50 @@ static int fork_exec(const char *self, const char *output, uint32_t n)
 	return ret;
 }
 
-/* Forks while other threads are inside tracepoints. */
+struct busy_writer {
+	uint32_t id;
+	uint32_t written; /* atomic */
+	const int *stop;
+};
+
+static void *busy_writer_main(void *p)
+{
+	struct busy_writer *w = p;
+	uint32_t i;
+
+	struct timespec pause = { 0, 100000 };
+
+	/* Bursts, so that forks often meet a thread inside a tracepoint
+	 * while the trace stays small enough to count. */
+	for (i = 0; !__atomic_load_n(w->stop, __ATOMIC_RELAXED); i++) {
+		sonde_tracepoint(fields, seq, w->id, i);
+		__atomic_store_n(&w->written, i + 1, __ATOMIC_RELAXED);
+		if (i % 100 == 99)
+			nanosleep(&pause, NULL);
+	}
+	return NULL;
+}
+
+/* Forks while other threads are inside tracepoints: they write until the
+ * last child is done.  Each child waits for them to be writing (so that
+ * no fork meets a thread still starting, which ASan's allocator cannot
+ * take across fork()). */
 static int fork_threads(uint32_t threads, uint32_t n, uint32_t forks)
 {
 	pthread_t th[64];
-	struct worker w[64];
-	uint32_t i;
-	int ret = 0;
+	struct busy_writer w[64];
+	uint32_t i, total = 0;
+	int ret = 0, stop = 0;
 
 	if (threads > 64)
 		threads = 64;
 	for (i = 0; i < threads; i++) {
-		w[i] = (struct worker){ i, n };
-		pthread_create(&th[i], NULL, worker_main, &w[i]);
+		w[i] = (struct busy_writer){ i, 0, &stop };
+		pthread_create(&th[i], NULL, busy_writer_main, &w[i]);
 	}
+	for (i = 0; i < threads; i++)
+		while (!__atomic_load_n(&w[i].written, __ATOMIC_RELAXED))
+			sched_yield();
 	for (i = 0; i < forks; i++) {
 		pid_t pid;
 
@@ -163,9 +194,12 @@ static int fork_threads(uint32_t threads, uint32_t n, uint32_t forks)
 		}
 		ret |= wait_child(pid);
 	}
-	for (i = 0; i < threads; i++)
+	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
+	for (i = 0; i < threads; i++) {
 		pthread_join(th[i], NULL);
-	print_written(threads * n);
+		total += w[i].written;
+	}
+	print_written(total);
 	return ret;
 }
 

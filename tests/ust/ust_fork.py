@@ -237,7 +237,7 @@ def test_threads(tap, sb, per_pid):
     if not trace:
         return
     try:
-        rc, out, err = app(sb, "daemon-fork-threads", "2", "100000", "30",
+        rc, out, err = app(sb, "daemon-fork-threads", "2", "20000", "30",
                            timeout=240)
     except subprocess.TimeoutExpired:
         rc, out, err = -1, "", "timed out (deadlock?)"
