@@ -196,9 +196,9 @@ int ksink_put_encoded(struct ksink *k, uint32_t id, uint64_t ts,
  * packet, with no call and no cursor per event: the eBPF consumer's copy
  * loop, where ksink_event_begin() and _commit() were most of the cost.
  * The run is a value (kept in registers): ksink_run_begin() returns an
- * empty one when no packet is open or the trace is not little-endian, and
- * ksink_run_put() fails when the event does not fit or its time goes
- * back.  Either way ksink_put_encoded() takes the event (it opens and
+ * empty one when no packet is open or the trace or host is not
+ * little-endian, and ksink_run_put() fails when the event does not fit or
+ * its time goes back.  Either way ksink_put_encoded() takes the event (it opens and
  * switches packets and keeps time monotonic) after ksink_run_end(), and a
  * new run begins.  ksink_run_end() accounts for the run's events.
  */

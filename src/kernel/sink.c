@@ -284,7 +284,9 @@ struct ksink_run ksink_run_begin(struct ksink *k)
 {
 	struct ksink_run run = { 0 };
 
-	if (!k->open || k->cur.byte_order != SONDE_CTF_LE)
+	/* ksink_run_put() stores host-order values as little-endian ones */
+	if (!k->open || k->cur.byte_order != SONDE_CTF_LE ||
+	    SONDE_CTFW_HOST_ORDER != SONDE_CTF_LE)
 		return run;
 	run.pos = k->cur.packet + k->cur.pos;
 	run.end = k->cur.packet + k->o.packet_size;
