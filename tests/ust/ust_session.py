@@ -209,6 +209,32 @@ def test_snapshot(tap, sb):
     sb.run("destroy", "usnap")
 
 
+def test_many_programs(tap, sb, count=150):
+    """More traced programs at once than a small connection table would
+    hold: each stays connected to the daemon while it runs, and every one
+    of them is recorded."""
+    trace = sb.path("many")
+    if not run_all(tap, sb, (["create", "many", "--output=" + trace],
+                             ["enable-event", "-u", "fields:seq"],
+                             ["add-context", "-u", "-t", "vpid"], ["start"])):
+        return
+    env = dict(sb.env, SONDE_UST_REGISTER_TIMEOUT="30000")
+    apps = [subprocess.Popen([APP, sb.path("unused"), "daemon-loop", "4", "500"], env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            for _ in range(count)]
+    failed = [a.pid for a in apps if a.wait(timeout=120) != 0]
+    tap.check(not failed, "%d programs run at once" % count, failed[:5])
+    rc, out, err = sb.run("stop")
+    tap.check(rc == 0, "sonde stop", err)
+    rc, view, err = sb.run("view", trace)
+    last = set(re.findall(r"vpid = (\d+) \}, \{ thread = 0, i = 3 \}", view))
+    want = set(str(a.pid) for a in apps)
+    tap.check(rc == 0 and last == want,
+              "each of the %d programs recorded its last event (%d did)" % (count, len(last & want)),
+              err[:300])
+    sb.run("destroy", "many")
+
+
 def main():
     tap = Tap()
     sb = Sandbox(SONDE, SESSIOND)
@@ -297,6 +323,7 @@ def main():
         test_filters(tap, sb)
         test_enable_disable_while_recording(tap, sb)
         test_snapshot(tap, sb)
+        test_many_programs(tap, sb)
 
         # No daemon: the program runs, untraced, without waiting.
         env = dict(sb.env, SONDE_RUNDIR=sb.path("nowhere"))

@@ -12,10 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/daemon.h"
 #include "common/log.h"
 #include "relay/server.h"
 
@@ -85,17 +85,6 @@ static const struct option options[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
-
-/* Each stream holds two files open; let the daemon use what it may. */
-static void raise_fd_limit(void)
-{
-	struct rlimit rl;
-
-	if (!getrlimit(RLIMIT_NOFILE, &rl)) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-}
 
 static int write_ports(const char *path, const int ports[3])
 {
@@ -206,7 +195,7 @@ int main(int argc, char **argv)
 		snprintf(out_dir, sizeof(out_dir), "%s", output);
 	}
 	cfg.core.output_dir = out_dir;
-	raise_fd_limit();
+	sonde_raise_fd_limit();
 	ret = relay_server_new(&cfg, &srv, &err);
 	if (ret) {
 		fprintf(stderr, "sonde-relayd: error: %s\n", err.msg);

@@ -28,14 +28,17 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "common/daemon.h"
 #include "common/log.h"
 #include "session/rundir.h"
 #include "sessiond.h"
 
 #define TRACING_GROUP "tracing"
 #define MAX_EVENTS 16
-/* Each client may hold a request of SONDE_CTL_PAYLOAD_MAX bytes. */
-#define MAX_CLIENTS 64
+/* Every traced program stays connected, so a busy host has many clients;
+ * only root and the tracing group get past the header, and each of them
+ * may hold one request of up to SONDE_CTL_PAYLOAD_MAX bytes. */
+#define MAX_CLIENTS 4096
 
 static const char sessiond_help[] =
 "NAME\n"
@@ -732,6 +735,7 @@ int main(int argc, char **argv)
 		if (chdir("/"))
 			_exit(1);
 	}
+	sonde_raise_fd_limit();
 	if (setup(&d, tracefs, &err)) {
 		if (daemonize) {
 			if (write(pipe_fds[1], err.msg, strlen(err.msg)) < 0)
