@@ -930,53 +930,6 @@ static void account_kernel_losses(struct consumer *c)
 	}
 }
 
-/*
- * Follows the thread current on this CPU and inserts the switches the
- * kernel left out (see switch-repair.c).  `e` is NULL for records the trace
- * does not keep (the interrupt entries enabled as idle-exit markers).  A
- * switch out of idle is stamped with the last record written in idle, the
- * interrupt that woke the CPU when markers are on: the switch followed it,
- * before anything the thread did.  A switch out of a thread whose own
- * records the kernel hides has no earlier bound than the record that
- * reveals it.
- */
-static void follow_current(struct consumer *c, const struct kevent *e,
-			   const struct kpage_event *ev, int32_t pid)
-{
-	const struct kevent *sw;
-	struct sonde_ctfw_cursor *cur;
-	uint8_t rec[256];
-	uint32_t size;
-
-	/* a sched_switch record is written by its prev thread: it too shows
-	 * a thread that was switched in unseen */
-	if (c->current_tid >= 0 && pid != c->current_tid &&
-	    (sw = atomic_load_explicit(&c->s->sched_switch,
-				       memory_order_acquire)) &&
-	    (size = kswitch_repair_build(sw->repair, c->cpu, c->current_tid,
-					 pid, rec, sizeof(rec)))) {
-		cur = ksink_event_begin(c->sink, sw->ctf_id,
-					c->current_tid ? ev->ts : c->idle_ts,
-					kmap_payload_max(sw->map, size),
-					&c->err);
-		if (cur) {
-			kmap_encode(sw->map, rec, size, cur);
-			ksink_event_commit(c->sink, &c->err);
-			atomic_fetch_add_explicit(&c->switches_repaired, 1,
-						  memory_order_relaxed);
-		} else {
-			ksink_discard(c->sink, 1);
-		}
-	}
-	if (e && e->repair)
-		c->current_tid = kswitch_repair_learn(e->repair, ev->payload,
-						      ev->len);
-	else
-		c->current_tid = pid;
-	if (c->current_tid == 0)
-		c->idle_ts = ev->ts;
-}
-
 /* The first number after `key` in /proc/TID/`file`, or (`key` "0::") the
  * inode of the cgroup v2 directory named there. */
 static bool proc_number(int32_t tid, const char *file, const char *key,
@@ -1056,6 +1009,57 @@ static bool task_in(struct consumer *c, int32_t tid, uint64_t ts,
 	return v->in;
 }
 
+/*
+ * Follows the thread current on this CPU and inserts the switches the
+ * kernel left out (see switch-repair.c).  `e` is NULL for records the trace
+ * does not keep (the interrupt entries enabled as idle-exit markers).  A
+ * switch out of idle is stamped with the last record written in idle, the
+ * interrupt that woke the CPU when markers are on: the switch followed it,
+ * before anything the thread did.  A switch out of a thread whose own
+ * records the kernel hides has no earlier bound than the record that
+ * reveals it.
+ */
+static void follow_current(struct consumer *c, const struct kevent *e,
+			   const struct kpage_event *ev, int32_t pid,
+			   uint32_t gen)
+{
+	const struct kevent *sw;
+	struct sonde_ctfw_cursor *cur;
+	uint8_t rec[256];
+	uint32_t size;
+
+	/* a sched_switch record is written by its prev thread: it too shows
+	 * a thread that was switched in unseen */
+	if (c->current_tid >= 0 && pid != c->current_tid &&
+	    /* as for recorded switches: one side tracked (gen: sets on) */
+	    (!gen || task_in(c, c->current_tid, ev->ts, gen) ||
+	     task_in(c, pid, ev->ts, gen)) &&
+	    (sw = atomic_load_explicit(&c->s->sched_switch,
+				       memory_order_acquire)) &&
+	    (size = kswitch_repair_build(sw->repair, c->cpu, c->current_tid,
+					 pid, rec, sizeof(rec)))) {
+		cur = ksink_event_begin(c->sink, sw->ctf_id,
+					c->current_tid ? ev->ts : c->idle_ts,
+					kmap_payload_max(sw->map, size),
+					&c->err);
+		if (cur) {
+			kmap_encode(sw->map, rec, size, cur);
+			ksink_event_commit(c->sink, &c->err);
+			atomic_fetch_add_explicit(&c->switches_repaired, 1,
+						  memory_order_relaxed);
+		} else {
+			ksink_discard(c->sink, 1);
+		}
+	}
+	if (e && e->repair)
+		c->current_tid = kswitch_repair_learn(e->repair, ev->payload,
+						      ev->len);
+	else
+		c->current_tid = pid;
+	if (c->current_tid == 0)
+		c->idle_ts = ev->ts;
+}
+
 static int consume_page(struct consumer *c, size_t len, uint32_t *commit)
 {
 	struct sonde_kernel_session *s = c->s;
@@ -1084,7 +1088,7 @@ static int consume_page(struct consumer *c, size_t len, uint32_t *commit)
 		e = atomic_load_explicit(&s->events[type],
 					 memory_order_acquire);
 		memcpy(&pid, ev.payload + 4, 4);
-		follow_current(c, e, &ev, pid);
+		follow_current(c, e, &ev, pid, gen);
 		if (!e)
 			continue;
 		if (kmap_is_syscall(e->map) && own_thread(s, pid))
