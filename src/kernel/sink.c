@@ -360,7 +360,8 @@ int ksink_close(struct ksink *k, uint64_t ts_end, struct sonde_error *err)
 		 * data, and a packet reduced to the end time leaves no such
 		 * time.  Streamed, it cannot: live readers have gone past its
 		 * start already. */
-		bool span = !k->o.hook && k->created_ts < ts_end;
+		bool span = !(k->o.hook && k->o.hook->packet) &&
+			    k->created_ts < ts_end;
 
 		packet_open(k, span ? k->created_ts : ts_end);
 		ret = packet_close(k, ts_end, err);
