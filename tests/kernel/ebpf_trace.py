@@ -17,7 +17,6 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 import shutil
 import time
 
@@ -258,16 +257,7 @@ def main():
     if os.geteuid() != 0:
         print("not root: kernel tracing unavailable")
         return 77
-    tmp = tempfile.mkdtemp(prefix="sonde-ebpf-")
-    os.chmod(tmp, 0o755)
-    try:
-        TESTS[sys.argv[2]](tmp)
-    except Failure as e:
-        print("FAIL: %s" % e)
-        return 1
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return 0
+    return kt.run_in_tmp(TESTS[sys.argv[2]], "sonde-ebpf-")
 
 
 if __name__ == "__main__":

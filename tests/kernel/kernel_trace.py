@@ -358,6 +358,21 @@ def test_analyses(tmp):
                   "syscallstats counts the workload's reads")
 
 
+def run_in_tmp(test, prefix):
+    """Runs test(tmp) in a fresh directory that the workloads' users may
+    read, removed after: 0, or 1 with the reason printed."""
+    tmp = tempfile.mkdtemp(prefix=prefix)
+    os.chmod(tmp, 0o755)
+    try:
+        test(tmp)
+    except Failure as e:
+        print("FAIL: %s" % e)
+        return 1
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
 TESTS = {
     "files": test_files,
     "spin": test_spin,
@@ -379,15 +394,7 @@ def main():
         if not os.path.isdir(os.path.join(TRACEFS, "instances")):
             print("tracefs unavailable: %s" % r.stderr.strip())
             return 77
-    tmp = tempfile.mkdtemp(prefix="sonde-kernel-")
-    try:
-        TESTS[sys.argv[2]](tmp)
-    except Failure as e:
-        print("FAIL: %s" % e)
-        return 1
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return 0
+    return run_in_tmp(TESTS[sys.argv[2]], "sonde-kernel-")
 
 
 if __name__ == "__main__":

@@ -18,13 +18,11 @@ backend is asked for and cannot load.
 """
 import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 
 import kernel_trace as kt
-from kernel_trace import check, Failure
+from kernel_trace import check
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..",
                                 "integration"))
@@ -256,21 +254,14 @@ def main():
     if os.geteuid() != 0:
         print("not root: kernel tracing unavailable")
         return 77
-    tmp = tempfile.mkdtemp(prefix="sonde-track-")
-    os.chmod(tmp, 0o755)
     box = harness.Sandbox(kt.SONDE, os.path.join(
         kt.BUILD, "src", "bin", "sonde-sessiond", "sonde-sessiond"))
     try:
-        TESTS[sys.argv[2]](box, tmp)
-    except Failure as e:
-        print("FAIL: %s" % e)
-        return 1
+        return kt.run_in_tmp(lambda tmp: TESTS[sys.argv[2]](box, tmp),
+                             "sonde-track-")
     finally:
         box.run("destroy", "-a")
         box.close()
-        shutil.rmtree(tmp, ignore_errors=True)
-    return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())
