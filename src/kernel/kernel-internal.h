@@ -133,7 +133,8 @@ void kmap_encode(const struct kmap_event *m, const uint8_t *payload,
 struct kswitch_repair;
 
 int kswitch_repair_create(const struct kfmt_event *sched_switch,
-			  struct kswitch_repair **out, struct sonde_error *err);
+			  const char *tracefs, struct kswitch_repair **out,
+			  struct sonde_error *err);
 void kswitch_repair_free(struct kswitch_repair *r);
 /* Learns from one sched_switch record; returns next_pid (-1: too short). */
 int32_t kswitch_repair_learn(struct kswitch_repair *r, const uint8_t *rec,

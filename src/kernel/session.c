@@ -643,7 +643,8 @@ static int load_event(struct sonde_kernel_session *s, const char *system,
 		kbpf_prepare(s->bpf, &fmt, e->map);
 	else if (!ret && strcmp(system, "sched") == 0 &&
 		 strcmp(event, "sched_switch") == 0)
-		ret = kswitch_repair_create(&fmt, &e->repair, err);
+		ret = kswitch_repair_create(&fmt, s->tracefs, &e->repair,
+					    err);
 	if (!ret && name_taken(s, kmap_name(e->map))) {
 		char alt[160];
 

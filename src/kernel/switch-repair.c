@@ -43,6 +43,7 @@ struct kswitch_repair {
 	uint32_t prev_comm, prev_pid, prev_prio, next_comm, next_pid,
 		next_prio;
 	uint32_t prev_state, prev_state_size;
+	char saved_cmdlines[300]; /* tracefs' pid -> comm cache */
 };
 
 static int field_at(const struct kfmt_event *fmt, const char *name,
@@ -61,7 +62,7 @@ static int field_at(const struct kfmt_event *fmt, const char *name,
 	return 0;
 }
 
-int kswitch_repair_create(const struct kfmt_event *fmt,
+int kswitch_repair_create(const struct kfmt_event *fmt, const char *tracefs,
 			  struct kswitch_repair **out, struct sonde_error *err)
 {
 	struct kswitch_repair *r;
@@ -73,6 +74,8 @@ int kswitch_repair_create(const struct kfmt_event *fmt,
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return sonde_error_set(err, SONDE_ENOMEM, "out of memory");
+	snprintf(r->saved_cmdlines, sizeof(r->saved_cmdlines),
+		 "%s/saved_cmdlines", tracefs);
 	if ((ret = field_at(fmt, "prev_comm", COMM_LEN, &r->prev_comm, &size,
 			    err)) ||
 	    (ret = field_at(fmt, "prev_pid", 4, &r->prev_pid, &size, err)) ||
@@ -160,8 +163,31 @@ static void read_proc_comm(int32_t tid, char *comm)
 	comm[strcspn(comm, "\n")] = '\0';
 }
 
+/* A thread gone before its first record was read: ftrace kept the comm of
+ * every task that wrote a record, in saved_cmdlines ("TID COMM" lines). */
+static void read_saved_comm(const char *path, int32_t tid, char *comm)
+{
+	char line[64];
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *rest;
+		long id = strtol(line, &rest, 10);
+
+		if (id == tid && *rest == ' ') {
+			snprintf(comm, COMM_LEN, "%s", rest + 1);
+			comm[strcspn(comm, "\n")] = '\0';
+			break;
+		}
+	}
+	fclose(f);
+}
+
 /* The comm and ftrace priority of `tid` on `cpu`: idle's name, the last
- * ones seen in a switch, or /proc's comm with the default priority. */
+ * ones seen in a switch, or /proc's (else ftrace's) comm with the default
+ * priority. */
 static void task_identity(struct kswitch_repair *r, unsigned int cpu,
 			  int32_t tid, char *comm, int32_t *prio)
 {
@@ -182,6 +208,8 @@ static void task_identity(struct kswitch_repair *r, unsigned int cpu,
 	pthread_mutex_unlock(&r->lock);
 	if (!comm[0])
 		read_proc_comm(tid, comm);
+	if (!comm[0])
+		read_saved_comm(r->saved_cmdlines, tid, comm);
 }
 
 uint32_t kswitch_repair_build(struct kswitch_repair *r, unsigned int cpu,

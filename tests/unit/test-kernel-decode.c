@@ -287,9 +287,22 @@ static void test_switch_repair(void)
 	int32_t i32;
 	int64_t i64;
 
+	char tracefs[] = "/tmp/sonde-test-tracefs-XXXXXX", path[64];
+	FILE *cmdlines;
+
+	/* A tracefs whose saved_cmdlines knows a thread already gone. */
+	if (!mkdtemp(tracefs))
+		return;
+	snprintf(path, sizeof(path), "%s/saved_cmdlines", tracefs);
+	cmdlines = fopen(path, "w");
+	if (cmdlines) {
+		fputs("15 rcu_preempt\n2147483000 short-lived\n", cmdlines);
+		fclose(cmdlines);
+	}
 	kfmt_parse(sched_switch_fmt, strlen(sched_switch_fmt), "sched", "fmt",
 		   &ev, &err);
-	ok(kswitch_repair_create(&ev, &r, &err) == 0, "repair compiles");
+	ok(kswitch_repair_create(&ev, tracefs, &r, &err) == 0,
+	   "repair compiles");
 	memset(rec, 0, sizeof(rec));
 	memcpy(rec + 8, "worker", 6);
 	i32 = 4321;
@@ -330,11 +343,18 @@ static void test_switch_repair(void)
 	memcpy(&i32, built + 60, 4);
 	ok(built[40] != '\0', "unknown thread (pid 1): comm from /proc");
 	is_int(i32, 120, "unknown thread: default prio");
+	kswitch_repair_build(r, 0, 4321, 2147483000, built, sizeof(built));
+	is_str((const char *)built + 40, "short-lived",
+	       "a thread gone from /proc: comm from ftrace's saved_cmdlines");
 	kswitch_repair_free(r);
+	unlink(path);
+	rmdir(tracefs);
 	kfmt_event_release(&ev);
 
 	kfmt_parse(fork_fmt, strlen(fork_fmt), "sched", "fmt", &ev, &err);
-	ok(kswitch_repair_create(&ev, &r, &err) == SONDE_EFORMAT && !r,
+	ok(kswitch_repair_create(&ev, "/nonexistent", &r, &err) ==
+			   SONDE_EFORMAT &&
+		   !r,
 	   "another layout is refused");
 	kfmt_event_release(&ev);
 }
