@@ -34,12 +34,13 @@ static void *worker_main(void *p)
 {
 	struct worker *w = p;
 	unsigned long long t0, c0;
+	const long n = n_events; /* as in bench-ust.c */
 	long i;
 
 	pthread_barrier_wait(&barrier);
 	c0 = ts_ns(CLOCK_THREAD_CPUTIME_ID);
 	t0 = ts_ns(CLOCK_MONOTONIC);
-	for (i = 0; i < n_events; i++)
+	for (i = 0; i < n; i++)
 		lttng_ust_tracepoint(bench, ev, (int)i, w->id, str);
 	w->wall_ns = ts_ns(CLOCK_MONOTONIC) - t0;
 	w->cpu_ns = ts_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
