@@ -14,6 +14,10 @@
  * the kernel did not report.  The consumer inserts it, stamped with the
  * time of that first record (the latest moment the switch can have
  * happened), with the comm and priority the thread last had in a switch.
+ * A thread never seen in a switch is named as /proc (or ftrace's
+ * saved_cmdlines) names it when the consumer reads the record: a fork
+ * child that has exec'd since gets its new name, where the hidden switch
+ * carried its parent's.
  */
 #include <errno.h>
 #include <fcntl.h>
