@@ -341,10 +341,18 @@ static int write_packet(struct sonde_ust_trace *t, uint32_t cpu,
 	return 0;
 }
 
+/* A ring packet's index entry; its number moved past the packets the
+ * consumer inserted (see seq_bias), in its header too. */
 static struct sonde_ctfw_packet_info packet_info(const struct sonde_ust_trace *t,
 						 uint32_t cpu,
 						 const struct sonde_rb_packet *pkt)
 {
+	uint64_t bias = t->streams[cpu].seq_bias;
+
+	if (bias)
+		sonde_ctfw_store_u64((uint8_t *)pkt->data +
+					     SONDE_CTFW_PKT_SEQ_NUM,
+				     pkt->seq + bias, SONDE_CTFW_HOST_ORDER);
 	return (struct sonde_ctfw_packet_info){
 		.stream_id = t->stream_class,
 		.stream_instance_id = cpu,
@@ -353,7 +361,7 @@ static struct sonde_ctfw_packet_info packet_info(const struct sonde_ust_trace *t
 		.timestamp_end = pkt->ts_end,
 		.content_size = pkt->content_size,
 		.packet_size = pkt->packet_size,
-		.packet_seq_num = pkt->seq,
+		.packet_seq_num = pkt->seq + bias,
 		.events_discarded = pkt->events_discarded,
 	};
 }
@@ -370,14 +378,6 @@ int sonde_ust_trace_consume(struct sonde_ust_trace *t, struct sonde_error *err)
 		while (sonde_rb_get(t->reader, cpu, &pkt)) {
 			struct sonde_ctfw_packet_info info =
 				packet_info(t, cpu, &pkt);
-
-			if (t->streams[cpu].seq_bias) {
-				info.packet_seq_num += t->streams[cpu].seq_bias;
-				sonde_ctfw_store_u64((uint8_t *)pkt.data +
-							     SONDE_CTFW_PKT_SEQ_NUM,
-						     info.packet_seq_num,
-						     SONDE_CTFW_HOST_ORDER);
-			}
 
 			/* A write error is kept and reported at the end; the
 			 * buffers keep being drained so the program is not
@@ -473,14 +473,6 @@ int sonde_ust_trace_snapshot(struct sonde_ust_trace *t, const char *dir,
 		while (!rc && sonde_rb_get(reader, cpu, &pkt)) {
 			struct sonde_ctfw_packet_info info =
 				packet_info(t, cpu, &pkt);
-
-			if (t->streams[cpu].seq_bias) {
-				info.packet_seq_num += t->streams[cpu].seq_bias;
-				sonde_ctfw_store_u64((uint8_t *)pkt.data +
-							     SONDE_CTFW_PKT_SEQ_NUM,
-						     info.packet_seq_num,
-						     SONDE_CTFW_HOST_ORDER);
-			}
 
 			rc = stream_write(dir, t->channel, cpu, &s, pkt.data,
 					  &info, err);
