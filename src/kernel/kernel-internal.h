@@ -317,5 +317,9 @@ int kstatedump_run(kstatedump_emit_fn emit, void *arg,
 size_t kstatedump_size(size_t cls, const struct kstatedump_value *v);
 void kstatedump_encode(size_t cls, const struct kstatedump_value *v,
 		       struct sonde_ctfw_cursor *c);
+/* Parses a /proc/PID/task/TID/stat line (`buf`, a string); -1 when it is
+ * malformed or cut before the state. */
+int kstatedump_parse_stat(char *buf, char comm[17], char *state, int *ppid,
+			  unsigned long *flags, int *cpu);
 
 #endif /* SONDE_KERNEL_INTERNAL_H */

@@ -10,6 +10,8 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -149,23 +151,40 @@ static bool all_digits(const char *s)
 	return true;
 }
 
-/* /proc/<pid>/task/<tid>/stat: comm, state, ppid, flags, processor. */
-static int read_stat(const char *path, char comm[17], char *state,
-		     int *ppid, unsigned long *flags, int *cpu)
+/* Reads a small /proc file, `name` under the directory `dir`, into `buf`
+ * as a string.  The walk below opens relative to each process's directory:
+ * a full /proc path costs a path walk per file, and stdio a buffer and an
+ * fstat, on some thousand files per session start. */
+static ssize_t read_at(int dir, const char *name, char *buf, size_t size)
 {
-	char buf[1024], *open, *close, *p;
-	FILE *f = fopen(path, "re");
+	int fd = openat(dir, name, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	do
+		n = read(fd, buf, size - 1);
+	while (n < 0 && errno == EINTR);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	return n;
+}
+
+/* A /proc/<pid>/task/<tid>/stat line: comm, state, ppid, flags,
+ * processor.  The comm may hold spaces and parentheses: it ends at the
+ * last ')'. */
+int kstatedump_parse_stat(char *buf, char comm[17], char *state, int *ppid,
+			  unsigned long *flags, int *cpu)
+{
+	char *open, *close, *p;
 	size_t n;
 	int field;
 
-	if (!f)
-		return -1;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
 	open = strchr(buf, '(');
 	close = strrchr(buf, ')');
-	if (!open || !close || close < open || close[1] != ' ')
+	if (!open || !close || close < open || close[1] != ' ' || !close[2])
 		return -1;
 	n = (size_t)(close - open - 1);
 	if (n > 16)
@@ -212,40 +231,41 @@ static int status_of(char state)
 	}
 }
 
-static int dump_fds(kstatedump_emit_fn emit, void *arg, int pid)
+/* The fds of the process whose /proc directory is `pid_dir`. */
+static int dump_fds(kstatedump_emit_fn emit, void *arg, int pid_dir, int pid)
 {
-	char path[64];
-	DIR *d;
+	int fd_dir = openat(pid_dir, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int info_dir = -1, ret = 0;
 	struct dirent *de;
-	int ret = 0;
+	DIR *d;
 
-	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
-	d = opendir(path);
-	if (!d)
+	if (fd_dir < 0)
 		return 0;
+	d = fdopendir(fd_dir);
+	if (!d) {
+		close(fd_dir);
+		return 0;
+	}
 	while (!ret && (de = readdir(d))) {
-		char link[300], target[4096], info[128];
+		char target[4096], info[512], *flags_line;
 		struct kstatedump_value v[5];
 		unsigned long flags = 0;
 		ssize_t n;
-		FILE *f;
 
 		if (!all_digits(de->d_name))
 			continue;
-		snprintf(link, sizeof(link), "/proc/%d/fd/%s", pid, de->d_name);
-		n = readlink(link, target, sizeof(target) - 1);
+		n = readlinkat(fd_dir, de->d_name, target, sizeof(target) - 1);
 		if (n < 0)
 			continue;
 		target[n] = '\0';
-		snprintf(link, sizeof(link), "/proc/%d/fdinfo/%s", pid,
-			 de->d_name);
-		f = fopen(link, "re");
-		if (f) {
-			while (fgets(info, sizeof(info), f))
-				if (strncmp(info, "flags:", 6) == 0)
-					flags = strtoul(info + 6, NULL, 8);
-			fclose(f);
-		}
+		if (info_dir < 0)
+			info_dir = openat(pid_dir, "fdinfo",
+					  O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		/* "pos:\t0\nflags:\t0100002\n..." */
+		if (info_dir >= 0 &&
+		    read_at(info_dir, de->d_name, info, sizeof(info)) > 0 &&
+		    (flags_line = strstr(info, "flags:")))
+			flags = strtoul(flags_line + 6, NULL, 8);
 		v[0].i = pid;
 		v[1].i = atoi(de->d_name);
 		v[2].i = (int64_t)flags;
@@ -254,7 +274,56 @@ static int dump_fds(kstatedump_emit_fn emit, void *arg, int pid)
 		v[4].s = target;
 		ret = emit(arg, SD_FD, v);
 	}
+	if (info_dir >= 0)
+		close(info_dir);
 	closedir(d);
+	return ret;
+}
+
+/* The threads of the process whose /proc directory is `pid_dir`. */
+static int dump_threads(kstatedump_emit_fn emit, void *arg, int pid_dir,
+			int pid)
+{
+	int task_dir = openat(pid_dir, "task",
+			      O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct dirent *te;
+	DIR *tasks;
+	int ret = 0;
+
+	if (task_dir < 0)
+		return 0;
+	tasks = fdopendir(task_dir);
+	if (!tasks) {
+		close(task_dir);
+		return 0;
+	}
+	while (!ret && (te = readdir(tasks))) {
+		struct kstatedump_value v[10];
+		char path[300], buf[1024], comm[17], state;
+		unsigned long flags;
+		int ppid, cpu;
+
+		if (!all_digits(te->d_name))
+			continue;
+		snprintf(path, sizeof(path), "%s/stat", te->d_name);
+		if (read_at(task_dir, path, buf, sizeof(buf)) < 0 ||
+		    kstatedump_parse_stat(buf, comm, &state, &ppid, &flags,
+					  &cpu) < 0)
+			continue;
+		memset(v, 0, sizeof(v));
+		v[0].i = atoi(te->d_name);
+		v[1].i = pid;
+		v[2].i = ppid;
+		v[3].s = comm;
+		v[4].i = (flags & 0x00200000) ? 1 : 0; /* PF_KTHREAD */
+		v[5].i = 5; /* LTTNG_MODE_UNKNOWN */
+		v[6].i = 1; /* LTTNG_UNKNOWN */
+		v[7].i = status_of(state);
+		v[8].i = cpu;
+		v[9].i = (flags & 0x00200000) ? 0 : pid;
+		ret = emit(arg, SD_PROCESS, v);
+	}
+	closedir(tasks);
 	return ret;
 }
 
@@ -267,47 +336,20 @@ static int dump_processes(kstatedump_emit_fn emit, void *arg)
 	if (!proc)
 		return 0;
 	while (!ret && (pe = readdir(proc))) {
-		char path[300];
-		DIR *tasks;
-		struct dirent *te;
-		int pid;
+		int pid_dir, pid;
 
 		if (!all_digits(pe->d_name))
 			continue;
-		pid = atoi(pe->d_name);
-		snprintf(path, sizeof(path), "/proc/%d/task", pid);
-		tasks = opendir(path);
-		if (!tasks)
+		/* gone since the listing: nothing to dump */
+		pid_dir = openat(dirfd(proc), pe->d_name,
+				 O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (pid_dir < 0)
 			continue;
-		while (!ret && (te = readdir(tasks))) {
-			struct kstatedump_value v[10];
-			char comm[17], state;
-			unsigned long flags;
-			int ppid, cpu;
-
-			if (!all_digits(te->d_name))
-				continue;
-			snprintf(path, sizeof(path), "/proc/%d/task/%s/stat",
-				 pid, te->d_name);
-			if (read_stat(path, comm, &state, &ppid, &flags,
-				      &cpu) < 0)
-				continue;
-			memset(v, 0, sizeof(v));
-			v[0].i = atoi(te->d_name);
-			v[1].i = pid;
-			v[2].i = ppid;
-			v[3].s = comm;
-			v[4].i = (flags & 0x00200000) ? 1 : 0; /* PF_KTHREAD */
-			v[5].i = 5; /* LTTNG_MODE_UNKNOWN */
-			v[6].i = 1; /* LTTNG_UNKNOWN */
-			v[7].i = status_of(state);
-			v[8].i = cpu;
-			v[9].i = (flags & 0x00200000) ? 0 : pid;
-			ret = emit(arg, SD_PROCESS, v);
-		}
-		closedir(tasks);
+		pid = atoi(pe->d_name);
+		ret = dump_threads(emit, arg, pid_dir, pid);
 		if (!ret)
-			ret = dump_fds(emit, arg, pid);
+			ret = dump_fds(emit, arg, pid_dir, pid);
+		close(pid_dir);
 	}
 	closedir(proc);
 	return ret;

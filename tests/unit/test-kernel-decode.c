@@ -427,6 +427,42 @@ static void test_sink(void)
 	unlink(ip);
 }
 
+/* The statedump's /proc stat parser, on lines a hostile process name can
+ * shape (its comm is whatever it set with prctl). */
+static void test_statedump_stat(void)
+{
+	char comm[17], state;
+	unsigned long flags;
+	int ppid, cpu;
+	char line[512];
+	static const char *const bad[] = {
+		"", "42", "42 (name", "42 name) S 1", "42 (name)", "42 (name) ",
+		"42 )name( S 1",
+	};
+	size_t i;
+
+	snprintf(line, sizeof(line),
+		 "4242 (a) b (c) R 17 4242 4242 0 -1 4194560 %s 1\n",
+		 "0 0 0 0 0 0 0 0 20 0 1 0 100 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0");
+	ok(kstatedump_parse_stat(line, comm, &state, &ppid, &flags, &cpu) ==
+			   0 &&
+		   strcmp(comm, "a) b (c") == 0 && state == 'R' &&
+		   ppid == 17 && flags == 4194560 && cpu == 1,
+	   "stat: comm with ') ' inside ends at the last ')'");
+	snprintf(line, sizeof(line), "7 (%s) S 1 2", "0123456789abcdefXYZ");
+	ok(kstatedump_parse_stat(line, comm, &state, &ppid, &flags, &cpu) ==
+			   0 &&
+		   strcmp(comm, "0123456789abcdef") == 0 && state == 'S' &&
+		   ppid == 1 && flags == 0 && cpu == 0,
+	   "stat: long comm cut to 16, cut line leaves zeros");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(line, sizeof(line), "%s", bad[i]);
+		ok(kstatedump_parse_stat(line, comm, &state, &ppid, &flags,
+					 &cpu) == -1,
+		   "stat: malformed line refused");
+	}
+}
+
 int main(void)
 {
 	test_format();
@@ -434,5 +470,6 @@ int main(void)
 	test_map();
 	test_switch_repair();
 	test_sink();
+	test_statedump_stat();
 	return tap_done();
 }
