@@ -75,11 +75,41 @@ static void text_vappend(struct text_buf *t, const char *fmt, va_list ap)
 		t->len += (size_t)n;
 }
 
+/* Appends `n` bytes as they are: the metadata of a kernel session is
+ * some 200 KB of mostly fixed text, which printf would parse byte by
+ * byte at every session start. */
+static void text_put(struct text_buf *t, const char *s, size_t n)
+{
+	if (t->failed)
+		return;
+	if (t->cap - t->len <= n) {
+		size_t cap = t->cap ? t->cap * 2 : 256;
+		char *p;
+
+		while (cap - t->len <= n)
+			cap *= 2;
+		p = realloc(t->data, cap);
+		if (!p) {
+			t->failed = true;
+			return;
+		}
+		t->data = p;
+		t->cap = cap;
+	}
+	memcpy(t->data + t->len, s, n);
+	t->len += n;
+	t->data[t->len] = '\0';
+}
+
 static void __attribute__((format(printf, 2, 3)))
 text_append(struct text_buf *t, const char *fmt, ...)
 {
 	va_list ap;
 
+	if (!strchr(fmt, '%')) {
+		text_put(t, fmt, strlen(fmt));
+		return;
+	}
 	va_start(ap, fmt);
 	text_vappend(t, fmt, ap);
 	va_end(ap);
@@ -87,28 +117,38 @@ text_append(struct text_buf *t, const char *fmt, ...)
 
 static void text_indent(struct text_buf *t, unsigned int depth)
 {
-	while (depth--)
-		text_append(t, "\t");
+	static const char tabs[] = "\t\t\t\t\t\t\t\t";
+
+	while (depth) {
+		unsigned int n = depth < 8 ? depth : 8;
+
+		text_put(t, tabs, n);
+		depth -= n;
+	}
 }
 
 /* A TSDL string literal's body. */
 static void text_append_escaped(struct text_buf *t, const char *s)
 {
-	for (; *s; s++) {
+	while (*s) {
+		size_t plain = strcspn(s, "\"\\\n");
+
+		text_put(t, s, plain);
+		s += plain;
 		switch (*s) {
 		case '"':
-			text_append(t, "\\\"");
+			text_put(t, "\\\"", 2);
 			break;
 		case '\\':
-			text_append(t, "\\\\");
+			text_put(t, "\\\\", 2);
 			break;
 		case '\n':
-			text_append(t, "\\n");
+			text_put(t, "\\n", 2);
 			break;
-		default:
-			text_append(t, "%c", *s);
-			break;
+		default: /* the end */
+			return;
 		}
+		s++;
 	}
 }
 
