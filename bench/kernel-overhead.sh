@@ -29,7 +29,8 @@
 # session (perf stat's task-clock of all its threads, to the microsecond:
 # /proc/PID/stat counts 10 ms ticks, 5 ns per event of a 2 M-event run),
 # which includes the session's start (statedump, metadata, stream files,
-# ~10 ms), trace-cmd's and perf's own CPU with
+# ~6 ms; printed apart as "start ms", and the consumer's CPU per event
+# without it as "rec. ns"), trace-cmd's and perf's own CPU with
 # their children (GNU time), which includes their start-up and the
 # writing of their output at exit (~0.2 s for trace-cmd, whatever the run).
 #
@@ -187,9 +188,11 @@ stop_tracer() {
 	tracer_pid=
 }
 
-# measure TOOL WORKLOAD -> prints "ops_per_s events lost consumer_cpu_s"
+# measure TOOL WORKLOAD -> prints "ops_per_s events lost consumer_cpu_s
+# start_cpu_s": the consumer's CPU over the whole run, and the part of it
+# its start took (sonde's only; trace-cmd and perf start as they please)
 measure() {
-	local tool=$1 name=$2 ops events=0 lost=0 ccpu=0 stats live
+	local tool=$1 name=$2 ops events=0 lost=0 ccpu=0 scpu=0 stats live
 	case $tool in
 	untraced)
 		ops=$(run_workload "$name") ;;
@@ -201,10 +204,13 @@ measure() {
 		"$sonde" enable-event -k -s "$session" --syscall -a >/dev/null
 		start_cpu_count "$sessiond_pid"
 		"$sonde" start "$session" >/dev/null
+		stop_cpu_count
+		scpu=$(counted_cpu)
+		start_cpu_count "$sessiond_pid"
 		ops=$(run_workload "$name")
 		"$sonde" stop "$session" >/dev/null
 		stop_cpu_count
-		ccpu=$(counted_cpu)
+		ccpu=$(awk -v s="$scpu" -v r="$(counted_cpu)" 'BEGIN { print s + r }')
 		stats=$("$sonde" list "$session")
 		events=$(awk '/Events recorded:/ { print $3 }' <<<"$stats")
 		lost=$(awk '/Events discarded:/ { print $3 }' <<<"$stats")
@@ -251,7 +257,7 @@ measure() {
 			    END { print l + 0 }' <<<"$stats")
 		rm -f "$workdir"/perf.data* ;;
 	esac
-	echo "$ops ${events:-0} ${lost:-0} $ccpu"
+	echo "$ops ${events:-0} ${lost:-0} $ccpu $scpu"
 }
 
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
@@ -283,6 +289,11 @@ column() { awk -v c="$1" 'NF { print $c }' <<<"${samples[$2,$3]}" | median; }
 ns_per_event() {
 	awk 'NF && $2 > 0 { print $4 * 1e9 / $2 }' <<<"${samples[$1,$2]}" | median
 }
+# the same without the session's start, and the start itself in ms
+recording_ns_per_event() {
+	awk 'NF && $2 > 0 { print ($4 - $5) * 1e9 / $2 }' <<<"${samples[$1,$2]}" | median
+}
+start_ms() { awk 'NF { print $5 * 1e3 }' <<<"${samples[$1,$2]}" | median; }
 
 # slowdown NAME TOOL -> median over rounds of untraced/traced throughput,
 # each ratio taken within one round (the machine's load drifts between rounds)
@@ -307,24 +318,30 @@ added_ns() {
 declare -A ns
 declare -A units=([getppid]="calls/s" [read]="calls/s" [pipe]="round trips/s" [threads]="events/s"
 	[fileio]="ops/s")
-printf '\n%-8s %-12s %12s %9s %10s %12s %9s %10s %10s\n' workload tool throughput slowdown \
-	"added ns" events lost "cons. CPU" "cons. ns"
+printf '\n%-8s %-12s %12s %9s %10s %12s %9s %10s %10s %9s %8s\n' workload tool throughput \
+	slowdown "added ns" events lost "cons. CPU" "cons. ns" "start ms" "rec. ns"
 for name in $workloads; do
 	for tool in "${tools[@]}"; do
 		ops=$(column 1 "$name" "$tool")
 		if [ "$tool" = untraced ]; then
-			printf '%-8s %-12s %12s %8s %10s %12s %9s %10s %10s\n' "$name" "$tool" \
-				"$ops" "1.00x" - - - - -
+			printf '%-8s %-12s %12s %8s %10s %12s %9s %10s %10s %9s %8s\n' "$name" \
+				"$tool" "$ops" "1.00x" - - - - - - -
 			continue
 		fi
 		ns[$name,$tool]=$(ns_per_event "$name" "$tool")
-		printf '%-8s %-12s %12s %8.2fx %10s %12s %9s %9.3fs %10.1f\n' "$name" "$tool" "$ops" \
-			"$(slowdown "$name" "$tool")" "$(added_ns "$name" "$tool")" \
+		start_col=- rec_col=-
+		if [[ $tool == sonde-* ]]; then
+			start_col=$(printf '%.1f' "$(start_ms "$name" "$tool")")
+			rec_col=$(printf '%.1f' "$(recording_ns_per_event "$name" "$tool")")
+		fi
+		printf '%-8s %-12s %12s %8.2fx %10s %12s %9s %9.3fs %10.1f %9s %8s\n' "$name" "$tool" \
+			"$ops" "$(slowdown "$name" "$tool")" "$(added_ns "$name" "$tool")" \
 			"$(column 2 "$name" "$tool")" "$(column 3 "$name" "$tool")" \
-			"$(column 4 "$name" "$tool")" "${ns[$name,$tool]:-0}"
+			"$(column 4 "$name" "$tool")" "${ns[$name,$tool]:-0}" "$start_col" "$rec_col"
 	done
 	echo "         (throughput in ${units[$name]}; added ns: per traced event of the workload;"
-	echo "          cons. ns: consumer CPU per recorded event)"
+	echo "          cons. ns: consumer CPU per recorded event; sonde's start ms: its daemon's"
+	echo "          CPU in 'sonde start', included in cons. ns; rec. ns: cons. ns without it)"
 done
 
 echo
