@@ -231,21 +231,28 @@ static int status_of(char state)
 	}
 }
 
+static DIR *opendir_at(int dir, const char *name)
+{
+	int fd = openat(dir, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d;
+
+	if (fd < 0)
+		return NULL;
+	d = fdopendir(fd);
+	if (!d)
+		close(fd);
+	return d;
+}
+
 /* The fds of the process whose /proc directory is `pid_dir`. */
 static int dump_fds(kstatedump_emit_fn emit, void *arg, int pid_dir, int pid)
 {
-	int fd_dir = openat(pid_dir, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = opendir_at(pid_dir, "fd");
 	int info_dir = -1, ret = 0;
 	struct dirent *de;
-	DIR *d;
 
-	if (fd_dir < 0)
-		return 0;
-	d = fdopendir(fd_dir);
-	if (!d) {
-		close(fd_dir);
-		return 0;
-	}
+	if (!d)
+		return 0; /* gone, or not ours to read */
 	while (!ret && (de = readdir(d))) {
 		char target[4096], info[512], *flags_line;
 		struct kstatedump_value v[5];
@@ -254,7 +261,8 @@ static int dump_fds(kstatedump_emit_fn emit, void *arg, int pid_dir, int pid)
 
 		if (!all_digits(de->d_name))
 			continue;
-		n = readlinkat(fd_dir, de->d_name, target, sizeof(target) - 1);
+		n = readlinkat(dirfd(d), de->d_name, target,
+			       sizeof(target) - 1);
 		if (n < 0)
 			continue;
 		target[n] = '\0';
@@ -284,19 +292,12 @@ static int dump_fds(kstatedump_emit_fn emit, void *arg, int pid_dir, int pid)
 static int dump_threads(kstatedump_emit_fn emit, void *arg, int pid_dir,
 			int pid)
 {
-	int task_dir = openat(pid_dir, "task",
-			      O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *tasks = opendir_at(pid_dir, "task");
 	struct dirent *te;
-	DIR *tasks;
 	int ret = 0;
 
-	if (task_dir < 0)
+	if (!tasks)
 		return 0;
-	tasks = fdopendir(task_dir);
-	if (!tasks) {
-		close(task_dir);
-		return 0;
-	}
 	while (!ret && (te = readdir(tasks))) {
 		struct kstatedump_value v[10];
 		char path[300], buf[1024], comm[17], state;
@@ -306,7 +307,7 @@ static int dump_threads(kstatedump_emit_fn emit, void *arg, int pid_dir,
 		if (!all_digits(te->d_name))
 			continue;
 		snprintf(path, sizeof(path), "%s/stat", te->d_name);
-		if (read_at(task_dir, path, buf, sizeof(buf)) < 0 ||
+		if (read_at(dirfd(tasks), path, buf, sizeof(buf)) < 0 ||
 		    kstatedump_parse_stat(buf, comm, &state, &ppid, &flags,
 					  &cpu) < 0)
 			continue;
