@@ -9,6 +9,7 @@
  * sinks' statistics (relaxed atomics in sink.c) and the stop word.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <linux/types.h>
 #include <pthread.h>
@@ -37,7 +38,10 @@ struct kbpf_syscall_nr {
 #include "kernel/bpf/syscall-nr.h"
 
 #define RING_MIN (64u * 1024u)
-#define RING_MAX (2u << 20) /* an array element is at most 4 MiB */
+/* The programs' offsets into an element stay under the verifier's limit on
+ * variable offsets (512 MiB); a kernel that will not allocate that much
+ * fails the load, and the session falls back to ftrace, saying why. */
+#define RING_MAX (256u << 20)
 /* The consumer looks at the buffers every POLL_MS_BUSY ms while they fill
  * by more than an eighth between looks, else every POLL_MS_IDLE ms or when
  * a program wakes it (a buffer a quarter full).  At 4 M events/s of ~28
@@ -147,6 +151,11 @@ int kbpf_create(const struct kbpf_config *cfg, struct kbpf **out,
 	if (access("/sys/kernel/btf/vmlinux", R_OK) < 0)
 		return sonde_error_set(err, SONDE_EIO, "no kernel BTF (%s)",
 				       "/sys/kernel/btf/vmlinux");
+	if (cfg->ring_bytes > RING_MAX)
+		return sonde_error_set(err, SONDE_EINVAL,
+				       "the channel's %" PRIu64 " bytes per CPU "
+				       "are over the %u eBPF takes",
+				       cfg->ring_bytes, RING_MAX);
 	n = libbpf_num_possible_cpus();
 	if (n <= 0)
 		return sonde_error_set(err, SONDE_EIO,
