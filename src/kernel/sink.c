@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/stream-file.h"
 #include "kernel/kernel-internal.h"
 
 struct ring_slot {
@@ -33,7 +34,7 @@ struct ksink {
 	uint64_t last_ts, prev_last_ts;
 	uint64_t seq;
 	uint64_t pending_lost; /* packets lost since the last one closed */
-	uint64_t file_offset;
+	struct sonde_stream_file stream; /* when o.stream_fd >= 0 */
 	/* Written by the consumer thread only, read live by get_stats from
 	 * another: relaxed atomics, which compile to plain moves. */
 	_Atomic uint64_t events, packets, bytes, discarded, packets_lost;
@@ -54,25 +55,6 @@ static uint64_t get(const _Atomic uint64_t *a)
 	return atomic_load_explicit(a, memory_order_relaxed);
 }
 
-static int write_all(int fd, const void *p, size_t n, const char *what,
-		     struct sonde_error *err)
-{
-	const uint8_t *b = p;
-
-	while (n) {
-		ssize_t w = write(fd, b, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return sonde_error_set(err, SONDE_EIO, "%s: write: %s",
-					       what, strerror(errno));
-		b += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int ksink_create(const struct ksink_opts *o, struct ksink **out,
 		 struct sonde_error *err)
 {
@@ -84,6 +66,7 @@ int ksink_create(const struct ksink_opts *o, struct ksink **out,
 	if (!k)
 		return sonde_error_set(err, SONDE_ENOMEM, "out of memory");
 	k->o = *o;
+	k->stream.fd = o->stream_fd;
 	memcpy(k->uuid, o->uuid, 16);
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	k->created_ts = (uint64_t)now.tv_sec * 1000000000u +
@@ -110,7 +93,7 @@ int ksink_create(const struct ksink_opts *o, struct ksink **out,
 		uint8_t hdr[SONDE_CTFW_INDEX_HEADER_SIZE];
 
 		sonde_ctfw_index_header(hdr);
-		if (write_all(o->index_fd, hdr, sizeof(hdr), "index", err)) {
+		if (sonde_write_all(o->index_fd, hdr, sizeof(hdr), "index", err)) {
 			ksink_free(k);
 			return err ? err->status : SONDE_EIO;
 		}
@@ -153,19 +136,19 @@ static int deliver(struct ksink *k, struct sonde_error *err)
 
 	if (k->o.stream_fd >= 0) {
 		uint8_t idx[SONDE_CTFW_INDEX_ENTRY_SIZE];
-		int ret = write_all(k->o.stream_fd, k->buf, size, "stream",
-				    err);
+		uint64_t offset = k->stream.size;
+		int ret = sonde_stream_file_append(&k->stream, k->buf, size,
+						   "stream", err);
 
 		if (ret)
 			return ret;
 		if (k->o.index_fd >= 0) {
-			sonde_ctfw_index_entry(idx, k->file_offset, &k->info);
-			ret = write_all(k->o.index_fd, idx, sizeof(idx),
+			sonde_ctfw_index_entry(idx, offset, &k->info);
+			ret = sonde_write_all(k->o.index_fd, idx, sizeof(idx),
 					"index", err);
 			if (ret)
 				return ret;
 		}
-		k->file_offset += size;
 		if (k->o.hook && k->o.hook->packet) {
 			struct sonde_kernel_packet pkt = {
 				.packet_size = k->info.packet_size * 8,
@@ -366,6 +349,8 @@ int ksink_close(struct ksink *k, uint64_t ts_end, struct sonde_error *err)
 		packet_open(k, span ? k->created_ts : ts_end);
 		ret = packet_close(k, ts_end, err);
 	}
+	if (k->o.stream_fd >= 0)
+		sonde_stream_file_trim(&k->stream);
 	return ret;
 }
 
@@ -380,8 +365,10 @@ void ksink_free(struct ksink *k)
 			free(k->ring[i].data);
 		free(k->ring);
 	}
-	if (k->o.stream_fd >= 0)
+	if (k->o.stream_fd >= 0) {
+		sonde_stream_file_trim(&k->stream);
 		close(k->o.stream_fd);
+	}
 	if (k->o.index_fd >= 0)
 		close(k->o.index_fd);
 	pthread_mutex_destroy(&k->lock);
@@ -401,7 +388,7 @@ int ksink_ring_write(const struct ksink *k, int fd, int index_fd,
 		uint8_t hdr[SONDE_CTFW_INDEX_HEADER_SIZE];
 
 		sonde_ctfw_index_header(hdr);
-		ret = write_all(index_fd, hdr, sizeof(hdr), "index", err);
+		ret = sonde_write_all(index_fd, hdr, sizeof(hdr), "index", err);
 		if (ret)
 			return ret;
 	}
@@ -411,11 +398,11 @@ int ksink_ring_write(const struct ksink *k, int fd, int index_fd,
 			&k->ring[(k->ring_head + i) % k->o.ring_packets];
 		uint8_t idx[SONDE_CTFW_INDEX_ENTRY_SIZE];
 
-		ret = write_all(fd, s->data, (size_t)s->info.packet_size,
+		ret = sonde_write_all(fd, s->data, (size_t)s->info.packet_size,
 				"snapshot stream", err);
 		if (!ret && index_fd >= 0) {
 			sonde_ctfw_index_entry(idx, offset, &s->info);
-			ret = write_all(index_fd, idx, sizeof(idx),
+			ret = sonde_write_all(index_fd, idx, sizeof(idx),
 					"snapshot index", err);
 		}
 		offset += s->info.packet_size;

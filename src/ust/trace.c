@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/stream-file.h"
 #include "sonde/ctf-writer.h"
 
 struct ust_stream {
@@ -277,24 +278,6 @@ static int open_stream(const char *dir, const char *channel, uint32_t cpu,
 	return 0;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n, const char *what,
-		     struct sonde_error *err)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return sonde_error_set(err, SONDE_EIO, "%s: %s", what,
-					       w < 0 ? strerror(errno) :
-						       "short write");
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Appends a packet to a stream file of `dir` and its index entry. */
 static int stream_write(const char *dir, const char *channel, uint32_t cpu,
 			struct ust_stream *s, const uint8_t *data,
@@ -309,11 +292,11 @@ static int stream_write(const char *dir, const char *channel, uint32_t cpu,
 		if (rc)
 			return rc;
 	}
-	rc = write_all(s->fd, data, info->packet_size, "ust stream", err);
+	rc = sonde_write_all(s->fd, data, info->packet_size, "ust stream", err);
 	if (rc)
 		return rc;
 	sonde_ctfw_index_entry(entry, s->offset, info);
-	rc = write_all(s->index_fd, entry, sizeof(entry), "ust index", err);
+	rc = sonde_write_all(s->index_fd, entry, sizeof(entry), "ust index", err);
 	if (rc)
 		return rc;
 	s->offset += info->packet_size;
