@@ -252,10 +252,15 @@ def test_cli(tmp):
               "ftrace ring buffer)" in out,
               "snapshot session: ftrace, and why")
         # channels of more than 2 MiB per CPU: eBPF takes up to 256 MiB
-        box.run("create", "b4", "-o", box.path("b4"))
-        box.run("enable-channel", "-k", "--subbuf-size", "16M",
-                "--num-subbuf", "4", "channel0")
-        box.run("enable-event", "-k", "--syscall", "getppid")
+
+        def session_of_channel(name, *channel_opts):
+            """A session of one channel recording getppid: the answer of
+            its enable-event."""
+            box.run("create", name, "-o", box.path(name))
+            box.run("enable-channel", "-k", *channel_opts, "channel0")
+            return box.run("enable-event", "-k", "--syscall", "getppid")
+
+        session_of_channel("b4", "--subbuf-size", "16M", "--num-subbuf", "4")
         box.run("start")
         kt.run([kt.WORKLOAD, "getppid", "200000"])
         box.run("stop")
@@ -266,18 +271,14 @@ def test_cli(tmp):
               "Events discarded: 0\n" in out,
               "64 MiB per CPU: eBPF records every event (%s)"
               % (recorded.group(0) if recorded else out.strip()[:200]))
-        box.run("create", "b5", "-o", box.path("b5"))
-        box.run("enable-channel", "-k", "--subbuf-size", "64M",
-                "--num-subbuf", "8", "channel0")
-        box.run("enable-event", "-k", "--syscall", "getppid")
+        too_big = ("--subbuf-size", "64M", "--num-subbuf", "8")
+        session_of_channel("b5", *too_big)
         rc, out, err = box.run("status")
         check("Backend: ftrace (eBPF not used: the channel's 536870912 "
               "bytes per CPU are over the 268435456 eBPF takes)" in out,
               "512 MiB per CPU: ftrace, and why")
-        box.run("create", "b6", "-o", box.path("b6"))
-        box.run("enable-channel", "-k", "--backend", "ebpf",
-                "--subbuf-size", "64M", "--num-subbuf", "8", "channel0")
-        rc, out, err = box.run("enable-event", "-k", "--syscall", "getppid")
+        rc, out, err = session_of_channel("b6", "--backend", "ebpf",
+                                          *too_big)
         check(rc == 1 and "are over the 268435456 eBPF takes" in err,
               "512 MiB per CPU with --backend ebpf: a clear error (%s)"
               % err.strip())
