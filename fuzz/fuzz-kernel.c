@@ -4,6 +4,7 @@
  * from trace_pipe_raw whose events are mapped to lttng-modules events
  * (a fixed set of formats with text arrays, __data_loc strings and
  * bytes, pointers and odd-sized fields) and encoded into a CTF packet.
+ * It is also parsed as a /proc stat line for the statedump.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -72,6 +73,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct kfmt_event ev;
 	struct kpage_iter it;
 	struct kpage_event kev;
+	struct kstatedump_stat st;
 	char *text;
 
 	if (!maps[1])
@@ -81,6 +83,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(text, data, size);
 	text[size] = '\0';
+	if (kstatedump_parse_stat(text, &st) == 0 && strlen(st.comm) > 16)
+		abort();
 	if (kfmt_parse(text, size, "fuzz", "fuzz", &ev, NULL) == 0) {
 		struct kmap_event *m;
 

@@ -317,9 +317,19 @@ int kstatedump_run(kstatedump_emit_fn emit, void *arg,
 size_t kstatedump_size(size_t cls, const struct kstatedump_value *v);
 void kstatedump_encode(size_t cls, const struct kstatedump_value *v,
 		       struct sonde_ctfw_cursor *c);
-/* Parses a /proc/PID/task/TID/stat line (`buf`, a string); -1 when it is
- * malformed or cut before the state. */
-int kstatedump_parse_stat(char *buf, char comm[17], char *state, int *ppid,
-			  unsigned long *flags, int *cpu);
+/* What the statedump takes from a /proc stat line. */
+struct kstatedump_stat {
+	char comm[17];
+	char state;
+	int ppid;
+	unsigned long flags;
+	int threads;
+	int cpu;
+};
+
+/* Parses a /proc/PID/stat or /proc/PID/task/TID/stat line (`buf`, a
+ * string); -1 when it is malformed or cut before the state.  Fields the
+ * line is cut before are 0. */
+int kstatedump_parse_stat(char *buf, struct kstatedump_stat *st);
 
 #endif /* SONDE_KERNEL_INTERNAL_H */

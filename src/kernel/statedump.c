@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -172,11 +173,10 @@ static ssize_t read_at(int dir, const char *name, char *buf, size_t size)
 	return n;
 }
 
-/* A /proc/<pid>/task/<tid>/stat line: comm, state, ppid, flags,
- * processor.  The comm may hold spaces and parentheses: it ends at the
- * last ')'. */
-int kstatedump_parse_stat(char *buf, char comm[17], char *state, int *ppid,
-			  unsigned long *flags, int *cpu)
+/* A /proc/<pid>[/task/<tid>]/stat line: comm, state, ppid, flags,
+ * num_threads, processor.  The comm may hold spaces and parentheses: it
+ * ends at the last ')'. */
+int kstatedump_parse_stat(char *buf, struct kstatedump_stat *st)
 {
 	char *open, *close, *p;
 	size_t n;
@@ -189,21 +189,25 @@ int kstatedump_parse_stat(char *buf, char comm[17], char *state, int *ppid,
 	n = (size_t)(close - open - 1);
 	if (n > 16)
 		n = 16;
-	memcpy(comm, open + 1, n);
-	comm[n] = '\0';
+	memcpy(st->comm, open + 1, n);
+	st->comm[n] = '\0';
 	p = close + 2;
-	*state = *p;
-	*ppid = 0;
-	*flags = 0;
-	*cpu = 0;
-	/* fields after ')': 3 state, 4 ppid, ... 9 flags, ... 39 processor */
+	st->state = *p;
+	st->ppid = 0;
+	st->flags = 0;
+	st->threads = 0;
+	st->cpu = 0;
+	/* fields after ')': 3 state, 4 ppid, ... 9 flags, ... 20 num_threads,
+	 * ... 39 processor */
 	for (field = 3; *p && field <= 39; field++) {
 		if (field == 4)
-			*ppid = (int)strtol(p, NULL, 10);
+			st->ppid = (int)strtol(p, NULL, 10);
 		else if (field == 9)
-			*flags = strtoul(p, NULL, 10);
+			st->flags = strtoul(p, NULL, 10);
+		else if (field == 20)
+			st->threads = (int)strtol(p, NULL, 10);
 		else if (field == 39)
-			*cpu = (int)strtol(p, NULL, 10);
+			st->cpu = (int)strtol(p, NULL, 10);
 		p = strchr(p, ' ');
 		if (!p)
 			break;
@@ -231,51 +235,93 @@ static int status_of(char state)
 	}
 }
 
-static DIR *opendir_at(int dir, const char *name)
-{
-	int fd = openat(dir, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d;
+#define PF_KTHREAD 0x00200000UL
 
-	if (fd < 0)
-		return NULL;
-	d = fdopendir(fd);
-	if (!d)
-		close(fd);
-	return d;
+/* A /proc directory listed with getdents64 into a buffer of its own:
+ * opendir() adds an fstat and an fcntl per directory, on a few hundred
+ * directories per session start. */
+struct proc_dir {
+	int fd;
+	size_t pos, len;
+	union {
+		struct dirent64 align;
+		char bytes[4096];
+	} buf;
+};
+
+static int proc_dir_open(struct proc_dir *d, int at, const char *name)
+{
+	d->fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	d->pos = 0;
+	d->len = 0;
+	return d->fd < 0 ? -1 : 0;
 }
 
-/* The fds of the process whose /proc directory is `pid_dir`. */
-static int dump_fds(kstatedump_emit_fn emit, void *arg, int pid_dir, int pid)
+/* The next entry whose name is a number (a pid, tid or fd); NULL at the
+ * end, or when the directory went away. */
+static const char *proc_dir_next(struct proc_dir *d)
 {
-	DIR *d = opendir_at(pid_dir, "fd");
-	int info_dir = -1, ret = 0;
-	struct dirent *de;
+	for (;;) {
+		struct dirent64 *de;
 
-	if (!d)
+		if (d->pos >= d->len) {
+			ssize_t n = getdents64(d->fd, d->buf.bytes,
+					       sizeof(d->buf.bytes));
+
+			if (n <= 0)
+				return NULL;
+			d->pos = 0;
+			d->len = (size_t)n;
+		}
+		de = (struct dirent64 *)(void *)(d->buf.bytes + d->pos);
+		d->pos += de->d_reclen;
+		if (all_digits(de->d_name))
+			return de->d_name;
+	}
+}
+
+/* "<pid>/<leaf>", to open under /proc: a process's files are opened by
+ * such paths rather than under an fd of its directory, which would cost
+ * an open and a close more per process. */
+static const char *pid_path(char out[64], const char *pid, const char *leaf)
+{
+	snprintf(out, 64, "%s/%s", pid, leaf);
+	return out;
+}
+
+/* The fds of process `pid` (`pid_name` under the /proc fd `proc`). */
+static int dump_fds(kstatedump_emit_fn emit, void *arg, int proc,
+		    const char *pid_name, int pid)
+{
+	struct proc_dir d;
+	int info_dir = -1, ret = 0;
+	const char *name;
+	char path[64];
+
+	if (proc_dir_open(&d, proc, pid_path(path, pid_name, "fd")) < 0)
 		return 0; /* gone, or not ours to read */
-	while (!ret && (de = readdir(d))) {
+	while (!ret && (name = proc_dir_next(&d))) {
 		char target[4096], info[512], *flags_line;
 		struct kstatedump_value v[5];
 		unsigned long flags = 0;
 		ssize_t n;
 
-		if (!all_digits(de->d_name))
-			continue;
-		n = readlinkat(dirfd(d), de->d_name, target,
-			       sizeof(target) - 1);
+		n = readlinkat(d.fd, name, target, sizeof(target) - 1);
+		if (n < 0 && errno == EACCES)
+			break; /* a process we may not inspect: all its fds */
 		if (n < 0)
 			continue;
 		target[n] = '\0';
 		if (info_dir < 0)
-			info_dir = openat(pid_dir, "fdinfo",
+			info_dir = openat(proc, pid_path(path, pid_name, "fdinfo"),
 					  O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		/* "pos:\t0\nflags:\t0100002\n..." */
 		if (info_dir >= 0 &&
-		    read_at(info_dir, de->d_name, info, sizeof(info)) > 0 &&
+		    read_at(info_dir, name, info, sizeof(info)) > 0 &&
 		    (flags_line = strstr(info, "flags:")))
 			flags = strtoul(flags_line + 6, NULL, 8);
 		v[0].i = pid;
-		v[1].i = atoi(de->d_name);
+		v[1].i = atoi(name);
 		v[2].i = (int64_t)flags;
 		/* FMODE_READ 1, FMODE_WRITE 2 from the access mode */
 		v[3].i = (flags & 3) == 0 ? 1 : (flags & 3) == 1 ? 2 : 3;
@@ -284,75 +330,109 @@ static int dump_fds(kstatedump_emit_fn emit, void *arg, int pid_dir, int pid)
 	}
 	if (info_dir >= 0)
 		close(info_dir);
-	closedir(d);
+	close(d.fd);
 	return ret;
 }
 
-/* The threads of the process whose /proc directory is `pid_dir`. */
-static int dump_threads(kstatedump_emit_fn emit, void *arg, int pid_dir,
-			int pid)
+static int emit_thread(kstatedump_emit_fn emit, void *arg, int tid, int pid,
+		       const struct kstatedump_stat *st)
 {
-	DIR *tasks = opendir_at(pid_dir, "task");
-	struct dirent *te;
+	bool kthread = st->flags & PF_KTHREAD;
+	struct kstatedump_value v[10];
+
+	memset(v, 0, sizeof(v));
+	v[0].i = tid;
+	v[1].i = pid;
+	v[2].i = st->ppid;
+	v[3].s = st->comm;
+	v[4].i = kthread ? 1 : 0;
+	v[5].i = 5; /* LTTNG_MODE_UNKNOWN */
+	v[6].i = 1; /* LTTNG_UNKNOWN */
+	v[7].i = status_of(st->state);
+	v[8].i = st->cpu;
+	v[9].i = kthread ? 0 : pid;
+	return emit(arg, SD_PROCESS, v);
+}
+
+/* The threads of process `pid` (`pid_name` under the /proc fd `proc`). */
+static int dump_threads(kstatedump_emit_fn emit, void *arg, int proc,
+			const char *pid_name, int pid)
+{
+	struct proc_dir tasks;
+	const char *tid;
+	char path[64];
 	int ret = 0;
 
-	if (!tasks)
+	if (proc_dir_open(&tasks, proc, pid_path(path, pid_name, "task")) < 0)
 		return 0;
-	while (!ret && (te = readdir(tasks))) {
-		struct kstatedump_value v[10];
-		char path[300], buf[1024], comm[17], state;
-		unsigned long flags;
-		int ppid, cpu;
+	while (!ret && (tid = proc_dir_next(&tasks))) {
+		struct kstatedump_stat st;
+		char buf[1024];
 
-		if (!all_digits(te->d_name))
+		if (read_at(tasks.fd, pid_path(path, tid, "stat"), buf,
+			    sizeof(buf)) < 0 ||
+		    kstatedump_parse_stat(buf, &st) < 0)
 			continue;
-		snprintf(path, sizeof(path), "%s/stat", te->d_name);
-		if (read_at(dirfd(tasks), path, buf, sizeof(buf)) < 0 ||
-		    kstatedump_parse_stat(buf, comm, &state, &ppid, &flags,
-					  &cpu) < 0)
-			continue;
-		memset(v, 0, sizeof(v));
-		v[0].i = atoi(te->d_name);
-		v[1].i = pid;
-		v[2].i = ppid;
-		v[3].s = comm;
-		v[4].i = (flags & 0x00200000) ? 1 : 0; /* PF_KTHREAD */
-		v[5].i = 5; /* LTTNG_MODE_UNKNOWN */
-		v[6].i = 1; /* LTTNG_UNKNOWN */
-		v[7].i = status_of(state);
-		v[8].i = cpu;
-		v[9].i = (flags & 0x00200000) ? 0 : pid;
-		ret = emit(arg, SD_PROCESS, v);
+		ret = emit_thread(emit, arg, atoi(tid), pid, &st);
 	}
-	closedir(tasks);
+	close(tasks.fd);
+	return ret;
+}
+
+/* Whether process `pid_name` (under the /proc fd `proc`) may have open
+ * files.  Since Linux 6.2 a stat of /proc/PID/fd gives the number of open
+ * files as its size (`fd_counts`, checked once on our own); kernel threads
+ * have none, and this spares listing some sixty empty directories. */
+static bool may_have_fds(int proc, const char *pid_name, bool fd_counts,
+			 const struct kstatedump_stat *st)
+{
+	struct stat sb;
+	char path[64];
+
+	if (!fd_counts || !(st->flags & PF_KTHREAD))
+		return true;
+	return fstatat(proc, pid_path(path, pid_name, "fd"), &sb, 0) < 0 ||
+	       sb.st_size != 0;
+}
+
+static int dump_process(kstatedump_emit_fn emit, void *arg, int proc,
+			const char *pid_name, bool fd_counts)
+{
+	struct kstatedump_stat st;
+	int ret, pid = atoi(pid_name);
+	char buf[1024], path[64];
+
+	if (read_at(proc, pid_path(path, pid_name, "stat"), buf,
+		    sizeof(buf)) < 0 ||
+	    kstatedump_parse_stat(buf, &st) < 0)
+		return 0; /* gone since the listing */
+	/* A live leader alone in its group is the process's only thread,
+	 * and the process's stat line is then that thread's: no need to
+	 * list task/ and read its stat again. */
+	if (st.threads == 1 && st.state != 'Z' && st.state != 'X')
+		ret = emit_thread(emit, arg, pid, pid, &st);
+	else
+		ret = dump_threads(emit, arg, proc, pid_name, pid);
+	if (!ret && may_have_fds(proc, pid_name, fd_counts, &st))
+		ret = dump_fds(emit, arg, proc, pid_name, pid);
 	return ret;
 }
 
 static int dump_processes(kstatedump_emit_fn emit, void *arg)
 {
-	DIR *proc = opendir("/proc");
-	struct dirent *pe;
+	struct proc_dir proc;
+	const char *name;
+	struct stat sb;
+	bool fd_counts;
 	int ret = 0;
 
-	if (!proc)
+	if (proc_dir_open(&proc, AT_FDCWD, "/proc") < 0)
 		return 0;
-	while (!ret && (pe = readdir(proc))) {
-		int pid_dir, pid;
-
-		if (!all_digits(pe->d_name))
-			continue;
-		/* gone since the listing: nothing to dump */
-		pid_dir = openat(dirfd(proc), pe->d_name,
-				 O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (pid_dir < 0)
-			continue;
-		pid = atoi(pe->d_name);
-		ret = dump_threads(emit, arg, pid_dir, pid);
-		if (!ret)
-			ret = dump_fds(emit, arg, pid_dir, pid);
-		close(pid_dir);
-	}
-	closedir(proc);
+	/* we hold at least the fd of /proc open */
+	fd_counts = stat("/proc/self/fd", &sb) == 0 && sb.st_size > 0;
+	while (!ret && (name = proc_dir_next(&proc)))
+		ret = dump_process(emit, arg, proc.fd, name, fd_counts);
+	close(proc.fd);
 	return ret;
 }
 
@@ -370,23 +450,17 @@ static int dump_block_devices(kstatedump_emit_fn emit, void *arg)
 		char path[300], buf[32];
 		struct kstatedump_value v[2];
 		unsigned int maj, min;
-		FILE *f;
 
 		if (de->d_name[0] == '.')
 			continue;
-		snprintf(path, sizeof(path), "/sys/class/block/%s/dev",
-			 de->d_name);
-		f = fopen(path, "re");
-		if (!f)
-			continue;
-		if (fgets(buf, sizeof(buf), f) &&
+		snprintf(path, sizeof(path), "%s/dev", de->d_name);
+		if (read_at(dirfd(d), path, buf, sizeof(buf)) > 0 &&
 		    sscanf(buf, "%u:%u", &maj, &min) == 2) {
 			/* the kernel's dev_t: major << 20 | minor */
 			v[0].i = (int64_t)((maj << 20) | min);
 			v[1].s = de->d_name;
 			ret = emit(arg, SD_BLOCK, v);
 		}
-		fclose(f);
 	}
 	closedir(d);
 	return ret;

@@ -431,9 +431,7 @@ static void test_sink(void)
  * shape (its comm is whatever it set with prctl). */
 static void test_statedump_stat(void)
 {
-	char comm[17], state;
-	unsigned long flags;
-	int ppid, cpu;
+	struct kstatedump_stat st;
 	char line[512];
 	static const char *const bad[] = {
 		"", "42", "42 (name", "42 name) S 1", "42 (name)", "42 (name) ",
@@ -443,22 +441,32 @@ static void test_statedump_stat(void)
 
 	snprintf(line, sizeof(line),
 		 "4242 (a) b (c) R 17 4242 4242 0 -1 4194560 %s 1\n",
-		 "0 0 0 0 0 0 0 0 20 0 1 0 100 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0");
-	ok(kstatedump_parse_stat(line, comm, &state, &ppid, &flags, &cpu) ==
-			   0 &&
-		   strcmp(comm, "a) b (c") == 0 && state == 'R' &&
-		   ppid == 17 && flags == 4194560 && cpu == 1,
+		 "0 0 0 0 0 0 0 0 20 0 3 0 100 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0");
+	ok(kstatedump_parse_stat(line, &st) == 0 &&
+		   strcmp(st.comm, "a) b (c") == 0 && st.state == 'R' &&
+		   st.ppid == 17 && st.flags == 4194560 && st.threads == 3 &&
+		   st.cpu == 1,
 	   "stat: comm with ') ' inside ends at the last ')'");
 	snprintf(line, sizeof(line), "7 (%s) S 1 2", "0123456789abcdefXYZ");
-	ok(kstatedump_parse_stat(line, comm, &state, &ppid, &flags, &cpu) ==
-			   0 &&
-		   strcmp(comm, "0123456789abcdef") == 0 && state == 'S' &&
-		   ppid == 1 && flags == 0 && cpu == 0,
+	ok(kstatedump_parse_stat(line, &st) == 0 &&
+		   strcmp(st.comm, "0123456789abcdef") == 0 &&
+		   st.state == 'S' && st.ppid == 1 && st.flags == 0 &&
+		   st.threads == 0 && st.cpu == 0,
 	   "stat: long comm cut to 16, cut line leaves zeros");
+	/* cut after num_threads: a thread count of 1 must not be read from
+	 * a later field, nor the cpu from nothing */
+	snprintf(line, sizeof(line),
+		 "9 (x) S 1 9 9 0 -1 2097216 0 0 0 0 0 0 0 0 20 0 1");
+	ok(kstatedump_parse_stat(line, &st) == 0 && st.threads == 1 &&
+		   st.flags == 2097216 && st.cpu == 0,
+	   "stat: line cut after num_threads");
+	snprintf(line, sizeof(line),
+		 "9 (x) S 1 9 9 0 -1 2097216 0 0 0 0 0 0 0 0 20 0");
+	ok(kstatedump_parse_stat(line, &st) == 0 && st.threads == 0,
+	   "stat: line cut before num_threads leaves 0 threads");
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		snprintf(line, sizeof(line), "%s", bad[i]);
-		ok(kstatedump_parse_stat(line, comm, &state, &ppid, &flags,
-					 &cpu) == -1,
+		ok(kstatedump_parse_stat(line, &st) == -1,
 		   "stat: malformed line refused");
 	}
 }
