@@ -39,6 +39,7 @@ struct sonde_ctfw_trace_class {
 	int64_t clock_offset;
 	bool preamble_done; /* env closed, clock and headers written */
 	struct text_buf text;
+	struct text_buf scratch; /* a class's text until it is known good */
 	struct stream_class_info *streams;
 	uint32_t stream_count, stream_cap;
 };
@@ -99,6 +100,31 @@ static void text_put(struct text_buf *t, const char *s, size_t n)
 	memcpy(t->data + t->len, s, n);
 	t->len += n;
 	t->data[t->len] = '\0';
+}
+
+static void text_puts(struct text_buf *t, const char *s)
+{
+	text_put(t, s, strlen(s));
+}
+
+static void text_put_u64(struct text_buf *t, uint64_t v)
+{
+	char digits[20];
+	size_t n = sizeof(digits);
+
+	do
+		digits[--n] = (char)('0' + v % 10);
+	while (v /= 10);
+	text_put(t, digits + n, sizeof(digits) - n);
+}
+
+/* " _NAME" then `end`: how every field's declaration ends. */
+static void text_put_field(struct text_buf *t, const char *name,
+			   const char *end)
+{
+	text_put(t, " _", 2);
+	text_puts(t, name);
+	text_puts(t, end);
 }
 
 static void __attribute__((format(printf, 2, 3)))
@@ -397,6 +423,7 @@ void sonde_ctfw_trace_class_free(struct sonde_ctfw_trace_class *tc)
 	if (!tc)
 		return;
 	free(tc->text.data);
+	free(tc->scratch.data);
 	free(tc->streams);
 	free(tc);
 }
@@ -613,14 +640,19 @@ static int check_int(const struct sonde_ctfw_int_type *it, const char *name,
 static void emit_int(struct text_buf *t, const struct sonde_ctfw_int_type *it)
 {
 	static const char *const enc[] = { "none", "UTF8", "ASCII" };
-	static const char *const order[] = { "", " byte_order = le;",
-					     " byte_order = be;" };
+	static const char *const order[] = { "; }", "; byte_order = le; }",
+					     "; byte_order = be; }" };
 
-	text_append(
-		t,
-		"integer { size = %u; align = 8; signed = %d; encoding = %s; base = %u;%s }",
-		it->size, it->is_signed ? 1 : 0, enc[it->encoding],
-		it->base ? it->base : 10, order[it->order]);
+	/* "integer { size = %u; align = 8; signed = %d; encoding = %s;
+	 * base = %u;%s }", without printf: a kernel session has thousands */
+	text_puts(t, "integer { size = ");
+	text_put_u64(t, it->size);
+	text_puts(t, it->is_signed ? "; align = 8; signed = 1; encoding = "
+				   : "; align = 8; signed = 0; encoding = ");
+	text_puts(t, enc[it->encoding]);
+	text_puts(t, "; base = ");
+	text_put_u64(t, it->base ? it->base : 10);
+	text_puts(t, order[it->order]);
 }
 
 static void emit_enum_value(struct text_buf *t, bool is_signed, int64_t v)
@@ -652,11 +684,13 @@ static int emit_field(struct text_buf *t, const struct sonde_ctfw_field *f,
 		if (rc)
 			return rc;
 		emit_int(t, &f->integer);
-		if (f->kind == SONDE_CTFW_FIELD_ARRAY)
-			text_append(t, " _%s[%" PRIu32 "];\n", f->name,
-				    f->count);
-		else
-			text_append(t, " _%s;\n", f->name);
+		if (f->kind == SONDE_CTFW_FIELD_ARRAY) {
+			text_put_field(t, f->name, "[");
+			text_put_u64(t, f->count);
+			text_puts(t, "];\n");
+		} else {
+			text_put_field(t, f->name, ";\n");
+		}
 		return 0;
 	case SONDE_CTFW_FIELD_SEQUENCE:
 		rc = check_int(&f->length, f->name, err);
@@ -669,13 +703,18 @@ static int emit_field(struct text_buf *t, const struct sonde_ctfw_field *f,
 				err, SONDE_EINVAL,
 				"field '%s': signed sequence length", f->name);
 		emit_int(t, &f->length);
-		text_append(t, " __%s_length;\n", f->name);
+		text_puts(t, " __");
+		text_puts(t, f->name);
+		text_puts(t, "_length;\n");
 		text_indent(t, depth);
 		emit_int(t, &f->integer);
-		text_append(t, " _%s[ __%s_length ];\n", f->name, f->name);
+		text_put_field(t, f->name, "[ __");
+		text_puts(t, f->name);
+		text_puts(t, "_length ];\n");
 		return 0;
 	case SONDE_CTFW_FIELD_STRING:
-		text_append(t, "string _%s;\n", f->name);
+		text_puts(t, "string");
+		text_put_field(t, f->name, ";\n");
 		return 0;
 	case SONDE_CTFW_FIELD_FLOAT:
 		if (f->float_bits != 32 && f->float_bits != 64)
@@ -772,22 +811,30 @@ static int commit_scratch(struct sonde_ctfw_trace_class *tc, struct text_buf *s,
 		rc = sonde_error_set(err, SONDE_ENOMEM, "%s: out of memory",
 				     what);
 	else
-		text_append(&tc->text, "%s", s->data);
-	free(s->data);
+		text_put(&tc->text, s->data, s->len);
 	return rc ? rc : text_status(tc, what, err);
 }
 
-static int scratch_init(struct text_buf *s, struct sonde_error *err)
+/* The scratch buffer is kept from class to class: a kernel session adds
+ * some 700 of them at its start. */
+static struct text_buf *scratch_init(struct sonde_ctfw_trace_class *tc,
+				     struct sonde_error *err)
 {
-	s->cap = 1024;
+	struct text_buf *s = &tc->scratch;
+
+	if (!s->data) {
+		s->cap = 1024;
+		s->data = malloc(s->cap);
+		if (!s->data) {
+			sonde_error_set(err, SONDE_ENOMEM,
+					"metadata: out of memory");
+			return NULL;
+		}
+	}
 	s->len = 0;
 	s->failed = false;
-	s->data = malloc(s->cap);
-	if (!s->data)
-		return sonde_error_set(err, SONDE_ENOMEM,
-				       "metadata: out of memory");
 	s->data[0] = '\0';
-	return 0;
+	return s;
 }
 
 int sonde_ctfw_stream_class_add(struct sonde_ctfw_trace_class *tc,
@@ -796,7 +843,7 @@ int sonde_ctfw_stream_class_add(struct sonde_ctfw_trace_class *tc,
 				size_t context_count, uint32_t *id,
 				struct sonde_error *err)
 {
-	struct text_buf s;
+	struct text_buf *s;
 	uint32_t new_id = tc->stream_count;
 	int rc;
 
@@ -816,10 +863,10 @@ int sonde_ctfw_stream_class_add(struct sonde_ctfw_trace_class *tc,
 		tc->streams = p;
 		tc->stream_cap = cap;
 	}
-	rc = scratch_init(&s, err);
-	if (rc)
-		return rc;
-	text_append(&s,
+	s = scratch_init(tc, err);
+	if (!s)
+		return SONDE_ENOMEM;
+	text_append(s,
 		    "stream {\n"
 		    "\tid = %" PRIu32 ";\n"
 		    "\tevent.header := struct %s;\n"
@@ -828,20 +875,19 @@ int sonde_ctfw_stream_class_add(struct sonde_ctfw_trace_class *tc,
 		    header == SONDE_CTFW_HEADER_COMPACT ? "event_header_compact"
 							: "event_header_large");
 	if (context_count) {
-		text_append(&s, "\tevent.context := struct {\n");
-		rc = emit_fields(&s, context, context_count, 2, err);
+		text_append(s, "\tevent.context := struct {\n");
+		rc = emit_fields(s, context, context_count, 2, err);
 		if (rc) {
-			free(s.data);
 			return sonde_error_prefix(
 				err, "stream class %" PRIu32 " context",
 				new_id);
 		}
-		text_append(&s, "\t};\n");
+		text_append(s, "\t};\n");
 	}
-	text_append(&s, "};\n\n");
+	text_append(s, "};\n\n");
 	if (!tc->preamble_done)
 		emit_preamble_rest(tc);
-	rc = commit_scratch(tc, &s, "stream class", err);
+	rc = commit_scratch(tc, s, "stream class", err);
 	if (rc)
 		return rc;
 	tc->streams[new_id].header = header;
@@ -860,7 +906,7 @@ int sonde_ctfw_event_class_add(struct sonde_ctfw_trace_class *tc,
 			       struct sonde_error *err)
 {
 	struct stream_class_info *sc;
-	struct text_buf s;
+	struct text_buf *s;
 	int rc;
 
 	if (stream_class_id >= tc->stream_count)
@@ -872,24 +918,24 @@ int sonde_ctfw_event_class_add(struct sonde_ctfw_trace_class *tc,
 		return sonde_error_set(err, SONDE_EINVAL,
 				       "event class: empty name");
 	sc = &tc->streams[stream_class_id];
-	rc = scratch_init(&s, err);
-	if (rc)
-		return rc;
-	text_append(&s, "event {\n\tname = \"");
-	text_append_escaped(&s, name);
-	text_append(&s,
-		    "\";\n\tid = %" PRIu32 ";\n\tstream_id = %" PRIu32 ";\n",
-		    sc->event_count, stream_class_id);
+	s = scratch_init(tc, err);
+	if (!s)
+		return SONDE_ENOMEM;
+	text_append(s, "event {\n\tname = \"");
+	text_append_escaped(s, name);
+	text_puts(s, "\";\n\tid = ");
+	text_put_u64(s, sc->event_count);
+	text_puts(s, ";\n\tstream_id = ");
+	text_put_u64(s, stream_class_id);
+	text_puts(s, ";\n");
 	if (loglevel >= 0)
-		text_append(&s, "\tloglevel = %d;\n", loglevel);
-	text_append(&s, "\tfields := struct {\n");
-	rc = emit_fields(&s, fields, field_count, 2, err);
-	if (rc) {
-		free(s.data);
+		text_append(s, "\tloglevel = %d;\n", loglevel);
+	text_append(s, "\tfields := struct {\n");
+	rc = emit_fields(s, fields, field_count, 2, err);
+	if (rc)
 		return sonde_error_prefix(err, "event class '%s'", name);
-	}
-	text_append(&s, "\t};\n};\n\n");
-	rc = commit_scratch(tc, &s, "event class", err);
+	text_append(s, "\t};\n};\n\n");
+	rc = commit_scratch(tc, s, "event class", err);
 	if (rc)
 		return rc;
 	if (id)
