@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/stream-file.h"
 #include "kernel/bpf/kbpf.h"
 #include "kernel/kernel-internal.h"
 #include "kernel/kernel.h"
@@ -576,23 +577,43 @@ static int declare_event(struct sonde_kernel_session *s, struct kevent *e,
 	return 0;
 }
 
-/* Appends the metadata text not yet in the file, in 4 KiB packets. */
+/* Appends the metadata text not yet in the file, in 4 KiB packets
+ * written up to 16 at a time: a kernel session's first flush is some 45
+ * packets, one write() each before. */
 static int flush_metadata_fd(struct sonde_kernel_session *s, int fd,
 			     size_t *written, struct sonde_error *err)
 {
-	uint8_t pkt[SONDE_CTFW_METADATA_PACKET_SIZE];
-	size_t len, taken;
+	enum { PKT = SONDE_CTFW_METADATA_PACKET_SIZE, BATCH = 16 };
+	size_t len, i, n, upto, taken;
+	uint8_t *buf;
+	int ret = 0;
 
 	sonde_ctfw_metadata_text(s->tc, &len);
-	while (*written < len &&
-	       (taken = sonde_ctfw_metadata_packet(s->tc, *written, pkt))) {
-		if (write(fd, pkt, sizeof(pkt)) != (ssize_t)sizeof(pkt))
-			return io_error(err, "metadata", "write", errno);
-		*written += taken;
+	if (*written >= len)
+		return 0;
+	buf = malloc(PKT * BATCH);
+	if (!buf)
+		return sonde_error_set(err, SONDE_ENOMEM,
+				       "metadata: out of memory");
+	while (!ret && *written < len) {
+		for (n = 0, upto = *written;
+		     n < BATCH && (taken = sonde_ctfw_metadata_packet(
+					   s->tc, upto, buf + n * PKT));
+		     n++)
+			upto += taken;
+		if (!n)
+			break;
+		ret = sonde_write_all(fd, buf, n * PKT, "metadata", err);
+		if (ret)
+			break;
+		*written = upto;
 		if (fd == s->metadata_fd && s->hook.metadata)
-			s->hook.metadata(s->hook.arg, pkt, sizeof(pkt));
+			for (i = 0; i < n; i++)
+				s->hook.metadata(s->hook.arg, buf + i * PKT,
+						 PKT);
 	}
-	return 0;
+	free(buf);
+	return ret;
 }
 
 static bool name_taken(const struct sonde_kernel_session *s, const char *n)
