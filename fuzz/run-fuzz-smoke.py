@@ -208,7 +208,20 @@ def filter_seeds():
     yield bytes([1]) + struct.pack("<H", len(code)) + code + payload
 
 
+def stat_seeds():
+    """/proc/PID/stat lines as the statedump parses them (fuzz-kernel):
+    a plain one, a comm with ') ' and spaces, and lines cut short."""
+    tail = b" 0 0 0 0 0 0 0 0 20 0 1 0 100" + b" 0" * 16 + b" 1 0 0 0 0\n"
+    yield b"1 (init) S 0 1 1 0 -1 4194560" + tail
+    yield b"4242 (a) b (c) R 17 4242 4242 0 -1 2097216" + tail
+    yield b"7 (x) S 1 7 7 0 -1 4194560 0 0 0"
+    yield b"7 (x"
+
+
 def seeds(kind, data_dir):
+    if kind == "kernel":
+        yield from stat_seeds()
+        kind = "stream"
     if kind == "filter":
         yield from filter_seeds()
         return
@@ -313,8 +326,9 @@ def run_replay(exe, corpus):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kind", required=True,
-                        choices=("metadata", "stream", "trace", "ctl", "live",
-                                 "relay", "relay-live", "filter"))
+                        choices=("metadata", "stream", "kernel", "trace",
+                                 "ctl", "live", "relay", "relay-live",
+                                 "filter"))
     parser.add_argument("--shared", required=True)
     parser.add_argument("--corpus", required=True)
     mode = parser.add_mutually_exclusive_group(required=True)
