@@ -29,7 +29,7 @@
 # session (perf stat's task-clock of all its threads, to the microsecond:
 # /proc/PID/stat counts 10 ms ticks, 5 ns per event of a 2 M-event run),
 # which includes the session's start (statedump, metadata, stream files,
-# ~6 ms; printed apart as "start ms", and the consumer's CPU per event
+# ~4-5 ms; printed apart as "start ms", and the consumer's CPU per event
 # without it as "rec. ns"), trace-cmd's and perf's own CPU with
 # their children (GNU time), which includes their start-up and the
 # writing of their output at exit (~0.2 s for trace-cmd, whatever the run).
