@@ -4,8 +4,11 @@
  * of ftrace payloads to lttng-modules fields.
  */
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "kernel/kernel-internal.h"
@@ -471,6 +474,91 @@ static void test_statedump_stat(void)
 	}
 }
 
+/* What the statedump said of this process's fds: flags by fd. */
+struct own_fds {
+	size_t fd_class;
+	long flags[64];
+};
+
+static int collect_own_fd(void *arg, size_t cls,
+			  const struct kstatedump_value *v)
+{
+	struct own_fds *o = arg;
+
+	if (cls == o->fd_class && v[0].i == getpid() && v[1].i >= 0 &&
+	    v[1].i < 64)
+		o->flags[v[1].i] = (long)v[2].i;
+	return 0;
+}
+
+static long fdinfo_flags(int fd)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = open(path, O_RDONLY | O_CLOEXEC);
+	if (f < 0)
+		return -1;
+	n = read(f, buf, sizeof(buf) - 1);
+	close(f);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	p = strstr(buf, "flags:");
+	return p ? strtol(p + 6, NULL, 8) : -1;
+}
+
+/* The statedump reads the daemon's own fds' flags with fcntl() rather than
+ * from fdinfo: they must come out as fdinfo shows them, whatever the kind
+ * of file and its open flags. */
+static void test_statedump_own_fds(void)
+{
+	const struct kstatedump_class *classes;
+	struct own_fds o;
+	int fds[9], pipe_fds[2], sv[2], i, n = 0, bad = 0;
+	size_t count, c;
+
+	memset(&o, 0, sizeof(o));
+	classes = kstatedump_classes(&count);
+	for (c = 0; c < count; c++)
+		if (strcmp(classes[c].name, "lttng_statedump_file_descriptor") ==
+		    0)
+			o.fd_class = c;
+	fds[n++] = open("/dev/null", O_RDONLY);
+	fds[n++] = open("/dev/null", O_WRONLY | O_APPEND | O_CLOEXEC);
+	fds[n++] = open("/dev/null", O_RDWR | O_NONBLOCK | O_SYNC);
+	fds[n++] = open("/", O_PATH | O_CLOEXEC);
+	fds[n++] = eventfd(0, EFD_NONBLOCK);
+	if (pipe2(pipe_fds, O_CLOEXEC | O_DIRECT) == 0) {
+		fds[n++] = pipe_fds[0];
+		fds[n++] = pipe_fds[1];
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) == 0) {
+		fds[n++] = sv[0];
+		fds[n++] = sv[1];
+	}
+	for (i = 0; i < 64; i++)
+		o.flags[i] = -2;
+	ok(kstatedump_run(collect_own_fd, &o, NULL) == 0, "statedump runs");
+	for (i = 0; i < n; i++) {
+		long want = fdinfo_flags(fds[i]);
+
+		if (fds[i] < 0 || fds[i] >= 64 || want < 0 ||
+		    o.flags[fds[i]] != want) {
+			printf("# fd %d: statedump flags 0%lo, fdinfo 0%lo\n",
+			       fds[i], (unsigned long)o.flags[fds[i] & 63],
+			       (unsigned long)want);
+			bad++;
+		}
+	}
+	ok(n == 9 && bad == 0,
+	   "statedump: own fds' flags are fdinfo's (files, O_PATH, eventfd, pipe, socket)");
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+}
+
 int main(void)
 {
 	test_format();
@@ -479,5 +567,6 @@ int main(void)
 	test_switch_repair();
 	test_sink();
 	test_statedump_stat();
+	test_statedump_own_fds();
 	return tap_done();
 }
