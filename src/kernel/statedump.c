@@ -333,7 +333,8 @@ static int dump_fds(kstatedump_emit_fn emit, void *arg, int proc,
 		} else {
 			if (info_dir < 0)
 				info_dir = openat(
-					proc, pid_path(path, pid_name, "fdinfo"),
+					proc,
+					pid_path(path, pid_name, "fdinfo"),
 					O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 			/* "pos:\t0\nflags:\t0100002\n..." */
 			if (info_dir >= 0 &&

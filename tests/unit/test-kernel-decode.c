@@ -523,8 +523,8 @@ static void test_statedump_own_fds(void)
 	memset(&o, 0, sizeof(o));
 	classes = kstatedump_classes(&count);
 	for (c = 0; c < count; c++)
-		if (strcmp(classes[c].name, "lttng_statedump_file_descriptor") ==
-		    0)
+		if (strcmp(classes[c].name,
+			   "lttng_statedump_file_descriptor") == 0)
 			o.fd_class = c;
 	fds[n++] = open("/dev/null", O_RDONLY);
 	fds[n++] = open("/dev/null", O_WRONLY | O_APPEND | O_CLOEXEC);
